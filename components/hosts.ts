@@ -1,0 +1,75 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * How to reach a host over SSH. The fields are those of @pulumi/command's `remote.ConnectionArgs`, so a
+ * value of that type can be passed as it is.
+ */
+export interface ConnectionArgs {
+  /** The address to connect to. */
+  host: pulumi.Input<string>;
+  /** @default 22 */
+  port?: pulumi.Input<number>;
+  /** @default "root" */
+  user?: pulumi.Input<string>;
+  /** A password; prefer keys. Treated as a secret. */
+  password?: pulumi.Input<string>;
+  /** The private key in PEM or OpenSSH format. Treated as a secret. */
+  privateKey?: pulumi.Input<string>;
+  /** The passphrase of `privateKey`. Treated as a secret. */
+  privateKeyPassword?: pulumi.Input<string>;
+  /** An SSH agent socket to use instead of a key. */
+  agentSocketPath?: pulumi.Input<string>;
+  /** How many times to retry dialling. @default 10 (@pulumi/command's default) */
+  dialErrorLimit?: pulumi.Input<number>;
+  /** Seconds per dial attempt. @default 15 (@pulumi/command's default) */
+  perDialTimeout?: pulumi.Input<number>;
+  /**
+   * The host's public key as an authorized_keys line ("ssh-ed25519 AAAA..."). When set the connection is
+   * refused unless the server presents exactly this key. Strongly recommended.
+   */
+  hostKey?: pulumi.Input<string>;
+  /** A bastion (jump host) to connect through. */
+  proxy?: pulumi.Input<ProxyConnectionArgs>;
+}
+
+/** A bastion host: the same fields as {@link ConnectionArgs} without a further proxy. */
+export interface ProxyConnectionArgs {
+  host: pulumi.Input<string>;
+  port?: pulumi.Input<number>;
+  user?: pulumi.Input<string>;
+  password?: pulumi.Input<string>;
+  privateKey?: pulumi.Input<string>;
+  privateKeyPassword?: pulumi.Input<string>;
+  agentSocketPath?: pulumi.Input<string>;
+  dialErrorLimit?: pulumi.Input<number>;
+  perDialTimeout?: pulumi.Input<number>;
+  hostKey?: pulumi.Input<string>;
+}
+
+/** A machine that a component configures over SSH. */
+export interface HostArgs {
+  /**
+   * The host's name: unique within a component and a DNS label (lower-case letters, digits and '-',
+   * at most 63 characters, starting and ending with a letter or digit). Resource names derive from it.
+   */
+  name: string;
+  /** The IPv4 or IPv6 address that other members and clients use to reach this host. */
+  address: string;
+  /** How to reach the host over SSH. */
+  connection: ConnectionArgs;
+}
+
+/**
+ * The connection as @pulumi/command expects it, with the credentials marked secret whatever the caller
+ * passed, so that a plain-text key never lands in the state in the clear.
+ */
+export function secretConnection(c: ConnectionArgs): ConnectionArgs {
+  const secretIfSet = <T>(v: pulumi.Input<T> | undefined) => (v === undefined ? undefined : pulumi.secret(v));
+  return {
+    ...c,
+    user: c.user ?? "root",
+    password: secretIfSet(c.password),
+    privateKey: secretIfSet(c.privateKey),
+    privateKeyPassword: secretIfSet(c.privateKeyPassword),
+  };
+}
