@@ -18,7 +18,9 @@ export function faultTolerance(members: number): number {
 export function describeQuorum(members: number): string {
   const q = quorumSize(members);
   const f = faultTolerance(members);
-  return `${members} member${members === 1 ? "" : "s"} need a quorum of ${q} and tolerate ${f === 0 ? "no failure" : `${f} failure${f === 1 ? "" : "s"}`}`;
+  const one = members === 1;
+  const failures = f === 0 ? "no failure" : `${f} failure${f === 1 ? "" : "s"}`;
+  return `${members} member${one ? " needs" : "s need"} a quorum of ${q} and tolerate${one ? "s" : ""} ${failures}`;
 }
 
 function assertCount(members: number): void {

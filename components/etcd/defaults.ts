@@ -1,0 +1,47 @@
+/** EtcdCluster defaults, each with where the number comes from. Pure: no Pulumi import. */
+
+/** etcd's IANA-registered client port. */
+export const DEFAULT_CLIENT_PORT = 2379;
+/** etcd's IANA-registered peer port. */
+export const DEFAULT_PEER_PORT = 2380;
+/** Plain-HTTP /metrics and /health on loopback only, as kubeadm configures (--listen-metrics-urls). */
+export const DEFAULT_METRICS_PORT = 2381;
+/** The data directory most distributions and kubeadm use. */
+export const DEFAULT_DATA_DIR = "/var/lib/etcd";
+/**
+ * Raft timings: etcd's upstream defaults (docs "Tuning": heartbeat 100 ms, election 1000 ms). Measured here
+ * (../shared/lab-facts.md): 3 members form in ~1 s and a killed leader is replaced in ~1.6 s. kubespray
+ * uses 250/5000 for slow disks and WANs; raise them for links with a round trip over ~50 ms.
+ */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 100;
+export const DEFAULT_ELECTION_TIMEOUT_MS = 1000;
+/** etcd's own rule (docs "Tuning"): the election timeout should be at least 5x the heartbeat interval. */
+export const MIN_ELECTION_TO_HEARTBEAT_RATIO = 5;
+/** etcd's hard limit on --election-timeout. */
+export const MAX_ELECTION_TIMEOUT_MS = 50000;
+/** The etcd release installed by the `release` method unless `version` says otherwise. */
+export const DEFAULT_VERSION = "3.5.21";
+/** Learners (`member add --learner`, `member promote`) exist from etcd 3.4 on; hakube relies on them. */
+export const MIN_VERSION = [3, 4] as const;
+/** Where the etcd project publishes release tarballs. */
+export const DEFAULT_RELEASE_BASE_URL = "https://github.com/etcd-io/etcd/releases/download";
+/** Binaries from a release go here; packages put them in /usr/bin. */
+export const DEFAULT_RELEASE_BIN_DIR = "/usr/local/bin";
+export const DEFAULT_PACKAGE_BIN_DIR = "/usr/bin";
+/**
+ * How long a host script waits for a member to become healthy (join, restart) and the health gate waits
+ * for the whole cluster. Formation takes ~1 s here; the margin covers slow disks and package installs.
+ */
+export const DEFAULT_HEALTH_TIMEOUT_SECONDS = 180;
+/** Odd sizes up to 7: beyond that, write latency grows and etcd's docs advise against it. */
+export const MAX_RECOMMENDED_MEMBERS = 7;
+
+/** Paths on every member. */
+export const CONFIG_DIR = "/etc/etcd";
+export const PKI_DIR = "/etc/etcd/pki";
+export const ENV_FILE = "/etc/etcd/etcd.env";
+/** Written by the member script: the initial cluster and its state, read by etcd only on first start. */
+export const CLUSTER_ENV_FILE = "/etc/etcd/cluster.env";
+/** The member roster (name, peer URL, client URL per line) that host scripts use to find the others. */
+export const ROSTER_FILE = "/etc/etcd/roster";
+export const UNIT_FILE = "/etc/systemd/system/etcd.service";

@@ -1,0 +1,75 @@
+/**
+ * Resolve EtcdClusterArgs into plain per-member settings (defaults applied). Pure: no Pulumi import.
+ * Call only after validateEtcdClusterArgs found no errors.
+ */
+import {
+  DEFAULT_CLIENT_PORT,
+  DEFAULT_DATA_DIR,
+  DEFAULT_ELECTION_TIMEOUT_MS,
+  DEFAULT_HEALTH_TIMEOUT_SECONDS,
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_METRICS_PORT,
+  DEFAULT_PACKAGE_BIN_DIR,
+  DEFAULT_PEER_PORT,
+  DEFAULT_RELEASE_BASE_URL,
+  DEFAULT_RELEASE_BIN_DIR,
+  DEFAULT_VERSION,
+} from "./defaults";
+import { EtcdInstallSettings, releaseUrl } from "./render/scripts";
+import { CpuArchitecture, EtcdClusterArgs, EtcdInstallMethod, EtcdMemberSettings } from "./types";
+
+export interface ResolvedEtcdCluster {
+  install: Omit<EtcdInstallSettings, "name">;
+  members: EtcdMemberSettings[];
+}
+
+/**
+ * @param cluster the component name
+ * @param token the initial cluster token: unique per stack and cluster, so two clusters that share
+ *   hosts or a network during bootstrap never merge
+ */
+export function resolveEtcdCluster(
+  cluster: string,
+  args: EtcdClusterArgs,
+  token: string,
+): ResolvedEtcdCluster {
+  const method = args.install?.method ?? EtcdInstallMethod.Release;
+  const binDir =
+    args.install?.binDir ??
+    (method === EtcdInstallMethod.Package ? DEFAULT_PACKAGE_BIN_DIR : DEFAULT_RELEASE_BIN_DIR);
+  const dataDir = args.dataDir ?? DEFAULT_DATA_DIR;
+  const version = (args.version ?? DEFAULT_VERSION).replace(/^v/, "");
+  const install: Omit<EtcdInstallSettings, "name"> =
+    method === EtcdInstallMethod.Release
+      ? {
+          cluster,
+          method,
+          binDir,
+          dataDir,
+          version,
+          url: releaseUrl(
+            args.install?.baseUrl ?? DEFAULT_RELEASE_BASE_URL,
+            version,
+            args.install?.arch ?? CpuArchitecture.Amd64,
+          ),
+          sha256: args.install?.sha256,
+        }
+      : { cluster, method, binDir, dataDir };
+  const members = args.members.map((m): EtcdMemberSettings => ({
+    cluster,
+    name: m.name,
+    address: m.address,
+    clientPort: args.clientPort ?? DEFAULT_CLIENT_PORT,
+    peerPort: args.peerPort ?? DEFAULT_PEER_PORT,
+    metricsPort: args.metricsPort ?? DEFAULT_METRICS_PORT,
+    dataDir,
+    binDir,
+    heartbeatIntervalMs: args.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
+    electionTimeoutMs: args.electionTimeoutMs ?? DEFAULT_ELECTION_TIMEOUT_MS,
+    initialClusterToken: token,
+    extraFlags: { ...(args.extraFlags ?? {}) },
+    healthTimeoutSeconds: args.healthTimeoutSeconds ?? DEFAULT_HEALTH_TIMEOUT_SECONDS,
+    installedVersion: method === EtcdInstallMethod.Release ? `${version} (release)` : `(${method})`,
+  }));
+  return { install, members };
+}

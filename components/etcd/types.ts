@@ -1,0 +1,91 @@
+import { HostArgs } from "../hosts";
+import { CaKeyPairArgs } from "../pki/certificateAuthority";
+import { KeyAlgorithm } from "../pki/profiles";
+
+/** How etcd gets onto a member. */
+export enum EtcdInstallMethod {
+  /** Download the official release tarball, verify its sha256, install etcd and etcdctl. The default. */
+  Release = "release",
+  /** The OS package manager (apt: etcd-server + etcd-client; dnf/yum: etcd). Must be etcd 3.4 or later. */
+  Package = "package",
+  /** etcd and etcdctl are already in `binDir` (golden images); only their version is checked. */
+  Preinstalled = "preinstalled",
+}
+
+/** CPU architecture of the members, as etcd names its release tarballs. */
+export enum CpuArchitecture {
+  Amd64 = "amd64",
+  Arm64 = "arm64",
+}
+
+export interface EtcdInstallArgs {
+  /** @default EtcdInstallMethod.Release */
+  method?: EtcdInstallMethod;
+  /** Release only: where `v<version>/etcd-v<version>-linux-<arch>.tar.gz` lives. @default the etcd project's GitHub releases */
+  baseUrl?: string;
+  /** Release only, required: the tarball's sha256 (64 hex digits). Nothing is installed if it differs. */
+  sha256?: string;
+  /** Release only. @default CpuArchitecture.Amd64 */
+  arch?: CpuArchitecture;
+  /** Where etcd and etcdctl are (or go). @default "/usr/local/bin" for release and preinstalled, "/usr/bin" for package */
+  binDir?: string;
+}
+
+export interface EtcdCertificateArgs {
+  /** @default the CA's algorithm, or KeyAlgorithm.EcdsaP256 */
+  keyAlgorithm?: KeyAlgorithm;
+  /** @default 8760 (1 year) */
+  validityHours?: number;
+  /** @default 2160 (90 days): a `pulumi up` in the last 90 days reissues and rolls out the certificates */
+  earlyRenewalHours?: number;
+}
+
+export interface EtcdClusterArgs {
+  /** The members: 3, 5 or 7 for production (quorum is floor(n/2)+1). Order matters: joins and removals go one at a time in this order. */
+  members: HostArgs[];
+  /** The etcd version for the `release` method ("3.5.21" or "v3.5.21"). @default "3.5.21" */
+  version?: string;
+  /** @default { method: EtcdInstallMethod.Release } (which needs `sha256`) */
+  install?: EtcdInstallArgs;
+  /** @default 2379 */
+  clientPort?: number;
+  /** @default 2380 */
+  peerPort?: number;
+  /** Loopback-only plain-HTTP /metrics and /health. @default 2381 */
+  metricsPort?: number;
+  /** @default "/var/lib/etcd" */
+  dataDir?: string;
+  /** @default 100 (etcd upstream) */
+  heartbeatIntervalMs?: number;
+  /** At least 5x the heartbeat. @default 1000 (etcd upstream) */
+  electionTimeoutMs?: number;
+  /** An existing CA to sign with (a CertificateAuthority, or a certificate and key). @default a new CA "etcd-ca" */
+  ca?: CaKeyPairArgs;
+  certificates?: EtcdCertificateArgs;
+  /**
+   * More etcd flags, without the leading dashes: { "auto-compaction-retention": "8" }. Flags that hakube
+   * manages (names, URLs, TLS, cluster bootstrap, data dir, timings) are refused.
+   */
+  extraFlags?: { [flag: string]: string };
+  /** How long host scripts and the final health gate wait for health. @default 180 */
+  healthTimeoutSeconds?: number;
+}
+
+/** What each member's scripts and files are rendered from: plain values, nothing unresolved. */
+export interface EtcdMemberSettings {
+  cluster: string;
+  name: string;
+  address: string;
+  clientPort: number;
+  peerPort: number;
+  metricsPort: number;
+  dataDir: string;
+  binDir: string;
+  heartbeatIntervalMs: number;
+  electionTimeoutMs: number;
+  initialClusterToken: string;
+  extraFlags: { [flag: string]: string };
+  healthTimeoutSeconds: number;
+  /** Shown in the env file, so that an upgrade changes it and triggers the rolling restart. */
+  installedVersion: string;
+}

@@ -1,0 +1,266 @@
+/**
+ * Pure validation of EtcdClusterArgs: every rule returns problems that name the argument and the value.
+ * Runs synchronously in the EtcdCluster constructor, before any resource exists.
+ */
+import { describeQuorum, faultTolerance } from "../quorum";
+import { hostListProblems, isPort, Problem, show, ValidationResult } from "../validation";
+import {
+  DEFAULT_CLIENT_PORT,
+  DEFAULT_ELECTION_TIMEOUT_MS,
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_METRICS_PORT,
+  DEFAULT_PEER_PORT,
+  MAX_ELECTION_TIMEOUT_MS,
+  MAX_RECOMMENDED_MEMBERS,
+  MIN_ELECTION_TO_HEARTBEAT_RATIO,
+  MIN_VERSION,
+} from "./defaults";
+import { CpuArchitecture, EtcdClusterArgs, EtcdInstallMethod } from "./types";
+
+/** Flags hakube sets itself; extraFlags may not override them. */
+export const MANAGED_FLAGS = [
+  "name",
+  "data-dir",
+  "wal-dir",
+  "listen-peer-urls",
+  "listen-client-urls",
+  "listen-metrics-urls",
+  "advertise-client-urls",
+  "initial-advertise-peer-urls",
+  "initial-cluster",
+  "initial-cluster-state",
+  "initial-cluster-token",
+  "heartbeat-interval",
+  "election-timeout",
+  "cert-file",
+  "key-file",
+  "trusted-ca-file",
+  "client-cert-auth",
+  "peer-cert-file",
+  "peer-key-file",
+  "peer-trusted-ca-file",
+  "peer-client-cert-auth",
+  "auto-tls",
+  "peer-auto-tls",
+  "strict-reconfig-check",
+  "config-file",
+];
+
+/** Parse "3.5.21" or "v3.5.21"; undefined if it is not a plain release version. */
+export function parseVersion(v: string): [number, number, number] | undefined {
+  const m = /^v?(\d+)\.(\d+)\.(\d+)$/.exec(v);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+export function validateEtcdClusterArgs(args: EtcdClusterArgs | undefined): ValidationResult {
+  const errors: Problem[] = [];
+  const warnings: Problem[] = [];
+  if (!args || typeof args !== "object") {
+    return {
+      errors: [{ path: "", message: `args must be an object with members, got ${show(args)}` }],
+      warnings,
+    };
+  }
+  errors.push(...hostListProblems(args.members, "members"));
+  const n = Array.isArray(args.members) ? args.members.length : 0;
+  if (n > 0 && n % 2 === 0) {
+    warnings.push({
+      path: "members",
+      message: `members has an even count (${n}): ${describeQuorum(n)}, no more than ${n - 1} would; use an odd number (1, 3, 5, 7)`,
+    });
+  }
+  if (n > 0 && n < 3) {
+    warnings.push({
+      path: "members",
+      message: `members has ${n}: ${describeQuorum(n)}; use 3 or more for high availability`,
+    });
+  }
+  if (n > MAX_RECOMMENDED_MEMBERS) {
+    warnings.push({
+      path: "members",
+      message: `members has ${n}: ${describeQuorum(n)}, but every write waits for ${n - faultTolerance(n)} members; etcd advises at most ${MAX_RECOMMENDED_MEMBERS}`,
+    });
+  }
+  errors.push(...portProblems(args));
+  errors.push(...timingProblems(args));
+  errors.push(...installProblems(args));
+  errors.push(...pathProblems(args));
+  errors.push(...extraFlagProblems(args.extraFlags));
+  if (
+    args.healthTimeoutSeconds !== undefined &&
+    !(Number.isInteger(args.healthTimeoutSeconds) && args.healthTimeoutSeconds >= 10)
+  ) {
+    errors.push({
+      path: "healthTimeoutSeconds",
+      message: `healthTimeoutSeconds must be a whole number of seconds, at least 10, got ${show(args.healthTimeoutSeconds)}`,
+    });
+  }
+  return { errors, warnings };
+}
+
+function portProblems(args: EtcdClusterArgs): Problem[] {
+  const problems: Problem[] = [];
+  const ports: Array<[string, unknown]> = [
+    ["clientPort", args.clientPort ?? DEFAULT_CLIENT_PORT],
+    ["peerPort", args.peerPort ?? DEFAULT_PEER_PORT],
+    ["metricsPort", args.metricsPort ?? DEFAULT_METRICS_PORT],
+  ];
+  for (const [name, value] of ports) {
+    if (!isPort(value))
+      problems.push({ path: name, message: `${name} must be a port number 1-65535, got ${show(value)}` });
+  }
+  for (let i = 0; i < ports.length; i++) {
+    for (let j = i + 1; j < ports.length; j++) {
+      if (isPort(ports[i][1]) && ports[i][1] === ports[j][1]) {
+        problems.push({
+          path: ports[j][0],
+          message: `${ports[j][0]} must differ from ${ports[i][0]}, both are ${ports[i][1]}`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+function timingProblems(args: EtcdClusterArgs): Problem[] {
+  const problems: Problem[] = [];
+  const hb = args.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+  const el = args.electionTimeoutMs ?? DEFAULT_ELECTION_TIMEOUT_MS;
+  const positive = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v > 0;
+  if (!positive(hb)) {
+    problems.push({
+      path: "heartbeatIntervalMs",
+      message: `heartbeatIntervalMs must be a positive whole number of milliseconds, got ${show(hb)}`,
+    });
+  }
+  if (!positive(el)) {
+    problems.push({
+      path: "electionTimeoutMs",
+      message: `electionTimeoutMs must be a positive whole number of milliseconds, got ${show(el)}`,
+    });
+  } else if (el > MAX_ELECTION_TIMEOUT_MS) {
+    problems.push({
+      path: "electionTimeoutMs",
+      message: `electionTimeoutMs must be at most ${MAX_ELECTION_TIMEOUT_MS} (etcd's limit), got ${el}`,
+    });
+  }
+  if (positive(hb) && positive(el) && el < MIN_ELECTION_TO_HEARTBEAT_RATIO * hb) {
+    problems.push({
+      path: "electionTimeoutMs",
+      message: `electionTimeoutMs must be at least ${MIN_ELECTION_TO_HEARTBEAT_RATIO}x heartbeatIntervalMs (${MIN_ELECTION_TO_HEARTBEAT_RATIO * hb}), got ${el} with heartbeatIntervalMs ${hb}`,
+    });
+  }
+  return problems;
+}
+
+function installProblems(args: EtcdClusterArgs): Problem[] {
+  const problems: Problem[] = [];
+  const install = args.install ?? {};
+  const method = install.method ?? EtcdInstallMethod.Release;
+  const methods = Object.values(EtcdInstallMethod) as string[];
+  if (!methods.includes(method)) {
+    problems.push({
+      path: "install.method",
+      message: `install.method must be one of ${methods.join(", ")}, got ${show(method)}`,
+    });
+    return problems;
+  }
+  if (args.version !== undefined) {
+    const v = typeof args.version === "string" ? parseVersion(args.version) : undefined;
+    if (!v) {
+      problems.push({
+        path: "version",
+        message: `version must look like "3.5.21" (or "v3.5.21"), got ${show(args.version)}`,
+      });
+    } else if (v[0] < MIN_VERSION[0] || (v[0] === MIN_VERSION[0] && v[1] < MIN_VERSION[1])) {
+      problems.push({
+        path: "version",
+        message: `version must be ${MIN_VERSION.join(".")} or later (hakube joins members as learners), got ${show(args.version)}`,
+      });
+    }
+    if (method !== EtcdInstallMethod.Release) {
+      problems.push({
+        path: "version",
+        message: `version only applies to install.method "release"; with ${show(method)} the installed etcd is used as it is (3.4 or later is checked on the host)`,
+      });
+    }
+  }
+  if (method === EtcdInstallMethod.Release) {
+    if (typeof install.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(install.sha256)) {
+      problems.push({
+        path: "install.sha256",
+        message: `install.sha256 must be the release tarball's sha256 (64 lower-case hex digits) so that nothing unverified is installed, got ${show(install.sha256)}`,
+      });
+    }
+    if (install.baseUrl !== undefined && !/^https?:\/\/[^\s'"]+$/.test(install.baseUrl)) {
+      problems.push({
+        path: "install.baseUrl",
+        message: `install.baseUrl must be an http(s) URL without spaces or quotes, got ${show(install.baseUrl)}`,
+      });
+    }
+    const arches = Object.values(CpuArchitecture) as string[];
+    if (install.arch !== undefined && !arches.includes(install.arch)) {
+      problems.push({
+        path: "install.arch",
+        message: `install.arch must be one of ${arches.join(", ")}, got ${show(install.arch)}`,
+      });
+    }
+  } else {
+    for (const key of ["sha256", "baseUrl", "arch"] as const) {
+      if (install[key] !== undefined) {
+        problems.push({
+          path: `install.${key}`,
+          message: `install.${key} only applies to install.method "release", got it with ${show(method)}`,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+const absolutePath = /^\/[A-Za-z0-9._/-]*$/;
+
+function pathProblems(args: EtcdClusterArgs): Problem[] {
+  const problems: Problem[] = [];
+  const paths: Array<[string, unknown]> = [
+    ["dataDir", args.dataDir],
+    ["install.binDir", args.install?.binDir],
+  ];
+  for (const [name, value] of paths) {
+    if (
+      value !== undefined &&
+      (typeof value !== "string" || !absolutePath.test(value) || value === "/" || value.includes(".."))
+    ) {
+      problems.push({
+        path: name,
+        message: `${name} must be an absolute path of letters, digits, '.', '_', '-' and '/', got ${show(value)}`,
+      });
+    }
+  }
+  return problems;
+}
+
+function extraFlagProblems(flags: { [flag: string]: string } | undefined): Problem[] {
+  const problems: Problem[] = [];
+  for (const [flag, value] of Object.entries(flags ?? {})) {
+    const path = `extraFlags[${JSON.stringify(flag)}]`;
+    if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(flag)) {
+      problems.push({
+        path,
+        message: `extraFlags keys must be etcd flag names without dashes in front, such as "auto-compaction-retention", got ${show(flag)}`,
+      });
+    } else if (MANAGED_FLAGS.includes(flag)) {
+      problems.push({
+        path,
+        message: `extraFlags may not set ${show(flag)}: hakube manages it (see EtcdClusterArgs)`,
+      });
+    }
+    if (typeof value !== "string" || /[\n\r"'\\]/.test(value)) {
+      problems.push({
+        path,
+        message: `${path} must be a string without quotes, backslashes or line breaks, got ${show(value)}`,
+      });
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,100 @@
+/**
+ * Pure PKI decisions: key algorithms, key usages per certificate role, validity defaults and SANs.
+ * No Pulumi import, so every choice here is unit-tested as plain data.
+ */
+
+/** The key algorithm for a CA or a certificate. A named enum so other Pulumi languages can use it. */
+export enum KeyAlgorithm {
+  /** ECDSA on NIST P-256: small, fast, accepted by every TLS stack Kubernetes and etcd use. The default. */
+  EcdsaP256 = "ECDSA_P256",
+  EcdsaP384 = "ECDSA_P384",
+  Rsa2048 = "RSA_2048",
+  Rsa3072 = "RSA_3072",
+  Rsa4096 = "RSA_4096",
+  /** Ed25519: Go's TLS (etcd, Kubernetes) accepts it; many other clients (browsers, older OpenSSL) do not. */
+  Ed25519 = "ED25519",
+}
+
+/** What a certificate is for; decides its key usages. */
+export enum CertificateRole {
+  /** A TLS server that also acts as a client of its peers' servers (etcd server certs, as kubeadm issues them). */
+  Server = "server",
+  /** A TLS client only (consumers of etcd, kubelets). */
+  Client = "client",
+  /** Both ends of a mutual-TLS link between cluster members (etcd peer certs). */
+  Peer = "peer",
+}
+
+/** The inputs of @pulumi/tls' PrivateKey for an algorithm; the curve is always set explicitly. */
+export interface TlsKeyParameters {
+  algorithm: "ECDSA" | "RSA" | "ED25519";
+  ecdsaCurve?: "P256" | "P384";
+  rsaBits?: number;
+}
+
+/** Map a {@link KeyAlgorithm} to @pulumi/tls PrivateKey inputs. */
+export function tlsKeyParameters(algorithm: KeyAlgorithm): TlsKeyParameters {
+  switch (algorithm) {
+    case KeyAlgorithm.EcdsaP256:
+      return { algorithm: "ECDSA", ecdsaCurve: "P256" };
+    case KeyAlgorithm.EcdsaP384:
+      return { algorithm: "ECDSA", ecdsaCurve: "P384" };
+    case KeyAlgorithm.Rsa2048:
+      return { algorithm: "RSA", rsaBits: 2048 };
+    case KeyAlgorithm.Rsa3072:
+      return { algorithm: "RSA", rsaBits: 3072 };
+    case KeyAlgorithm.Rsa4096:
+      return { algorithm: "RSA", rsaBits: 4096 };
+    case KeyAlgorithm.Ed25519:
+      return { algorithm: "ED25519" };
+  }
+  throw new Error(
+    `unknown key algorithm ${JSON.stringify(algorithm)}; use one of ${Object.values(KeyAlgorithm).join(", ")}`,
+  );
+}
+
+/** @pulumi/tls `allowedUses` for a role. key_encipherment is kept for RSA key exchange in TLS 1.2. */
+export function allowedUses(role: CertificateRole): string[] {
+  switch (role) {
+    case CertificateRole.Server:
+      return ["digital_signature", "key_encipherment", "server_auth", "client_auth"];
+    case CertificateRole.Client:
+      return ["digital_signature", "key_encipherment", "client_auth"];
+    case CertificateRole.Peer:
+      return ["digital_signature", "key_encipherment", "server_auth", "client_auth"];
+  }
+  throw new Error(`unknown certificate role ${JSON.stringify(role)}`);
+}
+
+/** `allowedUses` of a CA certificate. */
+export const CA_ALLOWED_USES = ["cert_signing", "crl_signing", "digital_signature"];
+
+/**
+ * Validity defaults. The classic guides issue one-year certificates by hand and clusters break when they
+ * expire. hakube keeps the one-year leaf lifetime that kubeadm uses, but sets an early-renewal window:
+ * any `pulumi up` within the last 90 days of a certificate's life reissues it and rolls it out.
+ */
+export const DEFAULT_CERT_VALIDITY_HOURS = 365 * 24;
+/** Reissue on the first `pulumi up` in the last 90 days of a leaf certificate's life. */
+export const DEFAULT_CERT_EARLY_RENEWAL_HOURS = 90 * 24;
+/**
+ * CA lifetime: 10 years, as kubeadm's CAs. No early renewal by default: replacing a CA under a running
+ * cluster is a planned, staged operation (trust both, then switch), never an automatic side effect.
+ */
+export const DEFAULT_CA_VALIDITY_HOURS = 10 * 365 * 24;
+export const DEFAULT_KEY_ALGORITHM = KeyAlgorithm.EcdsaP256;
+
+/** The SANs of a certificate, split as @pulumi/tls wants them. */
+export interface SubjectAltNames {
+  dnsNames: string[];
+  ipAddresses: string[];
+}
+
+/**
+ * Split names into DNS names and IP addresses, dropping duplicates and keeping first-seen order.
+ * `isIp` decides which is which (injected so this file stays free of validation imports).
+ */
+export function subjectAltNames(names: readonly string[], isIp: (s: string) => boolean): SubjectAltNames {
+  const unique = [...new Set(names)];
+  return { dnsNames: unique.filter((n) => !isIp(n)), ipAddresses: unique.filter((n) => isIp(n)) };
+}

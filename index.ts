@@ -1,0 +1,20 @@
+// hakube: Pulumi components for a highly available Kubernetes control plane. Public API only.
+export { ConnectionArgs, HostArgs, ProxyConnectionArgs } from "./components/hosts";
+export { quorumSize, faultTolerance, describeQuorum } from "./components/quorum";
+export {
+  CaKeyPairArgs,
+  CertificateAuthority,
+  CertificateAuthorityArgs,
+  CertificateRequestArgs,
+  IssuedCertificate,
+  issueCertificate,
+} from "./components/pki/certificateAuthority";
+export { CertificateRole, KeyAlgorithm } from "./components/pki/profiles";
+export { EtcdCluster } from "./components/etcd/etcdCluster";
+export {
+  CpuArchitecture,
+  EtcdCertificateArgs,
+  EtcdClusterArgs,
+  EtcdInstallArgs,
+  EtcdInstallMethod,
+} from "./components/etcd/types";

@@ -1,0 +1,70 @@
+# hakube EtcdCluster etcd: cluster health gate on m1
+set -eu
+NAME='m1'
+CLIENT_URL='https://10.0.0.11:2379'
+PEER_URL='https://10.0.0.11:2380'
+DATA_DIR='/var/lib/etcd'
+ETCDCTL='/usr/local/bin/etcdctl'
+TIMEOUT='180'
+ROSTER='/etc/etcd/roster'
+CLUSTER_ENV='/etc/etcd/cluster.env'
+say() { printf '%s: %s\n' 'hakube etcd etcd/m1' "$*"; }
+fail() { printf '%s: %s\n' 'hakube etcd etcd/m1' "$*" >&2; exit 1; }
+quorum() { echo $(( $1 / 2 + 1 )); }
+CHANGED=0
+put() {
+  _new="$1.hakube-new"
+  (umask 077 && cat > "$_new")
+  chmod "$2" "$_new" && chown "$3" "$_new"
+  if [ -f "$1" ] && cmp -s "$_new" "$1" && [ "$(stat -c '%a %U:%G' "$1")" = "$(stat -c '%a %U:%G' "$_new")" ]; then
+    rm -f "$_new"
+  else
+    mv -f "$_new" "$1"
+    CHANGED=1
+    say "wrote $1"
+  fi
+}
+ctl() { ETCDCTL_API=3 "$ETCDCTL" --cacert=/etc/etcd/pki/ca.crt --cert=/etc/etcd/pki/server.crt --key=/etc/etcd/pki/server.key --dial-timeout=2s --command-timeout=5s "$@"; }
+deadline=$(( $(date +%s) + TIMEOUT ))
+in_time() { [ "$(date +%s)" -lt "$deadline" ]; }
+healthy() { ctl --endpoints="$1" endpoint health >/dev/null 2>&1; }
+others() { [ -f "$ROSTER" ] && awk -v me="$NAME" '$1 != me { print $3 }' "$ROSTER"; }
+healthy_others() { for u in $(others); do if healthy "$u"; then echo "$u"; fi; done; }
+members() { ctl --endpoints="$1" member list -w simple; }
+my_line() { members "$1" | awk -F', ' -v p="$PEER_URL" '$4 == p'; }
+voter_count() { members "$1" | awk -F', ' '$6 == "false"' | wc -l; }
+healthy_voters_except_me() {
+  n=0
+  for u in $(members "$1" | awk -F', ' -v p="$PEER_URL" '$2 == "started" && $6 == "false" && $4 != p { split($5, a, ","); print a[1] }'); do
+    if healthy "$u"; then n=$((n + 1)); fi
+  done
+  echo "$n"
+}
+# Fail unless the other voting members keep quorum while this one is away (restart) or gone (remove).
+# $1: endpoints, $2: voters that remain counted, $3: what is about to happen.
+require_quorum_without_me() {
+  _up=$(healthy_voters_except_me "$1")
+  _need=$(quorum "$2")
+  [ "$_up" -ge "$_need" ] || fail "refusing to $3: $2 voting members need a quorum of $_need, but only $_up of the others are healthy; bring the other members back first"
+}
+want=$(cat)
+all=$(printf '%s\n' "$want" | awk '{ print $3 }' | paste -sd, -)
+status() {
+  _list=$(members "$all" 2>/dev/null || true)
+  printf '%s\n' "$want" | while read -r n p c; do
+    _m=$(printf '%s\n' "$_list" | awk -F', ' -v p="$p" '$4 == p { print ($2 == "started" ? "started" : "unstarted") ($6 == "true" ? " learner" : "") }')
+    if healthy "$c"; then _h=healthy; else _h=unhealthy; fi
+    echo "$n $c ${_m:-absent} $_h"
+  done
+}
+while :; do
+  report=$(status)
+  if ! printf '%s\n' "$report" | grep -qv ' started healthy$'; then
+    say "cluster healthy: $(printf '%s\n' "$want" | wc -l) members started, voting and healthy"
+    ctl --endpoints="$all" endpoint status -w simple 2>/dev/null | awk -F', ' '$5 == "true" { print "leader: " $1 }' || true
+    exit 0
+  fi
+  in_time || fail "cluster not healthy after $TIMEOUT s:
+$report"
+  sleep 1
+done

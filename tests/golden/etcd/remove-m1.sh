@@ -1,0 +1,76 @@
+# hakube EtcdCluster etcd: leave the cluster on m1
+set -eu
+NAME='m1'
+CLIENT_URL='https://10.0.0.11:2379'
+PEER_URL='https://10.0.0.11:2380'
+DATA_DIR='/var/lib/etcd'
+ETCDCTL='/usr/local/bin/etcdctl'
+TIMEOUT='180'
+ROSTER='/etc/etcd/roster'
+CLUSTER_ENV='/etc/etcd/cluster.env'
+say() { printf '%s: %s\n' 'hakube etcd etcd/m1' "$*"; }
+fail() { printf '%s: %s\n' 'hakube etcd etcd/m1' "$*" >&2; exit 1; }
+quorum() { echo $(( $1 / 2 + 1 )); }
+CHANGED=0
+put() {
+  _new="$1.hakube-new"
+  (umask 077 && cat > "$_new")
+  chmod "$2" "$_new" && chown "$3" "$_new"
+  if [ -f "$1" ] && cmp -s "$_new" "$1" && [ "$(stat -c '%a %U:%G' "$1")" = "$(stat -c '%a %U:%G' "$_new")" ]; then
+    rm -f "$_new"
+  else
+    mv -f "$_new" "$1"
+    CHANGED=1
+    say "wrote $1"
+  fi
+}
+ctl() { ETCDCTL_API=3 "$ETCDCTL" --cacert=/etc/etcd/pki/ca.crt --cert=/etc/etcd/pki/server.crt --key=/etc/etcd/pki/server.key --dial-timeout=2s --command-timeout=5s "$@"; }
+deadline=$(( $(date +%s) + TIMEOUT ))
+in_time() { [ "$(date +%s)" -lt "$deadline" ]; }
+healthy() { ctl --endpoints="$1" endpoint health >/dev/null 2>&1; }
+others() { [ -f "$ROSTER" ] && awk -v me="$NAME" '$1 != me { print $3 }' "$ROSTER"; }
+healthy_others() { for u in $(others); do if healthy "$u"; then echo "$u"; fi; done; }
+members() { ctl --endpoints="$1" member list -w simple; }
+my_line() { members "$1" | awk -F', ' -v p="$PEER_URL" '$4 == p'; }
+voter_count() { members "$1" | awk -F', ' '$6 == "false"' | wc -l; }
+healthy_voters_except_me() {
+  n=0
+  for u in $(members "$1" | awk -F', ' -v p="$PEER_URL" '$2 == "started" && $6 == "false" && $4 != p { split($5, a, ","); print a[1] }'); do
+    if healthy "$u"; then n=$((n + 1)); fi
+  done
+  echo "$n"
+}
+# Fail unless the other voting members keep quorum while this one is away (restart) or gone (remove).
+# $1: endpoints, $2: voters that remain counted, $3: what is about to happen.
+require_quorum_without_me() {
+  _up=$(healthy_voters_except_me "$1")
+  _need=$(quorum "$2")
+  [ "$_up" -ge "$_need" ] || fail "refusing to $3: $2 voting members need a quorum of $_need, but only $_up of the others are healthy; bring the other members back first"
+}
+cleanup() { systemctl disable --now --quiet etcd 2>/dev/null || true; rm -rf "$DATA_DIR/member" "$CLUSTER_ENV" "$ROSTER"; }
+if [ ! -d "$DATA_DIR/member" ] && ! systemctl is-active --quiet etcd; then
+  cleanup
+  say "not initialized: nothing to remove"
+  exit 0
+fi
+eps=$(healthy_others | paste -sd, -)
+if [ -z "$eps" ]; then
+  if healthy "$CLIENT_URL" && [ "$(members "$CLIENT_URL" | wc -l)" -le 1 ]; then
+    cleanup
+    say "removed the last member: the cluster is gone"
+    exit 0
+  fi
+  fail "refusing to remove $NAME: no other member is healthy, so the removal cannot be recorded; bring the other members back first"
+fi
+line=$(my_line "$eps")
+if [ -n "$line" ]; then
+  case "$line" in *", false") require_quorum_without_me "$eps" $(( $(voter_count "$eps") - 1 )) "remove $NAME" ;; esac
+  id=${line%%,*}
+  until out=$(ctl --endpoints="$eps" member remove "$id" 2>&1); do
+    in_time || fail "member remove $NAME failed for $TIMEOUT s: $out"
+    sleep 1
+  done
+  say "removed from the cluster"
+fi
+cleanup
+say "etcd stopped and its data deleted"

@@ -1,0 +1,143 @@
+/**
+ * One recorder for component tests: every resource a program registers, with its inputs, the time it was
+ * registered and the time its (mock) creation finished. Unknown types and invokes throw, so a component
+ * that starts using something new fails its tests until they say what it should get.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+export interface Recorded {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+  registeredAt: number;
+  resolvedAt: number;
+}
+
+/** True if a mock input value arrived wrapped as a Pulumi secret. */
+export function isSecretInput(v: unknown): boolean {
+  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_SIG] !== undefined;
+}
+
+/** The value inside a secret wrapper (or the value itself), recursively. */
+export function unwrap(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(unwrap);
+  if (typeof v === "object" && v !== null) {
+    const o = v as Record<string, unknown>;
+    if (o[SECRET_SIG] !== undefined) return unwrap(o.value);
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unwrap(x)]));
+  }
+  return v;
+}
+
+/** Fake but recognisable outputs: any PEM key contains FAKE-PRIVATE-KEY so leaks are easy to find. */
+function outputsFor(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  switch (type) {
+    case "tls:index/privateKey:PrivateKey":
+      return {
+        ...inputs,
+        privateKeyPem: `-----BEGIN FAKE-PRIVATE-KEY-----\n${name}\n-----END FAKE-PRIVATE-KEY-----\n`,
+        publicKeyPem: `PUBLIC ${name}`,
+        publicKeyOpenssh: `ssh-ed25519 AAAA${name}`,
+      };
+    case "tls:index/selfSignedCert:SelfSignedCert":
+    case "tls:index/locallySignedCert:LocallySignedCert":
+      return { ...inputs, certPem: `-----BEGIN CERTIFICATE-----\n${name}\n-----END CERTIFICATE-----\n` };
+    case "tls:index/certRequest:CertRequest":
+      return { ...inputs, certRequestPem: `CSR ${name}` };
+    case "command:remote:Command":
+    case "command:local:Command":
+      return { ...inputs, stdout: `ran ${name}`, stderr: "" };
+    case "random:index/randomPassword:RandomPassword":
+    case "random:index/randomString:RandomString":
+      return { ...inputs, result: `random-${name}` };
+    default:
+      return inputs;
+  }
+}
+
+export const MOCKED_TYPES = [
+  "tls:index/privateKey:PrivateKey",
+  "tls:index/selfSignedCert:SelfSignedCert",
+  "tls:index/locallySignedCert:LocallySignedCert",
+  "tls:index/certRequest:CertRequest",
+  "command:remote:Command",
+  "command:local:Command",
+  "random:index/randomPassword:RandomPassword",
+  "random:index/randomString:RandomString",
+];
+
+export class Recorder {
+  readonly resources: Recorded[] = [];
+  private pending = 0;
+
+  /** Install the mocks. `jitterMs` delays each creation randomly so independent resources race. */
+  async install(jitterMs = 0): Promise<void> {
+    await pulumi.runtime.setMocks(
+      {
+        newResource: async (args) => {
+          const registeredAt = performance.now();
+          if (!args.custom) return { id: undefined, state: {} };
+          this.pending++;
+          try {
+            return await this.create(args, registeredAt, jitterMs);
+          } finally {
+            this.pending--;
+          }
+        },
+        call: async (args) => {
+          throw new Error(`Mock not implemented: invoke ${args.token}`);
+        },
+      },
+      "hakube-test",
+      "test",
+      false,
+    );
+  }
+
+  private async create(args: pulumi.runtime.MockResourceArgs, registeredAt: number, jitterMs: number) {
+    if (!MOCKED_TYPES.includes(args.type)) throw new Error(`Mock not implemented: ${args.type}`);
+    if (jitterMs > 0) await new Promise((r) => setTimeout(r, Math.random() * jitterMs));
+    const rec: Recorded = {
+      type: args.type,
+      name: args.name,
+      inputs: args.inputs,
+      registeredAt,
+      resolvedAt: 0,
+    };
+    this.resources.push(rec);
+    const state = outputsFor(args.type, args.name, unwrap(args.inputs) as Record<string, unknown>);
+    rec.resolvedAt = performance.now();
+    return { id: `${args.name}-id`, state };
+  }
+
+  /** Resolves once no mock creation has been running for a while: every child is registered. */
+  async idle(): Promise<void> {
+    let quiet = 0;
+    while (quiet < 4) {
+      await new Promise((r) => setTimeout(r, 15));
+      quiet = this.pending === 0 ? quiet + 1 : 0;
+    }
+  }
+
+  byType(type: string): Recorded[] {
+    return this.resources.filter((r) => r.type === type);
+  }
+
+  get(name: string): Recorded {
+    const r = this.resources.find((x) => x.name === name);
+    if (!r)
+      throw new Error(`no resource named ${name}; have ${this.resources.map((x) => x.name).join(", ")}`);
+    return r;
+  }
+
+  names(type?: string): string[] {
+    return (type ? this.byType(type) : this.resources).map((r) => r.name).sort();
+  }
+}
+
+/** Resolve an Output in a test. */
+export function resolve<T>(o: pulumi.Output<T>): Promise<T> {
+  return new Promise((r) => o.apply((v) => r(v)));
+}
