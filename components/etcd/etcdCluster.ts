@@ -20,6 +20,12 @@ import { EtcdClusterArgs } from "./types";
 import { validateEtcdClusterArgs } from "./validate";
 
 /**
+ * Inputs every command gets. The scripts never read their previous output, and passing it would need
+ * `AcceptEnv` in the hosts' sshd (without it @pulumi/command's update and delete fail).
+ */
+const COMMAND_DEFAULTS = { addPreviousOutputInEnv: false };
+
+/**
  * An etcd cluster with mutual TLS on client and peer ports, installed and configured over SSH.
  *
  * Per member, in order: certificates (@pulumi/tls), `install`, `configure` (files; the configure steps of
@@ -90,7 +96,11 @@ export class EtcdCluster extends pulumi.ComponentResource {
 
       const install = new remote.Command(
         `${prefix}-install`,
-        { connection, create: renderInstallScript({ ...resolved.install, name: host.name }) },
+        {
+          connection,
+          create: renderInstallScript({ ...resolved.install, name: host.name }),
+          ...COMMAND_DEFAULTS,
+        },
         { parent: this },
       );
       const pki = pulumi
@@ -107,6 +117,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
           // The script prints only paths; stdout is still kept out of the log as a second line of defence.
           logging: "stderr",
           delete: `rm -rf ${CONFIG_DIR} ${UNIT_FILE} && systemctl daemon-reload`,
+          ...COMMAND_DEFAULTS,
         },
         { parent: this, dependsOn: previousConfigure ? [install, previousConfigure] : [install] },
       );
@@ -137,6 +148,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
         stdin: roster,
         // Run again whenever a member was (re)configured or (re)started.
         triggers: [...configures, ...memberSteps].map((c) => c.stdout),
+        ...COMMAND_DEFAULTS,
       },
       { parent: this, dependsOn: memberSteps },
     );

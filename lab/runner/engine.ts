@@ -182,7 +182,11 @@ export class Engine {
 
     const finish = (id: string, outputs: PropertyMap): RegistrationResult => {
       const response = buildResponse(reg.rawInputs, outputs, secretKeys);
-      for (const key of secretKeys) if (key in outputs) this.redactor.add(stringsIn(outputs[key]));
+      // `connection` is secret as a whole, but only its credentials are sensitive (resolveInputs already
+      // collected those); redacting host and user would hide where commands ran.
+      for (const key of secretKeys) {
+        if (key in outputs && key !== "connection") this.redactor.add(stringsIn(outputs[key]));
+      }
       this.store.put({
         ...base,
         id,

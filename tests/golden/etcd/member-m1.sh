@@ -27,9 +27,22 @@ put() {
 ctl() { ETCDCTL_API=3 "$ETCDCTL" --cacert=/etc/etcd/pki/ca.crt --cert=/etc/etcd/pki/server.crt --key=/etc/etcd/pki/server.key --dial-timeout=2s --command-timeout=5s "$@"; }
 deadline=$(( $(date +%s) + TIMEOUT ))
 in_time() { [ "$(date +%s)" -lt "$deadline" ]; }
-healthy() { ctl --endpoints="$1" endpoint health >/dev/null 2>&1; }
+# One read through the member. A healthy member answers in milliseconds; one that is down or not yet
+# serving (bootstrapping without quorum) is given up on after 2 s.
+healthy() { ctl --command-timeout=2s --endpoints="$1" endpoint health >/dev/null 2>&1; }
 others() { [ -f "$ROSTER" ] && awk -v me="$NAME" '$1 != me { print $3 }' "$ROSTER"; }
-healthy_others() { for u in $(others); do if healthy "$u"; then echo "$u"; fi; done; }
+# The other roster members that are healthy, in roster order; probed in parallel.
+healthy_others() {
+  _dir=$(mktemp -d)
+  _i=0
+  for u in $(others); do
+    _i=$((_i + 1))
+    ( if healthy "$u"; then echo "$u" > "$_dir/$(printf '%03d' "$_i")"; fi ) &
+  done
+  wait
+  cat "$_dir"/* 2>/dev/null || true
+  rm -rf "$_dir"
+}
 members() { ctl --endpoints="$1" member list -w simple; }
 my_line() { members "$1" | awk -F', ' -v p="$PEER_URL" '$4 == p'; }
 voter_count() { members "$1" | awk -F', ' '$6 == "false"' | wc -l; }
@@ -124,8 +137,13 @@ bootstrap() {
 }
 if [ -d "$DATA_DIR/member" ]; then
   start_etcd
-  eps=$(healthy_others | paste -sd, -)
-  [ -z "$eps" ] || promote_if_learner "$eps"
+  # A learner whose promotion failed earlier is promoted now; a voting member is left alone.
+  case "$(my_line "$CLIENT_URL" 2>/dev/null || true)" in
+    *", true")
+      eps=$(healthy_others | paste -sd, -)
+      [ -z "$eps" ] || promote_if_learner "$eps"
+      ;;
+  esac
   say "already initialized; etcd is $(systemctl is-active etcd || true)"
   exit 0
 fi

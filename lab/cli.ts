@@ -1,0 +1,181 @@
+/**
+ * `npm run lab`: the main job. Makes the lab hosts and deploys the lab stack to them with the lab runner.
+ *
+ *   npm run lab [-- up] [--members N]   create or update (idempotent; a second run changes nothing)
+ *   npm run lab -- status [--json]      hosts, etcd members, leader, health, how to connect
+ *   npm run lab -- down                 remove every host, mount, link and process the lab made
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { clientFiles, deploy, runnerStatePath } from "./deploy";
+import { endpointStatus } from "./etcdctl";
+import { destroyLab, Lab, loadLab, removeHost } from "./hosts";
+import { readState } from "./runner";
+
+const LAB = "lab";
+const DEFAULT_MEMBERS = 3;
+const repo = path.resolve(__dirname, "..");
+
+interface CliArgs {
+  command: "up" | "status" | "down";
+  members?: number;
+  json: boolean;
+}
+
+function parseArgs(argv: string[]): CliArgs {
+  const args: CliArgs = { command: "up", json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "up" || a === "status" || a === "down") args.command = a;
+    else if (a === "--json") args.json = true;
+    else if (a === "--members" || a.startsWith("--members=")) {
+      const v = a.includes("=") ? a.split("=")[1] : argv[++i];
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 9)
+        throw new UsageError(`--members must be a whole number from 1 to 9, got ${JSON.stringify(v)}`);
+      args.members = n;
+    } else throw new UsageError(`unknown argument ${JSON.stringify(a)}`);
+  }
+  return args;
+}
+
+class UsageError extends Error {}
+
+function progress(start: number) {
+  return (line: string) =>
+    process.stderr.write(`[${((Date.now() - start) / 1000).toFixed(1).padStart(5)}s] ${line}\n`);
+}
+
+function installDependencies(): void {
+  const r = spawnSync("bash", [path.join(repo, "scripts", "install-deps.sh")], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  if (r.status !== 0)
+    throw new Error("installing the Debian packages failed (scripts/install-deps.sh); see above");
+}
+
+/** The member count of the last deployment, so a plain `npm run lab` keeps what `--members` chose. */
+function previousMembers(): number | undefined {
+  const state = readState(runnerStatePath(LAB));
+  const members = state?.outputs?.etcdMembers;
+  return Array.isArray(members) ? members.length : undefined;
+}
+
+async function up(args: CliArgs): Promise<void> {
+  if (process.getuid?.() !== 0)
+    throw new Error("npm run lab must run as root: it makes network bridges, mounts and containers");
+  const start = Date.now();
+  const log = progress(start);
+  log("checking this machine's packages");
+  installDependencies();
+  const members = args.members ?? previousMembers() ?? DEFAULT_MEMBERS;
+  log(`deploying the lab stack: etcd on ${members} host(s)`);
+  const result = await deploy({ lab: LAB, members, log });
+  for (const extra of result.lab.hosts.filter((h) => Number(h.name.slice(1)) > members)) {
+    log(`removing host ${extra.name}: no longer an etcd member`);
+    await removeHost(result.lab, extra.name, log);
+  }
+  const s = result.summary;
+  const changed = s.created.length + s.updated.length + s.replaced.length + s.deleted.length;
+  console.log(
+    changed === 0 && s.commandsRun === 0
+      ? `No changes: the lab already matches the program (${s.unchanged.length} resources unchanged, no command run).`
+      : `Applied in ${((Date.now() - start) / 1000).toFixed(1)} s: ${s.created.length} created, ${s.updated.length} updated, ${s.replaced.length} replaced, ${s.deleted.length} deleted, ${s.commandsRun} command(s) run.`,
+  );
+  await status({ ...args, json: false });
+}
+
+async function collectStatus(lab: Lab) {
+  const state = readState(runnerStatePath(lab));
+  const endpoints = (state?.outputs?.etcdEndpoints as string[] | undefined) ?? [];
+  const files = clientFiles(lab);
+  const haveFiles = fs.existsSync(files.key);
+  const etcd = haveFiles && endpoints.length > 0 ? await endpointStatus(files, endpoints) : [];
+  const nameOf = (endpoint: string) =>
+    lab.hosts.find((h) => endpoint.includes(`//${h.address}:`))?.name ?? endpoint;
+  return {
+    lab: lab.name,
+    subnet: lab.subnet,
+    bridge: lab.bridge,
+    sshKey: lab.privateKeyPath,
+    hosts: lab.hosts.map((h) => ({
+      name: h.name,
+      address: h.address,
+      running: h.running,
+      linkDown: h.linkDown,
+    })),
+    etcd: {
+      endpoints,
+      members: etcd.map((e) => ({ name: nameOf(e.endpoint), ...e })),
+      leader: etcd.find((e) => e.leader) ? nameOf(etcd.find((e) => e.leader)!.endpoint) : null,
+      healthy: etcd.length > 0 && etcd.every((e) => e.healthy),
+      ca: files.ca,
+      cert: files.cert,
+      key: files.key,
+    },
+  };
+}
+
+async function status(args: CliArgs): Promise<void> {
+  const lab = await loadLab(LAB);
+  if (!lab) {
+    if (args.json) console.log(JSON.stringify({ lab: LAB, exists: false }));
+    else console.log(`No lab yet: run npm run lab`);
+    return;
+  }
+  const st = await collectStatus(lab);
+  if (args.json) {
+    console.log(JSON.stringify({ exists: true, ...st }, null, 2));
+    return;
+  }
+  const lines = [`lab "${st.lab}": ${st.hosts.length} host(s) on ${st.subnet} (bridge ${st.bridge})`];
+  for (const h of st.hosts)
+    lines.push(
+      `  ${h.name}  ${h.address}  ${h.running ? (h.linkDown ? "running, link down" : "running") : "powered off"}`,
+    );
+  const e = st.etcd;
+  lines.push(
+    e.members.length === 0
+      ? "etcd: not deployed"
+      : `etcd: ${e.members.length} member(s), leader ${e.leader ?? "none"}, ${e.healthy ? "all healthy" : "NOT all healthy"}`,
+  );
+  for (const m of e.members) {
+    lines.push(
+      `  ${m.name}  ${m.endpoint}  ${m.healthy ? "healthy" : "unhealthy"}${m.leader ? "  leader" : ""}${m.learner ? "  learner" : ""}${m.version ? `  etcd ${m.version}, db ${m.dbSize}` : `  (${m.error})`}`,
+    );
+  }
+  if (e.endpoints.length > 0) {
+    lines.push(
+      "connect:",
+      `  ETCDCTL_API=3 etcdctl --endpoints=${e.endpoints.join(",")} --cacert=${rel(e.ca)} --cert=${rel(e.cert)} --key=${rel(e.key)} member list`,
+      `  ssh -i ${rel(st.sshKey)} root@${st.hosts[0]?.address}`,
+    );
+  }
+  console.log(lines.join("\n"));
+}
+
+function rel(p: string): string {
+  return path.relative(process.cwd(), p) || p;
+}
+
+async function down(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error("npm run lab -- down must run as root");
+  const log = progress(Date.now());
+  await destroyLab(LAB, log);
+  console.log(`Lab "${LAB}" removed (the Debian rootfs cache in .lab/cache is kept).`);
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.command === "up") await up(args);
+  else if (args.command === "status") await status(args);
+  else await down();
+}
+
+main().catch((err: Error) => {
+  console.error(`lab: ${err instanceof UsageError ? "" : "failed: "}${err.message}`);
+  if (err instanceof UsageError)
+    console.error("usage: npm run lab [-- up] [--members N] | status [--json] | down");
+  process.exit(1);
+});

@@ -1,0 +1,108 @@
+/**
+ * Deploy the lab stack (stacks/lab) to a lab: make sure the hosts exist, run the program with the lab
+ * runner, and write the etcd client credentials where people and tests can use them. Used by
+ * `npm run lab` and by the lab tests (with their own lab name and subnet).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { createLab, Lab, Log } from "./hosts";
+import { up, RunSummary } from "./runner";
+import { labStack } from "../stacks/lab/program";
+
+export interface DeployOptions {
+  /** The lab's name (`.lab/<name>/`). */
+  lab: string;
+  /** etcd members: the first `members` hosts, m1..mN. */
+  members?: number;
+  /** Or exactly these hosts, by name and in order (for replacement tests). */
+  memberNames?: string[];
+  /** 10.77.<subnetIndex>.0/24; a new lab takes it, an existing lab keeps its own. */
+  subnetIndex?: number;
+  log?: Log;
+}
+
+/** Where the client credentials are written (mode 0600 for the key). */
+export interface ClientFiles {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+export interface DeployResult {
+  lab: Lab;
+  summary: RunSummary;
+  endpoints: string[];
+  members: string[];
+  files: ClientFiles;
+  /** The PEMs themselves, for tests. */
+  pem: { ca: string; cert: string; key: string };
+}
+
+export function runnerStatePath(lab: Lab | string): string {
+  const dir = typeof lab === "string" ? path.join(labDirOf(lab)) : lab.dir;
+  return path.join(dir, "stack-state.json");
+}
+
+function labDirOf(name: string): string {
+  return path.join(__dirname, "..", ".lab", name);
+}
+
+export function clientFiles(lab: Lab): ClientFiles {
+  const dir = path.join(lab.dir, "etcd-client");
+  return {
+    ca: path.join(dir, "ca.crt"),
+    cert: path.join(dir, "client.crt"),
+    key: path.join(dir, "client.key"),
+  };
+}
+
+/** A stack output as a plain value (the runner keeps secrets wrapped). */
+function plain(v: unknown): unknown {
+  if (
+    v &&
+    typeof v === "object" &&
+    "value" in (v as Record<string, unknown>) &&
+    Object.keys(v).some((k) => k.length === 32)
+  ) {
+    return plain((v as Record<string, unknown>).value);
+  }
+  return v;
+}
+
+export async function deploy(opts: DeployOptions): Promise<DeployResult> {
+  const log = opts.log ?? (() => undefined);
+  const memberNames = opts.memberNames ?? Array.from({ length: opts.members ?? 3 }, (_, i) => `m${i + 1}`);
+  const hostCount = Math.max(...memberNames.map((n) => Number(n.replace(/^m/, ""))));
+  const lab = await createLab({ name: opts.lab, hosts: hostCount, subnetIndex: opts.subnetIndex, log });
+  const privateKey = fs.readFileSync(lab.privateKeyPath, "utf8");
+  const summary = await up(
+    () =>
+      labStack({
+        hosts: lab.hosts.map((h) => ({ name: h.name, address: h.address, hostKey: h.hostKey })),
+        privateKey,
+        etcdMembers: memberNames,
+        etcdRelease: lab.etcdRelease,
+      }),
+    { statePath: runnerStatePath(lab), project: "hakube", stack: opts.lab, log },
+  );
+  const out = (k: string) => plain(summary.outputs[k]);
+  const pem = {
+    ca: String(out("etcdCaCertPem")),
+    cert: String(out("etcdClientCertPem")),
+    key: String(out("etcdClientKeyPem")),
+  };
+  const files = clientFiles(lab);
+  fs.mkdirSync(path.dirname(files.ca), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(files.ca, pem.ca, { mode: 0o644 });
+  fs.writeFileSync(files.cert, pem.cert, { mode: 0o644 });
+  fs.writeFileSync(files.key, pem.key, { mode: 0o600 });
+  fs.chmodSync(files.key, 0o600);
+  return {
+    lab,
+    summary,
+    endpoints: out("etcdEndpoints") as string[],
+    members: out("etcdMembers") as string[],
+    files,
+    pem,
+  };
+}
