@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { createLab, Lab, Log } from "./hosts";
+import { createLab, Lab, loadLab, Log } from "./hosts";
 import { up, RunSummary } from "./runner";
 import { labStack } from "../stacks/lab/program";
 
@@ -18,6 +18,11 @@ export interface DeployOptions {
   memberNames?: string[];
   /** 10.77.<subnetIndex>.0/24; a new lab takes it, an existing lab keeps its own. */
   subnetIndex?: number;
+  /**
+   * Boot missing or powered-off hosts first (the default). Fault tests pass false so that a host they
+   * powered off stays off while the program runs.
+   */
+  ensureHosts?: boolean;
   log?: Log;
 }
 
@@ -69,11 +74,20 @@ function plain(v: unknown): unknown {
   return v;
 }
 
+async function existingLab(name: string): Promise<Lab> {
+  const lab = await loadLab(name);
+  if (!lab) throw new Error(`lab ${name} does not exist`);
+  return lab;
+}
+
 export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   const log = opts.log ?? (() => undefined);
   const memberNames = opts.memberNames ?? Array.from({ length: opts.members ?? 3 }, (_, i) => `m${i + 1}`);
   const hostCount = Math.max(...memberNames.map((n) => Number(n.replace(/^m/, ""))));
-  const lab = await createLab({ name: opts.lab, hosts: hostCount, subnetIndex: opts.subnetIndex, log });
+  const lab =
+    opts.ensureHosts === false
+      ? await existingLab(opts.lab)
+      : await createLab({ name: opts.lab, hosts: hostCount, subnetIndex: opts.subnetIndex, log });
   const privateKey = fs.readFileSync(lab.privateKeyPath, "utf8");
   const summary = await up(
     () =>
