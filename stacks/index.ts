@@ -20,6 +20,8 @@ function lab() {
 const programs: Record<string, () => Record<string, unknown>> = { lab };
 const program = programs[platform];
 if (!program) {
-  throw new Error(`hakube:platform must be one of ${Object.keys(programs).join(", ")}, got ${JSON.stringify(platform)}`);
+  throw new Error(
+    `hakube:platform must be one of ${Object.keys(programs).join(", ")}, got ${JSON.stringify(platform)}`,
+  );
 }
 module.exports = program();

@@ -33,7 +33,10 @@ export function labStack(args: LabStackArgs) {
   const byName = new Map(args.hosts.map((h) => [h.name, h]));
   const members = args.etcdMembers.map((name): hakube.HostArgs => {
     const h = byName.get(name);
-    if (!h) throw new Error(`etcdMembers names ${JSON.stringify(name)}, which is not a lab host (${[...byName.keys()].join(", ")})`);
+    if (!h)
+      throw new Error(
+        `etcdMembers names ${JSON.stringify(name)}, which is not a lab host (${[...byName.keys()].join(", ")})`,
+      );
     return {
       name: h.name,
       address: h.address,
