@@ -23,6 +23,9 @@ export interface DeployOptions {
    * powered off stays off while the program runs.
    */
   ensureHosts?: boolean;
+  /** etcd raft timings (benchmarks compare profiles). */
+  etcdHeartbeatIntervalMs?: number;
+  etcdElectionTimeoutMs?: number;
   log?: Log;
 }
 
@@ -96,6 +99,8 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
         privateKey,
         etcdMembers: memberNames,
         etcdRelease: lab.etcdRelease,
+        etcdHeartbeatIntervalMs: opts.etcdHeartbeatIntervalMs,
+        etcdElectionTimeoutMs: opts.etcdElectionTimeoutMs,
       }),
     { statePath: runnerStatePath(lab), project: "hakube", stack: opts.lab, log },
   );

@@ -27,6 +27,9 @@ export interface LabStackArgs {
   /** Which hosts run etcd, by name, in order. */
   etcdMembers: string[];
   etcdRelease: LabEtcdReleaseArgs;
+  /** Raft timings; the component's defaults (etcd upstream's) unless given. */
+  etcdHeartbeatIntervalMs?: number;
+  etcdElectionTimeoutMs?: number;
 }
 
 export function labStack(args: LabStackArgs) {
@@ -51,6 +54,8 @@ export function labStack(args: LabStackArgs) {
       baseUrl: args.etcdRelease.baseUrl,
       sha256: args.etcdRelease.sha256,
     },
+    heartbeatIntervalMs: args.etcdHeartbeatIntervalMs,
+    electionTimeoutMs: args.etcdElectionTimeoutMs,
   });
   return {
     etcdEndpoints: etcd.clientEndpoints,
