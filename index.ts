@@ -18,3 +18,28 @@ export {
   EtcdInstallArgs,
   EtcdInstallMethod,
 } from "./components/etcd/types";
+export { KeepalivedVip } from "./components/keepalived/keepalivedVip";
+export {
+  KeepalivedMemberArgs,
+  KeepalivedVipArgs,
+  VipHealthCheckArgs,
+  VipHealthCheckKind,
+  VrrpTimingArgs,
+  VrrpTimingProfile,
+  VrrpTransport,
+} from "./components/keepalived/types";
+export { LoadBalancer } from "./components/loadbalancer/loadBalancer";
+export {
+  AwsNlbArgs,
+  AwsNlbHealthCheckArgs,
+  AwsNlbScheme,
+  AwsNlbTargetArgs,
+  AwsNlbTargetType,
+  HaproxyArgs,
+  HaproxyCheckArgs,
+  LoadBalancerArgs,
+  LoadBalancerBackendArgs,
+  LoadBalancerKind,
+  PackageInstallArgs,
+  PackageInstallMethod,
+} from "./components/loadbalancer/types";

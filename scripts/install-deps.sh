@@ -12,6 +12,8 @@ PACKAGES=(
   openssh-server    # sshd on loopback for the lab runner's tests
   curl              # release-download tests
   etcd-client       # etcdctl: tests talk to the lab's etcd with the component's client certificate
+  keepalived        # `keepalived -t` checks of rendered configs (never started on this machine)
+  haproxy           # `haproxy -c` checks of rendered configs (never started on this machine)
   ca-certificates
 )
 if [ "$(id -u)" != 0 ]; then
@@ -28,5 +30,12 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Packages such as keepalived and haproxy start their services on install; on this machine they must
+# not run (tests only use their config checks), so a temporary policy-rc.d forbids it.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod 0755 /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"

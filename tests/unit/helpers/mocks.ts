@@ -52,6 +52,25 @@ function outputsFor(type: string, name: string, inputs: Record<string, unknown>)
     case "random:index/randomPassword:RandomPassword":
     case "random:index/randomString:RandomString":
       return { ...inputs, result: `random-${name}` };
+    case "aws:lb/loadBalancer:LoadBalancer":
+      return {
+        ...inputs,
+        arn: `arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/${name}/0123456789abcdef`,
+        dnsName: `${name}-0123456789abcdef.elb.us-east-1.amazonaws.com`,
+        zoneId: "Z26RNL4JYFTOTI",
+      };
+    case "aws:lb/targetGroup:TargetGroup":
+      return {
+        ...inputs,
+        arn: `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/${name}/0123`,
+      };
+    case "aws:lb/listener:Listener":
+      return {
+        ...inputs,
+        arn: `arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/${name}/0123`,
+      };
+    case "aws:ec2/vpc:Vpc":
+      return { ...inputs, cidrBlock: "10.0.0.0/16" };
     default:
       return inputs;
   }
@@ -66,6 +85,14 @@ export const MOCKED_TYPES = [
   "command:local:Command",
   "random:index/randomPassword:RandomPassword",
   "random:index/randomString:RandomString",
+  "aws:lb/loadBalancer:LoadBalancer",
+  "aws:lb/targetGroup:TargetGroup",
+  "aws:lb/listener:Listener",
+  "aws:lb/targetGroupAttachment:TargetGroupAttachment",
+  "aws:ec2/securityGroup:SecurityGroup",
+  "aws:ec2/vpc:Vpc",
+  "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+  "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
 ];
 
 export class Recorder {

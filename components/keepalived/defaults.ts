@@ -1,0 +1,115 @@
+/**
+ * KeepalivedVip defaults, each with where the number comes from. Pure: no Pulumi import.
+ * Measured figures are from ../shared/lab-facts.md (keepalived 2.2.7, VRRPv3, 3 members, VIP polled every 50 ms).
+ */
+import { DEFAULT_HAPROXY_HEALTH_PORT, HAPROXY_HEALTH_PATH, READYZ_PATH } from "../loadbalancer/defaults";
+import { VrrpTimingProfile } from "./types";
+
+/** The port `endpoint` names: kube-apiserver's. */
+export const DEFAULT_PORT = 6443;
+
+/** Timings of one profile. */
+export interface VrrpTimings {
+  advertIntervalSeconds: number;
+  checkIntervalSeconds: number;
+  checkTimeoutSeconds: number;
+  checkFall: number;
+  checkRise: number;
+}
+
+/**
+ * The timing profiles. Measured failover (VIP gone from the dead holder to answering on the next member):
+ *
+ * | advert_int | keepalived SIGKILL | SIGTERM | track script fails (interval 1, fall 2) |
+ * |---|---|---|---|
+ * | 1 s   | 3.61 s | 0.67 s | 4.62 s |
+ * | 0.1 s | 0.35-0.40 s | 0.08-0.10 s | 1.97 s |
+ *
+ * A dead holder is noticed after 3 advertisement intervals plus a skew of (256 - priority)/256 of one
+ * (RFC 5798), so 0.3 s gives ~1.0 s. 0.1 s flapped under load (spurious MASTER transitions), hence
+ * Aggressive is not the default. Checks: keepalived 2.2.7 accepts only whole seconds for a vrrp_script's
+ * interval and timeout ("vrrp script interval '0.5' must be between 1 and 4294", checked here), so 1 s
+ * with fall 2 is the fastest that does not act on a single failed request. kubeadm's HA guide uses
+ * interval 3, fall 10 (~30 s).
+ */
+export const TIMING_PROFILES: { readonly [P in VrrpTimingProfile]: Readonly<VrrpTimings> } = {
+  [VrrpTimingProfile.Aggressive]: {
+    advertIntervalSeconds: 0.1,
+    checkIntervalSeconds: 1,
+    checkTimeoutSeconds: 1,
+    checkFall: 2,
+    checkRise: 2,
+  },
+  [VrrpTimingProfile.Fast]: {
+    advertIntervalSeconds: 0.3,
+    checkIntervalSeconds: 1,
+    checkTimeoutSeconds: 1,
+    checkFall: 2,
+    checkRise: 2,
+  },
+  [VrrpTimingProfile.Conservative]: {
+    advertIntervalSeconds: 1,
+    checkIntervalSeconds: 2,
+    checkTimeoutSeconds: 2,
+    checkFall: 3,
+    checkRise: 2,
+  },
+};
+
+/**
+ * The default profile: the one number the lab benchmark (failover time, spurious transitions under load)
+ * decides. Change it here only.
+ */
+export const DEFAULT_TIMING_PROFILE = VrrpTimingProfile.Fast;
+
+/** VRRPv3's advertisement interval is a 12-bit count of centiseconds (RFC 5798 5.2.7). */
+export const MIN_ADVERT_INTERVAL_SECONDS = 0.01;
+export const MAX_ADVERT_INTERVAL_SECONDS = 40.95;
+/** keepalived's range for a vrrp_script's interval and timeout, whole seconds. */
+export const MAX_CHECK_SECONDS = 4294;
+
+/**
+ * Priorities from the position in `members`: 200, 190, 180, ... Steps of 10 give backups skew times
+ * ~10 ms apart at 0.3 s (so two backups do not claim the VIP at the same moment), and 200 leaves room
+ * below for the health check's weight. 255 is reserved by VRRP for the address owner.
+ */
+export const FIRST_PRIORITY = 200;
+export const PRIORITY_STEP = 10;
+export const MIN_PRIORITY = 1;
+export const MAX_PRIORITY = 254;
+
+/** The priority of the member at `index` when none is given. */
+export function derivedPriority(index: number): number {
+  return FIRST_PRIORITY - PRIORITY_STEP * index;
+}
+
+/** Health check targets. */
+export const APISERVER_CHECK_PATH = READYZ_PATH;
+export const HAPROXY_CHECK_PORT = DEFAULT_HAPROXY_HEALTH_PORT;
+export const HAPROXY_CHECK_PATH = HAPROXY_HEALTH_PATH;
+
+/**
+ * The unprivileged user the health check's curl runs as (keepalived's own convention). keepalived runs
+ * the script as root: with a non-root `script_user`, `keepalived -t` of 2.2.7 kills itself with SIGTERM
+ * (rc 143, also for valid files; checked here), and the host scripts rely on `keepalived -t`. The script
+ * drops privileges with setpriv instead.
+ */
+export const SCRIPT_USER = "keepalived_script";
+
+/** keepalived 2.0 or later (VRRPv3 with sub-second adverts, init_fail). Debian 12 has 2.2.7, RHEL 8 2.1.5. */
+export const MIN_KEEPALIVED_VERSION = [2, 0] as const;
+
+/** How long the configure step waits for keepalived to be active after a (re)start. */
+export const START_TIMEOUT_SECONDS = 60;
+
+/** Paths on every member. One KeepalivedVip per host: keepalived.conf and the unit are whole files. */
+export const CONFIG_DIR = "/etc/keepalived";
+export const CONFIG_FILE = "/etc/keepalived/keepalived.conf";
+export const CHECK_SCRIPT = "/etc/keepalived/hakube-check.sh";
+/** Replaces the distribution's keepalived.service (see render/config.ts renderUnit). */
+export const UNIT_FILE = "/etc/systemd/system/keepalived.service";
+/** systemd's RuntimeDirectory: created at start, removed at stop, so no stale pid file survives a crash. */
+export const RUN_DIR = "/run/keepalived";
+/** The VRRP instance and script names in keepalived.conf. */
+export const INSTANCE_NAME = "hakube_vip";
+export const SCRIPT_NAME = "hakube_check";

@@ -1,0 +1,120 @@
+/**
+ * Resolve KeepalivedVipArgs into plain per-member settings (defaults applied). Pure: no Pulumi import.
+ * Call only after validateKeepalivedVipArgs found no errors.
+ */
+import { DEFAULT_BIN_DIR } from "../loadbalancer/defaults";
+import { canonicalIp, hostPort, parseAddressWithPrefix } from "../loadbalancer/net";
+import {
+  APISERVER_CHECK_PATH,
+  DEFAULT_PORT,
+  DEFAULT_TIMING_PROFILE,
+  derivedPriority,
+  HAPROXY_CHECK_PATH,
+  HAPROXY_CHECK_PORT,
+  SCRIPT_USER,
+  TIMING_PROFILES,
+  VrrpTimings,
+} from "./defaults";
+import { checkUrl } from "./render/config";
+import { PackageInstallMethod } from "../loadbalancer/types";
+import {
+  KeepalivedMemberSettings,
+  KeepalivedVipArgs,
+  VipCheckSettings,
+  VipHealthCheckKind,
+  VrrpTransport,
+} from "./types";
+
+export interface ResolvedKeepalivedVip {
+  /** The VIP without prefix. */
+  vip: string;
+  /** vip:port (IPv6 in brackets). */
+  endpoint: string;
+  method: PackageInstallMethod;
+  binDir: string;
+  /** Whether the members need curl, setpriv and the script user. */
+  needsCheckTools: boolean;
+  timings: VrrpTimings;
+  members: KeepalivedMemberSettings[];
+}
+
+/** The profile's timings with the explicit overrides applied. */
+export function resolveTimings(args: KeepalivedVipArgs): VrrpTimings {
+  const t = args.timing ?? {};
+  const base = TIMING_PROFILES[t.profile ?? DEFAULT_TIMING_PROFILE];
+  return {
+    advertIntervalSeconds: t.advertIntervalSeconds ?? base.advertIntervalSeconds,
+    checkIntervalSeconds: t.checkIntervalSeconds ?? base.checkIntervalSeconds,
+    checkTimeoutSeconds: t.checkTimeoutSeconds ?? base.checkTimeoutSeconds,
+    checkFall: t.checkFall ?? base.checkFall,
+    checkRise: t.checkRise ?? base.checkRise,
+  };
+}
+
+/**
+ * The weight of a failing check: one more than the spread of the priorities, so that every failing
+ * member ranks below every healthy one (keepalived keeps effective priorities at 1 or more; validation
+ * requires priorities of at least 2 with a check, so a failing member never ties a healthy one).
+ */
+export function checkWeight(priorities: readonly number[]): number {
+  return -(Math.max(...priorities) - Math.min(...priorities) + 1);
+}
+
+export function resolveKeepalivedVip(component: string, args: KeepalivedVipArgs): ResolvedKeepalivedVip {
+  const parsed = parseAddressWithPrefix(args.address);
+  if (!parsed) throw new Error(`resolveKeepalivedVip: invalid address ${JSON.stringify(args.address)}`);
+  const vip = { ...parsed, address: canonicalIp(parsed.address) };
+  const port = args.port ?? DEFAULT_PORT;
+  const timings = resolveTimings(args);
+  const kind = args.healthCheck?.kind ?? VipHealthCheckKind.ApiServer;
+  const checkPort =
+    args.healthCheck?.port ?? (kind === VipHealthCheckKind.Haproxy ? HAPROXY_CHECK_PORT : port);
+  const checkPath = kind === VipHealthCheckKind.Haproxy ? HAPROXY_CHECK_PATH : APISERVER_CHECK_PATH;
+  const priorities = args.members.map((m, i) => m.priority ?? derivedPriority(i));
+  const weight = checkWeight(priorities);
+  const transport = args.transport ?? VrrpTransport.Unicast;
+  const binDir = args.install?.binDir ?? DEFAULT_BIN_DIR;
+  const members = args.members.map((m, i): KeepalivedMemberSettings => {
+    const check: VipCheckSettings | undefined =
+      kind === VipHealthCheckKind.None
+        ? undefined
+        : {
+            kind,
+            url: checkUrl(kind, canonicalIp(m.address), checkPort, checkPath),
+            insecure: kind === VipHealthCheckKind.ApiServer,
+            intervalSeconds: timings.checkIntervalSeconds,
+            timeoutSeconds: timings.checkTimeoutSeconds,
+            fall: timings.checkFall,
+            rise: timings.checkRise,
+            weight,
+          };
+    return {
+      component,
+      name: m.name,
+      address: canonicalIp(m.address),
+      interface: args.interface,
+      vip: vip.address,
+      prefixLength: vip.prefixLength,
+      virtualRouterId: args.virtualRouterId,
+      priority: priorities[i],
+      transport,
+      peers:
+        transport === VrrpTransport.Unicast
+          ? args.members.filter((_, j) => j !== i).map((o) => canonicalIp(o.address))
+          : [],
+      advertIntervalSeconds: timings.advertIntervalSeconds,
+      check,
+      scriptUser: SCRIPT_USER,
+      binDir,
+    };
+  });
+  return {
+    vip: vip.address,
+    endpoint: hostPort(vip.address, port),
+    method: args.install?.method ?? PackageInstallMethod.Package,
+    binDir,
+    needsCheckTools: kind !== VipHealthCheckKind.None,
+    timings,
+    members,
+  };
+}

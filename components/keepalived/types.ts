@@ -1,0 +1,134 @@
+import { HostArgs } from "../hosts";
+import { PackageInstallArgs } from "../loadbalancer/types";
+
+/** A host that takes part in the VRRP election for the virtual IP. */
+export interface KeepalivedMemberArgs extends HostArgs {
+  /**
+   * VRRP priority, 1-254, unique: the healthy member with the highest priority holds the VIP.
+   * @default derived from the position in `members`: 200, 190, 180, ...
+   */
+  priority?: number;
+}
+
+/** What each member's keepalived checks to decide whether it may hold the VIP. */
+export enum VipHealthCheckKind {
+  /**
+   * The member's own kube-apiserver: HTTPS GET /readyz on the member's address and `healthCheck.port`.
+   * The default.
+   */
+  ApiServer = "apiServer",
+  /**
+   * The member's own HAProxy (a LoadBalancer of kind haproxy on the same hosts): HTTP GET /healthz on
+   * 127.0.0.1:`healthCheck.port`, which HAProxy answers while it runs.
+   */
+  Haproxy = "haproxy",
+  /** No check: the VIP moves only when keepalived, the interface or the host fails. */
+  None = "none",
+}
+
+export interface VipHealthCheckArgs {
+  /** @default VipHealthCheckKind.ApiServer */
+  kind?: VipHealthCheckKind;
+  /** @default `port` for ApiServer, 8404 (the LoadBalancer's `haproxy.healthPort` default) for Haproxy */
+  port?: number;
+}
+
+/** How VRRP advertisements travel between members. */
+export enum VrrpTransport {
+  /** To each other member's address (`unicast_peer`): works where multicast is filtered. The default. */
+  Unicast = "unicast",
+  /** To the VRRP multicast group (224.0.0.18 / ff02::12) on the interface. */
+  Multicast = "multicast",
+}
+
+/**
+ * Named timings. Failover when the VIP holder dies is about 3.5 x the advertisement interval (the backups
+ * wait 3 intervals plus a skew below one); when its health check fails, about fall x check interval plus
+ * the same. Numbers in components/keepalived/defaults.ts.
+ */
+export enum VrrpTimingProfile {
+  /** Advertisement every 0.1 s (~0.35 s failover). Flapped under load in the lab: idle, dedicated hosts only. */
+  Aggressive = "aggressive",
+  /** Advertisement every 0.3 s (~1 s failover), checks every second. The default. */
+  Fast = "fast",
+  /** VRRP's own default advertisement of 1 s (~3.6 s failover), checks every 2 s. */
+  Conservative = "conservative",
+}
+
+/** A profile, optionally with single values overridden. */
+export interface VrrpTimingArgs {
+  /** @default VrrpTimingProfile.Fast */
+  profile?: VrrpTimingProfile;
+  /** 0.01-40.95 in steps of 0.01 (VRRPv3). */
+  advertIntervalSeconds?: number;
+  /** Whole seconds, at least 1 (keepalived 2.2 refuses fractions). */
+  checkIntervalSeconds?: number;
+  /** Whole seconds, at least 1, at most the check interval. */
+  checkTimeoutSeconds?: number;
+  /** Failed checks before the member's priority is lowered. */
+  checkFall?: number;
+  /** Good checks before it is restored. */
+  checkRise?: number;
+}
+
+/**
+ * A virtual IP shared by hosts with keepalived (VRRPv3): one healthy member holds it, another takes it
+ * over within about a second when that member, its keepalived or its health check fails.
+ */
+export interface KeepalivedVipArgs {
+  /** The virtual IP with the prefix length of its subnet, e.g. "10.0.0.10/24". Every member must be in that subnet. */
+  address: string;
+  /** The interface that carries the VIP; the same name on every member (e.g. "eth0"). */
+  interface: string;
+  /** The members, at least 2. Order gives the default priorities: the first one holds the VIP when all are healthy. */
+  members: KeepalivedMemberArgs[];
+  /** The VRRP router id, 1-255: unique among the VRRP groups of the network segment. */
+  virtualRouterId: number;
+  /** The port behind the VIP that the `endpoint` output names. @default 6443 */
+  port?: number;
+  /** @default { kind: VipHealthCheckKind.ApiServer } */
+  healthCheck?: VipHealthCheckArgs;
+  /** @default { profile: VrrpTimingProfile.Fast } */
+  timing?: VrrpTimingArgs;
+  /** @default VrrpTransport.Unicast */
+  transport?: VrrpTransport;
+  /** @default { method: PackageInstallMethod.Package } */
+  install?: PackageInstallArgs;
+}
+
+/** A health check, resolved. */
+export interface VipCheckSettings {
+  /** ApiServer or Haproxy (None has no settings). */
+  kind: VipHealthCheckKind;
+  url: string;
+  /** curl --insecure: only for the member's own API server (see render/config.ts). */
+  insecure: boolean;
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  fall: number;
+  rise: number;
+  /** Negative: how much a failing check lowers the priority. */
+  weight: number;
+}
+
+/** What one member's files and scripts are rendered from: plain values, nothing unresolved. */
+export interface KeepalivedMemberSettings {
+  /** The component name. */
+  component: string;
+  name: string;
+  address: string;
+  interface: string;
+  /** The VIP without prefix. */
+  vip: string;
+  prefixLength: number;
+  virtualRouterId: number;
+  priority: number;
+  transport: VrrpTransport;
+  /** The other members' addresses (unicast), in member order. */
+  peers: string[];
+  advertIntervalSeconds: number;
+  check?: VipCheckSettings;
+  /** The unprivileged user the health check's curl runs as. */
+  scriptUser: string;
+  binDir: string;
+}

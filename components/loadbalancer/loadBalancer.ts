@@ -1,0 +1,234 @@
+import * as pulumi from "@pulumi/pulumi";
+import { remote } from "@pulumi/command";
+import * as ec2 from "@pulumi/aws/ec2";
+import * as lb from "@pulumi/aws/lb";
+import * as vpc from "@pulumi/aws/vpc";
+import { enforce } from "../errors";
+import { secretConnection } from "../hosts";
+import { DEFAULT_PORT, READYZ_PATH } from "./defaults";
+import { hostPort, ipFamily } from "./net";
+import {
+  haproxyCaFiles,
+  renderFileBundle,
+  renderHaproxyConfigureScript,
+  renderHaproxyInstallScript,
+  renderHaproxyRemoveScript,
+} from "./render/scripts";
+import { resolveAwsNlb, resolveHaproxy } from "./settings";
+import { AwsNlbArgs, HaproxyArgs, LoadBalancerArgs, LoadBalancerKind } from "./types";
+import { validateLoadBalancerArgs } from "./validate";
+
+/** What a kind produces for the component's outputs. */
+interface KindOutputs {
+  address: pulumi.Output<string>;
+  dnsName: pulumi.Output<string | undefined>;
+  securityGroupId: pulumi.Output<string | undefined>;
+  targetGroupArn: pulumi.Output<string | undefined>;
+}
+
+/**
+ * One load balancer in front of the API servers, `kind` haproxy or awsNlb.
+ *
+ * haproxy, per host in order: `install`, then `configure` (sysctl for a non-local bind address, the
+ * backends' CA, haproxy.cfg checked with `haproxy -c` on the host, `systemctl reload`); the configure
+ * steps run one host after another. awsNlb: a security group with its rules, the NLB (cross-zone), a TCP
+ * target group with HTTPS /readyz checks, a TCP listener, and one attachment per target.
+ */
+export class LoadBalancer extends pulumi.ComponentResource {
+  /** host:port that clients and kubeadm's controlPlaneEndpoint use. */
+  public readonly endpoint: pulumi.Output<string>;
+  /** The address in `endpoint`: haproxy's bindAddress (or first host), or the NLB's DNS name. */
+  public readonly address: pulumi.Output<string>;
+  /** awsNlb: the NLB's DNS name. */
+  public readonly dnsName: pulumi.Output<string | undefined>;
+  /** awsNlb: the NLB's security group; allow it on the targets' `backendPort` (or use targetSecurityGroupIds). */
+  public readonly securityGroupId: pulumi.Output<string | undefined>;
+  /** awsNlb: the target group, to register API servers that are made later. */
+  public readonly targetGroupArn: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("hakube:index:LoadBalancer", name, {}, opts);
+    enforce(validateLoadBalancerArgs(args), `LoadBalancer ${name}`, this);
+
+    const out =
+      args.kind === LoadBalancerKind.Haproxy
+        ? this.haproxy(name, args, args.haproxy as HaproxyArgs)
+        : this.awsNlb(name, args, args.awsNlb as AwsNlbArgs);
+    const port = args.port ?? DEFAULT_PORT;
+    this.address = out.address;
+    this.endpoint = out.address.apply((a) => hostPort(a, port));
+    this.dnsName = out.dnsName;
+    this.securityGroupId = out.securityGroupId;
+    this.targetGroupArn = out.targetGroupArn;
+    this.registerOutputs({
+      endpoint: this.endpoint,
+      address: this.address,
+      dnsName: this.dnsName,
+      securityGroupId: this.securityGroupId,
+      targetGroupArn: this.targetGroupArn,
+    });
+  }
+
+  private haproxy(name: string, args: LoadBalancerArgs, h: HaproxyArgs): KindOutputs {
+    const s = resolveHaproxy(name, args, h);
+    const stdin =
+      h.caCertPem === undefined
+        ? undefined
+        : pulumi.output(h.caCertPem).apply((pem) => renderFileBundle(haproxyCaFiles(pem)));
+    let previous: pulumi.Resource | undefined;
+    for (const host of h.hosts) {
+      const prefix = `${name}-${host.name}`;
+      const connection = secretConnection(host.connection);
+      const install = new remote.Command(
+        `${prefix}-install`,
+        { connection, create: renderHaproxyInstallScript(s, host.name) },
+        { parent: this },
+      );
+      const configure = new remote.Command(
+        `${prefix}-configure`,
+        {
+          connection,
+          create: renderHaproxyConfigureScript(s, host.name),
+          delete: renderHaproxyRemoveScript(s, host.name),
+          stdin,
+        },
+        { parent: this, dependsOn: previous ? [install, previous] : [install] },
+      );
+      previous = configure;
+    }
+    const none = pulumi.output<string | undefined>(undefined);
+    return {
+      address: pulumi.output(h.bindAddress ?? h.hosts[0].address),
+      dnsName: none,
+      securityGroupId: none,
+      targetGroupArn: none,
+    };
+  }
+
+  private awsNlb(name: string, args: LoadBalancerArgs, n: AwsNlbArgs): KindOutputs {
+    const s = resolveAwsNlb(args, n);
+    const opts = { parent: this };
+    const tags = n.tags;
+    // Read, not managed: its primary CIDR block is the default client network and where targets are.
+    const network = ec2.Vpc.get(`${name}-vpc`, n.vpcId, undefined, opts);
+    const sg = new ec2.SecurityGroup(
+      `${name}-sg`,
+      {
+        vpcId: n.vpcId,
+        description: `hakube LoadBalancer ${name}: Kubernetes API on TCP ${s.port}`,
+        tags,
+      },
+      opts,
+    );
+    const ingress = (id: string, cidr: pulumi.Input<string>, family: 4 | 6, description: string) =>
+      new vpc.SecurityGroupIngressRule(
+        `${name}-${id}`,
+        {
+          securityGroupId: sg.id,
+          ipProtocol: "tcp",
+          fromPort: s.port,
+          toPort: s.port,
+          ...(family === 4 ? { cidrIpv4: cidr } : { cidrIpv6: cidr }),
+          description,
+          tags,
+        },
+        opts,
+      );
+    if (n.allowedCidrs === undefined) {
+      ingress("ingress-vpc", network.cidrBlock, 4, "Kubernetes API clients: the VPC");
+    } else {
+      n.allowedCidrs.forEach((cidr, i) =>
+        ingress(`ingress-${i}`, cidr, ipFamily(cidr.split("/")[0]) ?? 4, `Kubernetes API clients: ${cidr}`),
+      );
+    }
+    new vpc.SecurityGroupEgressRule(
+      `${name}-egress-vpc`,
+      {
+        securityGroupId: sg.id,
+        ipProtocol: "tcp",
+        fromPort: s.backendPort,
+        toPort: s.backendPort,
+        cidrIpv4: network.cidrBlock,
+        description: "API servers in the VPC: traffic and health checks",
+        tags,
+      },
+      opts,
+    );
+    (n.targetSecurityGroupIds ?? []).forEach((targetSg, i) => {
+      new vpc.SecurityGroupIngressRule(
+        `${name}-target-sg-${i}`,
+        {
+          securityGroupId: targetSg,
+          referencedSecurityGroupId: sg.id,
+          ipProtocol: "tcp",
+          fromPort: s.backendPort,
+          toPort: s.backendPort,
+          description: `hakube LoadBalancer ${name}: traffic and health checks from the NLB`,
+          tags,
+        },
+        opts,
+      );
+    });
+    const nlb = new lb.LoadBalancer(
+      `${name}-nlb`,
+      {
+        loadBalancerType: "network",
+        internal: s.internal,
+        subnets: n.subnetIds,
+        securityGroups: [sg.id],
+        enableCrossZoneLoadBalancing: true,
+        tags,
+      },
+      opts,
+    );
+    const tg = new lb.TargetGroup(
+      `${name}-tg`,
+      {
+        vpcId: n.vpcId,
+        port: s.backendPort,
+        protocol: "TCP",
+        targetType: s.targetType,
+        // Off, so that an API server host that reaches the API through the NLB (kubelet, controllers on
+        // a master) is not routed to itself with its own source address, which NLB cannot do.
+        preserveClientIp: "false",
+        healthCheck: {
+          enabled: true,
+          protocol: "HTTPS",
+          path: READYZ_PATH,
+          port: "traffic-port",
+          matcher: "200",
+          interval: s.healthCheckIntervalSeconds,
+          timeout: s.healthCheckTimeoutSeconds,
+          healthyThreshold: s.healthyThreshold,
+          unhealthyThreshold: s.unhealthyThreshold,
+        },
+        tags,
+      },
+      opts,
+    );
+    new lb.Listener(
+      `${name}-listener`,
+      {
+        loadBalancerArn: nlb.arn,
+        port: s.port,
+        protocol: "TCP",
+        defaultActions: [{ type: "forward", targetGroupArn: tg.arn }],
+        tags,
+      },
+      opts,
+    );
+    for (const t of n.targets ?? []) {
+      new lb.TargetGroupAttachment(
+        `${name}-${t.name}-attachment`,
+        { targetGroupArn: tg.arn, targetId: t.id, port: s.backendPort },
+        opts,
+      );
+    }
+    return {
+      address: nlb.dnsName,
+      dnsName: nlb.dnsName.apply((d): string | undefined => d),
+      securityGroupId: sg.id.apply((id): string | undefined => id),
+      targetGroupArn: tg.arn.apply((a): string | undefined => a),
+    };
+  }
+}

@@ -1,0 +1,163 @@
+import * as pulumi from "@pulumi/pulumi";
+import { HostArgs } from "../hosts";
+
+/** Which load balancer a {@link LoadBalancerArgs} describes; each kind has its own block of settings. */
+export enum LoadBalancerKind {
+  /**
+   * HAProxy on hosts you give, configured over SSH: dedicated load-balancer hosts, or the masters
+   * themselves. Several hosts share one address through a KeepalivedVip (`haproxy.bindAddress`).
+   */
+  Haproxy = "haproxy",
+  /** An AWS Network Load Balancer (TCP pass-through), its target group, listener and security group. */
+  AwsNlb = "awsNlb",
+}
+
+/** How a service's package gets onto a host (HAProxy, keepalived). */
+export enum PackageInstallMethod {
+  /** The OS package manager: apt-get (Debian, Ubuntu), dnf or yum (RHEL family). The default. */
+  Package = "package",
+  /** Already on the host (golden images): only the version is checked. */
+  Preinstalled = "preinstalled",
+}
+
+export interface PackageInstallArgs {
+  /** @default PackageInstallMethod.Package */
+  method?: PackageInstallMethod;
+  /** The directory that holds the service's binary. @default "/usr/sbin" (Debian and RHEL packages) */
+  binDir?: string;
+}
+
+/** One API server behind HAProxy. */
+export interface LoadBalancerBackendArgs {
+  /** HAProxy's name for the server, shown in its logs: a DNS label, unique among the backends. */
+  name: string;
+  /** The API server's IP address or DNS name. */
+  address: string;
+}
+
+/**
+ * HAProxy's active health checks of the backends (HTTPS GET /readyz). A backend is taken out after `fall`
+ * failed checks and put back after `rise` good ones.
+ */
+export interface HaproxyCheckArgs {
+  /** Milliseconds between checks, which is also the time one check may take. @default 500 */
+  intervalMs?: number;
+  /** @default 2 */
+  fall?: number;
+  /** @default 2 */
+  rise?: number;
+}
+
+/** Settings for `kind: LoadBalancerKind.Haproxy`. */
+export interface HaproxyArgs {
+  /** The hosts that run HAProxy, each with the same configuration. Order matters: changes roll through them in this order. */
+  hosts: HostArgs[];
+  /** The API servers. */
+  backends: LoadBalancerBackendArgs[];
+  /**
+   * The address HAProxy listens on, usually a KeepalivedVip's address. Every host binds it, also those
+   * that do not hold it at the moment: hakube sets net.ipv4.ip_nonlocal_bind=1 (net.ipv6.ip_nonlocal_bind
+   * for IPv6) in /etc/sysctl.d for that. On masters, where kube-apiserver listens on all addresses of
+   * `backendPort`, use another `port` (8443, as kubeadm's HA guide) or bind the API server to the host's
+   * own address. @default every address of the host (no sysctl change)
+   */
+  bindAddress?: string;
+  /**
+   * The CA that signed the API servers' certificates. Given, HAProxy's health checks verify the backends'
+   * certificate chain against it (not the host name); otherwise they do not verify (`verify none`): the
+   * checks then prove readiness, not identity. Client traffic is TCP pass-through either way: clients do
+   * TLS with the API servers themselves. Not a secret.
+   */
+  caCertPem?: pulumi.Input<string>;
+  check?: HaproxyCheckArgs;
+  /**
+   * A loopback-only HTTP port where HAProxy answers GET /healthz with 200 while it runs: what a
+   * KeepalivedVip with `healthCheck.kind: VipHealthCheckKind.Haproxy` checks. @default 8404
+   */
+  healthPort?: number;
+  /** @default { method: PackageInstallMethod.Package } */
+  install?: PackageInstallArgs;
+}
+
+/** Who can reach an AWS Network Load Balancer. */
+export enum AwsNlbScheme {
+  /** Only from inside the VPC (and networks routed to it). The default. */
+  Internal = "internal",
+  /** A public address; still only the `allowedCidrs` may connect. */
+  InternetFacing = "internet-facing",
+}
+
+/** How targets are registered with the target group. */
+export enum AwsNlbTargetType {
+  /** By EC2 instance id ("i-0123456789abcdef0"). The default. */
+  Instance = "instance",
+  /** By private IP address. */
+  Ip = "ip",
+}
+
+/** One API server behind the NLB. */
+export interface AwsNlbTargetArgs {
+  /** Names the attachment resource: a DNS label, unique among the targets. */
+  name: string;
+  /** The instance id (targetType instance) or the IP address (targetType ip). */
+  id: pulumi.Input<string>;
+}
+
+/** The target group's HTTPS GET /readyz health check. Defaults are the fastest AWS allows for an NLB. */
+export interface AwsNlbHealthCheckArgs {
+  /** 5-300. @default 5 */
+  intervalSeconds?: number;
+  /** 2-120, less than the interval. @default 3 */
+  timeoutSeconds?: number;
+  /** 2-10. @default 2 */
+  healthyThreshold?: number;
+  /** 2-10. @default 2 */
+  unhealthyThreshold?: number;
+}
+
+/** Settings for `kind: LoadBalancerKind.AwsNlb`. */
+export interface AwsNlbArgs {
+  /** The VPC of the subnets and targets. */
+  vpcId: pulumi.Input<string>;
+  /** At least two subnets, in different Availability Zones; the NLB has a node in each. */
+  subnetIds: pulumi.Input<string>[];
+  /** @default AwsNlbScheme.Internal */
+  scheme?: AwsNlbScheme;
+  /** @default AwsNlbTargetType.Instance */
+  targetType?: AwsNlbTargetType;
+  /**
+   * The API servers to register now. Targets can also be registered later with the `targetGroupArn`
+   * output (when the instances need the endpoint before they exist). @default none
+   */
+  targets?: AwsNlbTargetArgs[];
+  /**
+   * Networks (CIDR blocks, IPv4 or IPv6) allowed to connect to `port`. "0.0.0.0/0" only if you list it.
+   * @default the VPC's primary CIDR block
+   */
+  allowedCidrs?: string[];
+  /**
+   * Security groups of the targets: each gets a rule that lets the NLB's security group reach
+   * `backendPort` (traffic and health checks). Without it, allow the `securityGroupId` output yourself.
+   * @default none
+   */
+  targetSecurityGroupIds?: pulumi.Input<string>[];
+  healthCheck?: AwsNlbHealthCheckArgs;
+  /** Tags for every AWS resource made. */
+  tags?: { [key: string]: string };
+}
+
+/**
+ * One load balancer in front of the API servers: `kind` picks HAProxy or an AWS NLB, and exactly the
+ * matching block (`haproxy` or `awsNlb`) holds its settings.
+ */
+export interface LoadBalancerArgs {
+  kind: LoadBalancerKind;
+  /** The port clients connect to. @default 6443 */
+  port?: number;
+  /** The API servers' port. @default 6443 */
+  backendPort?: number;
+  /** Required with `kind: LoadBalancerKind.Haproxy`, refused otherwise. */
+  haproxy?: HaproxyArgs;
+  /** Required with `kind: LoadBalancerKind.AwsNlb`, refused otherwise. */
+  awsNlb?: AwsNlbArgs;
+}

@@ -1,0 +1,60 @@
+# hakube LoadBalancer lb: install HAProxy on lb1 (package)
+set -eu
+HAPROXY='/usr/sbin/haproxy'
+say() { printf '%s: %s\n' 'hakube haproxy lb/lb1' "$*"; }
+fail() { printf '%s: %s\n' 'hakube haproxy lb/lb1' "$*" >&2; exit 1; }
+quorum() { echo $(( $1 / 2 + 1 )); }
+CHANGED=0
+put() {
+  _new="$1.hakube-new"
+  (umask 077 && cat > "$_new")
+  chmod "$2" "$_new" && chown "$3" "$_new"
+  if [ -f "$1" ] && cmp -s "$_new" "$1" && [ "$(stat -c '%a %U:%G' "$1")" = "$(stat -c '%a %U:%G' "$_new")" ]; then
+    rm -f "$_new"
+  else
+    mv -f "$_new" "$1"
+    CHANGED=1
+    say "wrote $1"
+  fi
+}
+install_packages() {
+  if command -v apt-get >/dev/null 2>&1; then
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d
+      trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q --no-install-recommends "$@" >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "$@" >/dev/null; } || fail "apt-get install $* failed"
+    say "installed $* with apt-get"
+  elif command -v dnf >/dev/null 2>&1; then
+    dnf install -y -q "$@" >/dev/null || fail "dnf install $* failed"
+    say "installed $* with dnf"
+  elif command -v yum >/dev/null 2>&1; then
+    yum install -y -q "$@" >/dev/null || fail "yum install $* failed"
+    say "installed $* with yum"
+  else
+    fail "no supported package manager (apt-get, dnf, yum): install $* yourself and use install.method preinstalled"
+  fi
+}
+require_version() {
+  _maj=$(printf '%s' "$1" | cut -d. -f1)
+  _min=$(printf '%s' "$1" | cut -d. -f2)
+  case "$_maj$_min" in ''|*[!0-9]*) fail "cannot tell the version of $2 (got '$1'); hakube needs 2.0 or later" ;; esac
+  if [ "$_maj" -lt 2 ] || { [ "$_maj" -eq 2 ] && [ "$_min" -lt 0 ]; }; then
+    fail "$2 is version $1; hakube needs 2.0 or later"
+  fi
+  say "$2 $1"
+}
+if [ -x "$HAPROXY" ]; then
+  say "haproxy is already installed"
+else
+  install_packages haproxy
+fi
+[ -x "$HAPROXY" ] || fail "$HAPROXY does not exist: install HAProxy 2.0 or later, or use install.method package"
+require_version "$("$HAPROXY" -v 2>/dev/null | sed -n 's/^HA-\{0,1\}Proxy version \([0-9][0-9.]*\).*/\1/p' | head -n 1)" haproxy
+systemctl cat haproxy.service >/dev/null 2>&1 || fail "there is no haproxy.service unit: hakube uses the distribution's (master-worker, reload with USR2)"
+if ! getent passwd haproxy >/dev/null; then
+  useradd --system --user-group --home-dir /var/lib/haproxy --no-create-home --shell /usr/sbin/nologin haproxy
+  say "created user haproxy"
+fi
+install -d -m 0755 -o root -g root /var/lib/haproxy
