@@ -13,7 +13,7 @@ import { endpointStatus } from "./etcdctl";
 import { destroyLab, Lab, loadLab, removeHost } from "./hosts";
 import { readState } from "./runner";
 
-const LAB = "lab";
+const DEFAULT_LAB = "lab";
 const DEFAULT_MEMBERS = 3;
 const repo = path.resolve(__dirname, "..");
 
@@ -21,14 +21,19 @@ interface CliArgs {
   command: "up" | "status" | "down";
   members?: number;
   json: boolean;
+  /** The lab's name: tests use their own so they never touch the main lab. */
+  lab: string;
+  subnetIndex?: number;
 }
 
 function parseArgs(argv: string[]): CliArgs {
-  const args: CliArgs = { command: "up", json: false };
+  const args: CliArgs = { command: "up", json: false, lab: DEFAULT_LAB };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "up" || a === "status" || a === "down") args.command = a;
     else if (a === "--json") args.json = true;
+    else if (a === "--lab") args.lab = argv[++i] ?? "";
+    else if (a === "--subnet") args.subnetIndex = Number(argv[++i]);
     else if (a === "--members" || a.startsWith("--members=")) {
       const v = a.includes("=") ? a.split("=")[1] : argv[++i];
       const n = Number(v);
@@ -56,8 +61,8 @@ function installDependencies(): void {
 }
 
 /** The member count of the last deployment, so a plain `npm run lab` keeps what `--members` chose. */
-function previousMembers(): number | undefined {
-  const state = readState(runnerStatePath(LAB));
+function previousMembers(lab: string): number | undefined {
+  const state = readState(runnerStatePath(lab));
   const members = state?.outputs?.etcdMembers;
   return Array.isArray(members) ? members.length : undefined;
 }
@@ -69,9 +74,9 @@ async function up(args: CliArgs): Promise<void> {
   const log = progress(start);
   log("checking this machine's packages");
   installDependencies();
-  const members = args.members ?? previousMembers() ?? DEFAULT_MEMBERS;
+  const members = args.members ?? previousMembers(args.lab) ?? DEFAULT_MEMBERS;
   log(`deploying the lab stack: etcd on ${members} host(s)`);
-  const result = await deploy({ lab: LAB, members, log });
+  const result = await deploy({ lab: args.lab, members, subnetIndex: args.subnetIndex, log });
   for (const extra of result.lab.hosts.filter((h) => Number(h.name.slice(1)) > members)) {
     log(`removing host ${extra.name}: no longer an etcd member`);
     await removeHost(result.lab, extra.name, log);
@@ -118,9 +123,9 @@ async function collectStatus(lab: Lab) {
 }
 
 async function status(args: CliArgs): Promise<void> {
-  const lab = await loadLab(LAB);
+  const lab = await loadLab(args.lab);
   if (!lab) {
-    if (args.json) console.log(JSON.stringify({ lab: LAB, exists: false }));
+    if (args.json) console.log(JSON.stringify({ lab: args.lab, exists: false }));
     else console.log(`No lab yet: run npm run lab`);
     return;
   }
@@ -159,18 +164,18 @@ function rel(p: string): string {
   return path.relative(process.cwd(), p) || p;
 }
 
-async function down(): Promise<void> {
+async function down(args: CliArgs): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("npm run lab -- down must run as root");
   const log = progress(Date.now());
-  await destroyLab(LAB, log);
-  console.log(`Lab "${LAB}" removed (the Debian rootfs cache in .lab/cache is kept).`);
+  await destroyLab(args.lab, log);
+  console.log(`Lab "${args.lab}" removed (the Debian rootfs cache in .lab/cache is kept).`);
 }
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.command === "up") await up(args);
   else if (args.command === "status") await status(args);
-  else await down();
+  else await down(args);
 }
 
 main().catch((err: Error) => {
