@@ -73,3 +73,9 @@ export function secretConnection(c: ConnectionArgs): ConnectionArgs {
     privateKeyPassword: secretIfSet(c.privateKeyPassword),
   };
 }
+
+/**
+ * Inputs every host command gets. hakube's scripts never read their previous output, and passing it
+ * (@pulumi/command's default) needs `AcceptEnv` in the hosts' sshd: without it updates and deletes fail.
+ */
+export const COMMAND_DEFAULTS = { addPreviousOutputInEnv: false } as const;

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
 import { enforce } from "../errors";
-import { secretConnection } from "../hosts";
+import { COMMAND_DEFAULTS, secretConnection } from "../hosts";
 import { CaKeyPairArgs, CertificateAuthority, issueCertificate } from "../pki/certificateAuthority";
 import { CertificateRole, DEFAULT_KEY_ALGORITHM } from "../pki/profiles";
 import { CONFIG_DIR, UNIT_FILE } from "./defaults";
@@ -18,12 +18,6 @@ import {
 import { resolveEtcdCluster } from "./settings";
 import { EtcdClusterArgs } from "./types";
 import { validateEtcdClusterArgs } from "./validate";
-
-/**
- * Inputs every command gets. The scripts never read their previous output, and passing it would need
- * `AcceptEnv` in the hosts' sshd (without it @pulumi/command's update and delete fail).
- */
-const COMMAND_DEFAULTS = { addPreviousOutputInEnv: false };
 
 /**
  * An etcd cluster with mutual TLS on client and peer ports, installed and configured over SSH.
@@ -130,6 +124,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
           update: memberScript,
           delete: renderRemoveScript(s),
           stdin: roster,
+          ...COMMAND_DEFAULTS,
         },
         { parent: this, dependsOn: previousMember ? [configure, previousMember] : [configure] },
       );

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
 import { enforce } from "../errors";
-import { secretConnection } from "../hosts";
+import { COMMAND_DEFAULTS, secretConnection } from "../hosts";
 import {
   renderKeepalivedConfigureScript,
   renderKeepalivedInstallScript,
@@ -41,6 +41,7 @@ export class KeepalivedVip extends pulumi.ComponentResource {
         `${prefix}-install`,
         {
           connection,
+          ...COMMAND_DEFAULTS,
           create: renderKeepalivedInstallScript({
             component: name,
             name: host.name,
@@ -56,6 +57,7 @@ export class KeepalivedVip extends pulumi.ComponentResource {
         `${prefix}-configure`,
         {
           connection,
+          ...COMMAND_DEFAULTS,
           create: renderKeepalivedConfigureScript(s),
           delete: renderKeepalivedRemoveScript(s),
         },

@@ -4,7 +4,7 @@ import * as ec2 from "@pulumi/aws/ec2";
 import * as lb from "@pulumi/aws/lb";
 import * as vpc from "@pulumi/aws/vpc";
 import { enforce } from "../errors";
-import { secretConnection } from "../hosts";
+import { COMMAND_DEFAULTS, secretConnection } from "../hosts";
 import { DEFAULT_PORT, READYZ_PATH } from "./defaults";
 import { hostPort, ipFamily } from "./net";
 import {
@@ -81,13 +81,14 @@ export class LoadBalancer extends pulumi.ComponentResource {
       const connection = secretConnection(host.connection);
       const install = new remote.Command(
         `${prefix}-install`,
-        { connection, create: renderHaproxyInstallScript(s, host.name) },
+        { connection, create: renderHaproxyInstallScript(s, host.name), ...COMMAND_DEFAULTS },
         { parent: this },
       );
       const configure = new remote.Command(
         `${prefix}-configure`,
         {
           connection,
+          ...COMMAND_DEFAULTS,
           create: renderHaproxyConfigureScript(s, host.name),
           delete: renderHaproxyRemoveScript(s, host.name),
           stdin,

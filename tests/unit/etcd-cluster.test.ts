@@ -177,3 +177,14 @@ describe("EtcdCluster (mocks)", () => {
     assert.equal(rec.resources.length, 0);
   });
 });
+
+describe("host commands (mocks)", () => {
+  it("never ask for the previous output in the environment (it needs AcceptEnv in sshd)", async () => {
+    const { rec } = await deploy(3);
+    const commands = rec.byType(CMD);
+    assert.ok(commands.length > 0);
+    for (const r of commands) {
+      assert.equal((unwrap(r.inputs) as Record<string, unknown>).addPreviousOutputInEnv, false, r.name);
+    }
+  });
+});
