@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { createLab, Lab, loadLab, Log } from "./hosts";
 import { up, RunSummary } from "./runner";
-import { labStack } from "../stacks/lab/program";
+import { labStack, LabStackArgs } from "../stacks/lab/program";
 
 export interface DeployOptions {
   /** The lab's name (`.lab/<name>/`). */
@@ -23,6 +23,14 @@ export interface DeployOptions {
    * powered off stays off while the program runs.
    */
   ensureHosts?: boolean;
+  /**
+   * Also deploy the API endpoint: the VIP (.10 of the lab subnet) with keepalived and HAProxy on the
+   * masters (the etcd members) in front of a kube-apiserver stand-in. @default true
+   */
+  api?: boolean;
+  /** KeepalivedVip timing and HAProxy check overrides (benchmarks compare profiles). */
+  vipTiming?: LabStackArgs["vipTiming"];
+  haproxyCheck?: LabStackArgs["haproxyCheck"];
   /** etcd raft timings (benchmarks compare profiles). */
   etcdHeartbeatIntervalMs?: number;
   etcdElectionTimeoutMs?: number;
@@ -44,6 +52,13 @@ export interface DeployResult {
   files: ClientFiles;
   /** The PEMs themselves, for tests. */
   pem: { ca: string; cert: string; key: string };
+  /** The API endpoint, when deployed. */
+  api?: { vip: string; endpoint: string; caCertPem: string };
+}
+
+/** The lab's virtual IP: .10 of its subnet. */
+export function vipOf(lab: Lab): string {
+  return lab.gateway.replace(/\.1$/, ".10");
 }
 
 export function runnerStatePath(lab: Lab | string): string {
@@ -101,6 +116,9 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
         etcdRelease: lab.etcdRelease,
         etcdHeartbeatIntervalMs: opts.etcdHeartbeatIntervalMs,
         etcdElectionTimeoutMs: opts.etcdElectionTimeoutMs,
+        apiVip: opts.api === false ? undefined : `${vipOf(lab)}/24`,
+        vipTiming: opts.vipTiming,
+        haproxyCheck: opts.haproxyCheck,
       }),
     { statePath: runnerStatePath(lab), project: "hakube", stack: opts.lab, log },
   );
@@ -123,5 +141,13 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     members: out("etcdMembers") as string[],
     files,
     pem,
+    api:
+      out("apiEndpoint") === undefined
+        ? undefined
+        : {
+            vip: vipOf(lab),
+            endpoint: String(out("apiEndpoint")),
+            caCertPem: String(out("clusterCaCertPem")),
+          },
   };
 }

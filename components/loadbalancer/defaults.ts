@@ -27,10 +27,14 @@ export const DEFAULT_HAPROXY_CHECK_RISE = 2;
 export const HAPROXY_RETRIES = 3;
 export const HAPROXY_REDISPATCH_EVERY = 1;
 /**
- * Connect timeout: a backend whose link is down drops SYNs, and each such attempt waits this long before
- * the retry goes elsewhere. A LAN connect takes well under a millisecond. To be confirmed in the lab.
+ * Connect timeout: a backend whose host died drops SYNs, and each attempt waits this long before the
+ * retry goes to another server. It must end well before the dead backend is marked DOWN (inter 500 ms x
+ * fall 2), because `on-marked-down shutdown-sessions` then closes every session of that server, including
+ * one still trying to connect: measured in the lab with 1 s, the request in flight when a master's host
+ * died failed ("socket disconnected before TLS"); with 300 ms it is redispatched. A LAN connect takes well
+ * under a millisecond; a lost SYN is simply retried sooner.
  */
-export const HAPROXY_TIMEOUT_CONNECT = "1s";
+export const HAPROXY_TIMEOUT_CONNECT = "300ms";
 /**
  * Idle timeouts of client and server sides: kubespray's 15 minutes. Watches are long-lived; client-go
  * pings idle HTTP/2 connections every 30 s, so they stay well under this.

@@ -384,11 +384,16 @@ export async function loadLab(name: string): Promise<Lab | undefined> {
 
 // --- faults ---------------------------------------------------------------------------------------------
 
-/** Power cut: the host's processes die at once (SIGKILL of its init). Its disk (overlay) is kept. */
+/**
+ * Power cut: the host falls silent on the network, then its processes die at once (SIGKILL of its init).
+ * The link goes first because a real machine that loses power sends nothing more, whereas processes
+ * killed on a live network stack would answer with resets while they die. Its disk (overlay) is kept.
+ */
 export async function powerOff(lab: Lab, host: HostRef): Promise<void> {
   await withLabLock(lab.name, silent, async () => {
     const state = mustReadState(lab.name);
     const h = hostState(state, nameOf(host));
+    if (isRunning(h)) await setVeth(await waitForVeth(h), false);
     await killContainer(state, h);
     writeState(state);
     sync(lab, state);

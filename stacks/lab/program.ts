@@ -4,6 +4,7 @@
  * same values from config) and, in this workplace, under the lab runner.
  */
 import * as hakube from "../../index";
+import { ApiServerStandIn, STANDIN_PORT } from "./apiserverStandIn";
 
 /** A lab host as the lab made it. */
 export interface LabHostArgs {
@@ -30,22 +31,36 @@ export interface LabStackArgs {
   /** Raft timings; the component's defaults (etcd upstream's) unless given. */
   etcdHeartbeatIntervalMs?: number;
   etcdElectionTimeoutMs?: number;
+  /**
+   * The API endpoint: a VRRP virtual IP ("10.77.0.10/24") on the masters' interface, with HAProxy on
+   * every master binding it. Omit for etcd only.
+   */
+  apiVip?: string;
+  /** The masters' network interface (nspawn containers: "host0"). */
+  apiInterface?: string;
+  /** Which hosts are masters, in order. @default etcdMembers */
+  masters?: string[];
+  /** KeepalivedVip timing overrides (benchmarks compare profiles). */
+  vipTiming?: hakube.VrrpTimingArgs;
+  /** HAProxy check overrides (benchmarks compare profiles). */
+  haproxyCheck?: hakube.HaproxyCheckArgs;
 }
 
 export function labStack(args: LabStackArgs) {
   const byName = new Map(args.hosts.map((h) => [h.name, h]));
-  const members = args.etcdMembers.map((name): hakube.HostArgs => {
+  const hostArgs = (name: string, what: string): hakube.HostArgs => {
     const h = byName.get(name);
-    if (!h)
-      throw new Error(
-        `etcdMembers names ${JSON.stringify(name)}, which is not a lab host (${[...byName.keys()].join(", ")})`,
-      );
+    if (!h) {
+      const known = [...byName.keys()].join(", ");
+      throw new Error(`${what} names ${JSON.stringify(name)}, which is not a lab host (${known})`);
+    }
     return {
       name: h.name,
       address: h.address,
       connection: { host: h.address, user: "root", privateKey: args.privateKey, hostKey: h.hostKey },
     };
-  });
+  };
+  const members = args.etcdMembers.map((name) => hostArgs(name, "etcdMembers"));
   const etcd = new hakube.EtcdCluster("etcd", {
     members,
     version: args.etcdRelease.version,
@@ -57,11 +72,54 @@ export function labStack(args: LabStackArgs) {
     heartbeatIntervalMs: args.etcdHeartbeatIntervalMs,
     electionTimeoutMs: args.etcdElectionTimeoutMs,
   });
+  const api = args.apiVip
+    ? apiEndpoint(
+        args,
+        (args.masters ?? args.etcdMembers).map((n) => hostArgs(n, "masters")),
+      )
+    : {};
   return {
+    ...api,
     etcdEndpoints: etcd.clientEndpoints,
     etcdMembers: etcd.memberNames,
     etcdCaCertPem: etcd.caCertPem,
     etcdClientCertPem: etcd.clientCertPem,
     etcdClientKeyPem: etcd.clientKeyPem,
   };
+}
+
+/**
+ * The control-plane endpoint: a cluster CA, the kube-apiserver stand-in on every master (the lab has no
+ * Kubernetes binaries), HAProxy on every master binding the VIP (checks /readyz of every master), and
+ * keepalived moving the VIP to a master whose HAProxy is alive.
+ */
+function apiEndpoint(args: LabStackArgs, masters: hakube.HostArgs[]) {
+  const vip = args.apiVip!.split("/")[0];
+  const ca = new hakube.CertificateAuthority("cluster-ca", { commonName: "hakube-lab-cluster-ca" });
+  new ApiServerStandIn("apiserver-standin", { hosts: masters, ca, extraSans: [vip] });
+  const lb = new hakube.LoadBalancer("api-lb", {
+    kind: hakube.LoadBalancerKind.Haproxy,
+    port: STANDIN_PORT,
+    haproxy: {
+      hosts: masters,
+      bindAddress: vip,
+      backends: masters.map((m) => ({ name: m.name, address: m.address })),
+      caCertPem: ca.certPem,
+      check: args.haproxyCheck,
+    },
+  });
+  const keepalived = new hakube.KeepalivedVip(
+    "api-vip",
+    {
+      address: args.apiVip!,
+      interface: args.apiInterface ?? "host0",
+      members: masters,
+      virtualRouterId: 51,
+      port: STANDIN_PORT,
+      healthCheck: { kind: hakube.VipHealthCheckKind.Haproxy },
+      timing: args.vipTiming,
+    },
+    { dependsOn: [lb] },
+  );
+  return { apiEndpoint: keepalived.endpoint, apiLbEndpoint: lb.endpoint, clusterCaCertPem: ca.certPem };
 }

@@ -203,3 +203,59 @@ export class Writer {
     };
   }
 }
+
+/** One HTTPS request through the VIP: new connection each time (as a fresh client would). */
+export interface ProbeResult {
+  at: number;
+  ok: boolean;
+  ms: number;
+  error?: string;
+}
+
+/**
+ * A bounded request loop: GET `url` every `everyMs` (one at a time), verifying the server against `ca`,
+ * until stopped or `maxRequests`/`maxMs` is reached. Traffic goes only to the lab's own VIP.
+ */
+export class Prober {
+  private stopped = false;
+  readonly results: ProbeResult[] = [];
+  private loop?: Promise<void>;
+
+  constructor(
+    private readonly url: string,
+    private readonly ca: string,
+    private readonly everyMs = 25,
+    private readonly timeoutMs = 5000,
+    private readonly maxRequests = 4000,
+    private readonly maxMs = 120_000,
+  ) {}
+
+  start(): this {
+    const t0 = Date.now();
+    this.loop = (async () => {
+      while (!this.stopped && this.results.length < this.maxRequests && Date.now() - t0 < this.maxMs) {
+        const at = Date.now();
+        const r = await httpsGet(this.url, { ca: this.ca }, this.timeoutMs);
+        this.results.push({
+          at,
+          ok: r.status === 200,
+          ms: Date.now() - at,
+          error: r.error ?? (r.status === 200 ? undefined : `status ${r.status}`),
+        });
+        await sleep(this.everyMs);
+      }
+    })();
+    return this;
+  }
+
+  async stop(): Promise<{ total: number; failed: number; slowestMs: number; errors: string[] }> {
+    this.stopped = true;
+    await this.loop;
+    return {
+      total: this.results.length,
+      failed: this.results.filter((r) => !r.ok).length,
+      slowestMs: Math.max(0, ...this.results.map((r) => r.ms)),
+      errors: [...new Set(this.results.filter((r) => !r.ok).map((r) => r.error ?? ""))],
+    };
+  }
+}

@@ -139,17 +139,17 @@ describe("HAProxy renderers", () => {
     });
     it("TCP pass-through with retries 3 and redispatch on every retry", () => {
       const d = buildHaproxyConfig(vip).sections.find((s) => s.header === "defaults")?.directives ?? [];
-      for (const l of ["mode tcp", "retries 3", "option redispatch 1", "timeout connect 1s"]) {
+      for (const l of ["mode tcp", "retries 3", "option redispatch 1", "timeout connect 300ms"]) {
         assert.ok(d.includes(l), l);
       }
     });
-    it("checks /readyz over TLS every 500 ms, fall 2, rise 2, and closes sessions of a DOWN server", () => {
+    it("checks /readyz over TLS every 500 ms, fall 2, rise 2, and marks a server DOWN at its first failed connect", () => {
       const cfg = renderHaproxyConfig(vip);
       assert.match(cfg, /^ {4}option httpchk GET \/readyz$/m);
       assert.match(cfg, /^ {4}http-check expect status 200$/m);
       assert.match(
         cfg,
-        /^ {4}default-server check check-ssl verify none inter 500ms fall 2 rise 2 on-marked-down shutdown-sessions$/m,
+        /^ {4}default-server check check-ssl verify none inter 500ms fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down$/m,
       );
       assert.match(cfg, /^ {4}balance leastconn$/m);
     });

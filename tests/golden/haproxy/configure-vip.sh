@@ -62,7 +62,7 @@ defaults
     option log-separate-errors
     option redispatch 1
     retries 3
-    timeout connect 1s
+    timeout connect 300ms
     timeout client 15m
     timeout server 15m
 
@@ -74,7 +74,7 @@ backend kube-apiserver
     balance leastconn
     option httpchk GET /readyz
     http-check expect status 200
-    default-server check check-ssl verify none inter 500ms fall 2 rise 2 on-marked-down shutdown-sessions
+    default-server check check-ssl verify none inter 500ms fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down
     server m1 10.0.0.11:6443
     server m2 10.0.0.12:6443
     server m3 10.0.0.13:6443
