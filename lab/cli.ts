@@ -8,9 +8,9 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { clientFiles, deploy, runnerStatePath } from "./deploy";
+import { clientFiles, clusterCaPath, deploy, runnerStatePath } from "./deploy";
 import { endpointStatus } from "./etcdctl";
-import { destroyLab, Lab, loadLab, removeHost } from "./hosts";
+import { destroyLab, exec, Lab, loadLab, removeHost } from "./hosts";
 import { readState } from "./runner";
 
 const DEFAULT_LAB = "lab";
@@ -99,6 +99,7 @@ async function collectStatus(lab: Lab) {
   const etcd = haveFiles && endpoints.length > 0 ? await endpointStatus(files, endpoints) : [];
   const nameOf = (endpoint: string) =>
     lab.hosts.find((h) => endpoint.includes(`//${h.address}:`))?.name ?? endpoint;
+  const api = state?.outputs?.apiEndpoint ? await apiStatus(lab, String(state.outputs.apiEndpoint)) : null;
   return {
     lab: lab.name,
     subnet: lab.subnet,
@@ -110,6 +111,7 @@ async function collectStatus(lab: Lab) {
       running: h.running,
       linkDown: h.linkDown,
     })),
+    api,
     etcd: {
       endpoints,
       members: etcd.map((e) => ({ name: nameOf(e.endpoint), ...e })),
@@ -119,6 +121,41 @@ async function collectStatus(lab: Lab) {
       cert: files.cert,
       key: files.key,
     },
+  };
+}
+
+/** Who holds the VIP, and what each master's HAProxy thinks of each backend (from its loopback stats page). */
+async function apiStatus(lab: Lab, endpoint: string) {
+  const vip = endpoint.replace(/:\d+$/, "");
+  const running = lab.hosts.filter((h) => h.running);
+  const perHost = await Promise.all(
+    running.map(async (h) => {
+      const r = await exec(
+        lab,
+        h.name,
+        "ip -o -4 address show dev host0; echo ---; curl -s --max-time 2 'http://127.0.0.1:8404/stats;csv' || true",
+        { timeoutMs: 5000 },
+      );
+      const [addrs, csv = ""] = r.stdout.split("\n---\n");
+      const backends: Record<string, string> = {};
+      for (const line of csv.split("\n")) {
+        const f = line.split(",");
+        if (f[0] === "kube-apiserver" && f[1] !== "FRONTEND" && f[1] !== "BACKEND" && f[17])
+          backends[f[1]] = f[17];
+      }
+      return {
+        host: h.name,
+        holdsVip: addrs.includes(` ${vip}/`),
+        haproxy: csv.includes("kube-apiserver") ? backends : null,
+      };
+    }),
+  );
+  return {
+    endpoint,
+    vip,
+    caCert: clusterCaPath(lab),
+    holders: perHost.filter((p) => p.holdsVip).map((p) => p.host),
+    haproxy: Object.fromEntries(perHost.map((p) => [p.host, p.haproxy])),
   };
 }
 
@@ -150,11 +187,32 @@ async function status(args: CliArgs): Promise<void> {
       `  ${m.name}  ${m.endpoint}  ${m.healthy ? "healthy" : "unhealthy"}${m.leader ? "  leader" : ""}${m.learner ? "  learner" : ""}${m.version ? `  etcd ${m.version}, db ${m.dbSize}` : `  (${m.error})`}`,
     );
   }
+  if (st.api) {
+    const a = st.api;
+    lines.push(
+      `api: ${a.endpoint} (VIP held by ${a.holders.length === 0 ? "nobody" : a.holders.join(" and ")}; kube-apiserver stand-in behind HAProxy on every master)`,
+    );
+    for (const [host, backends] of Object.entries(a.haproxy) as Array<
+      [string, Record<string, string> | null]
+    >) {
+      lines.push(
+        `  haproxy on ${host}: ${
+          backends === null
+            ? "not answering"
+            : Object.entries(backends)
+                .map(([b, st]) => `${b} ${st}`)
+                .join(", ")
+        }`,
+      );
+    }
+  }
+
   if (e.endpoints.length > 0) {
     lines.push(
       "connect:",
       `  ETCDCTL_API=3 etcdctl --endpoints=${e.endpoints.join(",")} --cacert=${rel(e.ca)} --cert=${rel(e.cert)} --key=${rel(e.key)} member list`,
       `  ssh -i ${rel(st.sshKey)} root@${st.hosts[0]?.address}`,
+      ...(st.api ? [`  curl --cacert ${rel(st.api.caCert)} https://${st.api.endpoint}/readyz`] : []),
     );
   }
   console.log(lines.join("\n"));

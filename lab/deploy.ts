@@ -56,6 +56,11 @@ export interface DeployResult {
   api?: { vip: string; endpoint: string; caCertPem: string };
 }
 
+/** Where the cluster CA (which the API endpoint's certificates chain to) is written. */
+export function clusterCaPath(lab: Lab): string {
+  return path.join(lab.dir, "cluster-ca.crt");
+}
+
 /** The lab's virtual IP: .10 of its subnet. */
 export function vipOf(lab: Lab): string {
   return lab.gateway.replace(/\.1$/, ".10");
@@ -134,6 +139,8 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   fs.writeFileSync(files.cert, pem.cert, { mode: 0o644 });
   fs.writeFileSync(files.key, pem.key, { mode: 0o600 });
   fs.chmodSync(files.key, 0o600);
+  const clusterCa = out("clusterCaCertPem");
+  if (clusterCa !== undefined) fs.writeFileSync(clusterCaPath(lab), String(clusterCa), { mode: 0o644 });
   return {
     lab,
     summary,

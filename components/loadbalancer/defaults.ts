@@ -83,3 +83,6 @@ export const DEFAULT_NLB_UNHEALTHY_THRESHOLD = 2;
 export const NLB_INTERVAL_RANGE = [5, 300] as const;
 export const NLB_TIMEOUT_RANGE = [2, 120] as const;
 export const NLB_THRESHOLD_RANGE = [2, 10] as const;
+
+/** Read-only stats page on the loopback health port ("/stats;csv" for scripts): backend UP/DOWN states. */
+export const HAPROXY_STATS_PATH = "/stats";

@@ -96,7 +96,6 @@ export function labStack(args: LabStackArgs) {
 function apiEndpoint(args: LabStackArgs, masters: hakube.HostArgs[]) {
   const vip = args.apiVip!.split("/")[0];
   const ca = new hakube.CertificateAuthority("cluster-ca", { commonName: "hakube-lab-cluster-ca" });
-  new ApiServerStandIn("apiserver-standin", { hosts: masters, ca, extraSans: [vip] });
   const lb = new hakube.LoadBalancer("api-lb", {
     kind: hakube.LoadBalancerKind.Haproxy,
     port: STANDIN_PORT,
@@ -108,6 +107,8 @@ function apiEndpoint(args: LabStackArgs, masters: hakube.HostArgs[]) {
       check: args.haproxyCheck,
     },
   });
+  // After the load balancer: the stand-in runs its own process of the haproxy that the LB installed.
+  new ApiServerStandIn("apiserver-standin", { hosts: masters, ca, extraSans: [vip] }, { dependsOn: [lb] });
   const keepalived = new hakube.KeepalivedVip(
     "api-vip",
     {

@@ -55,7 +55,11 @@ describe("npm run lab (main job)", function () {
     assert.deepEqual(st.etcd.endpoints, ["https://10.77.7.11:2379"]);
     assert.equal(st.etcd.leader, "m1");
     assert.equal(st.etcd.healthy, true);
-    for (const f of [st.sshKey, st.etcd.ca, st.etcd.cert, st.etcd.key]) assert.ok(fs.existsSync(f), f);
+    assert.equal(st.api.endpoint, "10.77.7.10:6443");
+    assert.deepEqual(st.api.holders, ["m1"], "the only master holds the VIP");
+    assert.deepEqual(st.api.haproxy, { m1: { m1: "UP" } });
+    for (const f of [st.sshKey, st.etcd.ca, st.etcd.cert, st.etcd.key, st.api.caCert])
+      assert.ok(fs.existsSync(f), f);
     assert.equal(fs.statSync(st.etcd.key).mode & 0o777, 0o600);
     assert.equal(fs.statSync(st.sshKey).mode & 0o777, 0o600);
   });

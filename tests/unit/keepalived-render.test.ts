@@ -77,10 +77,9 @@ describe("KeepalivedVip renderers", () => {
       assert.doesNotMatch(conf, /unicast/);
       assert.match(conf, /VRRPv3 multicast/);
     });
-    it("a single member has no peer block", () => {
+    it("a single member has no peer, so no unicast lines (keepalived -t refuses a source without peers)", () => {
       const conf = renderKeepalivedConfig(resolve({ members: hosts(1) }).members[0]);
-      assert.match(conf, /unicast_src_ip 10\.0\.0\.11/);
-      assert.doesNotMatch(conf, /unicast_peer/);
+      assert.doesNotMatch(conf, /unicast_/);
     });
     it("VRRPv3, every member starts as BACKUP, the VIP with its prefix on the interface", () => {
       const conf = lines(renderKeepalivedConfig(m1));
@@ -358,6 +357,7 @@ describe("KeepalivedVip renderers with real keepalived (keepalived -t)", functio
       members: hosts(2).map((h, i) => ({ ...h, priority: 101 - i })),
     }).members[1],
     IPv6: ipv6.members[0],
+    "a single member": resolve({ members: hosts(1) }).members[0],
   };
   for (const [name, s] of Object.entries(variants)) {
     it(`accepts ${name}`, () => {

@@ -182,11 +182,17 @@ describe("HAProxy renderers", () => {
       });
       assert.equal(v6hosts.bindAddress, "::");
     });
-    it("answers /healthz on loopback only", () => {
+    it("answers /healthz and the read-only stats page on loopback only", () => {
       const h = buildHaproxyConfig(settings({ healthPort: 9000 })).sections.find(
         (s) => s.header === "frontend healthz",
       );
-      assert.deepEqual(h?.directives, ["bind 127.0.0.1:9000", "mode http", "monitor-uri /healthz"]);
+      assert.deepEqual(h?.directives, [
+        "bind 127.0.0.1:9000",
+        "mode http",
+        "monitor-uri /healthz",
+        "stats enable",
+        "stats uri /stats",
+      ]);
     });
     it("runs in the foreground under the distribution's master-worker unit, with seamless reloads", () => {
       const cfg = renderHaproxyConfig(vip);

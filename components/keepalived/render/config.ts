@@ -81,9 +81,11 @@ export function buildKeepalivedConfig(s: KeepalivedMemberSettings): KeepalivedCo
     `priority ${s.priority}`,
     `advert_int ${seconds(s.advertIntervalSeconds)}`,
   ];
-  if (s.transport === VrrpTransport.Unicast) {
+  // A single member has no peer to advertise to; keepalived -t refuses unicast_src_ip without peers
+  // (found in the lab with a one-master lab stack), so such a member gets neither.
+  if (s.transport === VrrpTransport.Unicast && s.peers.length > 0) {
     instance.push(`unicast_src_ip ${s.address}`);
-    if (s.peers.length > 0) instance.push({ keyword: "unicast_peer", items: [...s.peers] });
+    instance.push({ keyword: "unicast_peer", items: [...s.peers] });
   }
   instance.push({ keyword: "virtual_ipaddress", items: [`${vipWithPrefix(s)} dev ${s.interface}`] });
   if (s.check) instance.push({ keyword: "track_script", items: [SCRIPT_NAME] });

@@ -19,7 +19,8 @@
  *   it none. The price: a connection established to a silently dead backend is left to the client's own
  *   liveness check (client-go pings idle HTTP/2 connections after 30 s), as with kubeadm's and kubespray's
  *   HAProxy configurations, which do not close sessions either.
- * - A loopback-only `monitor-uri` answers GET /healthz while HAProxy runs (KeepalivedVip checks it).
+ * - A loopback-only `monitor-uri` answers GET /healthz while HAProxy runs (KeepalivedVip checks it), and
+ *   the same loopback port serves the read-only stats page (`/stats;csv`: backend states for operators).
  * - Logs to stdout (journald under systemd, also from the chroot) at level notice: server UP/DOWN and
  *   errors (`option log-separate-errors`), not every connection.
  * - The admin socket has `expose-fd listeners`: on `systemctl reload` the new worker takes the listening
@@ -29,6 +30,7 @@
 import {
   HAPROXY_CHROOT,
   HAPROXY_HEALTH_PATH,
+  HAPROXY_STATS_PATH,
   HAPROXY_PROXY_NAME,
   HAPROXY_REDISPATCH_EVERY,
   HAPROXY_RETRIES,
@@ -113,6 +115,8 @@ export function buildHaproxyConfig(s: HaproxySettings): HaproxyConfig {
           `bind ${hostPort("127.0.0.1", s.healthPort)}`,
           "mode http",
           `monitor-uri ${HAPROXY_HEALTH_PATH}`,
+          "stats enable",
+          `stats uri ${HAPROXY_STATS_PATH}`,
         ],
       },
     ],

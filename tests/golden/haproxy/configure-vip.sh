@@ -83,6 +83,8 @@ frontend healthz
     bind 127.0.0.1:8404
     mode http
     monitor-uri /healthz
+    stats enable
+    stats uri /stats
 HAKUBE_EOF
 if ! out=$("$HAPROXY" -c -f "$tmp" 2>&1); then
   fail "haproxy -c rejected the new configuration; $CONFIG is unchanged:
