@@ -43,3 +43,19 @@ export {
   PackageInstallArgs,
   PackageInstallMethod,
 } from "./components/loadbalancer/types";
+export { HaControlPlane } from "./components/controlplane/haControlPlane";
+export {
+  ApiServerArgs,
+  AuditArgs,
+  CniArgs,
+  CniKind,
+  ControlPlaneEtcdArgs,
+  EtcdTopology,
+  HaControlPlaneArgs,
+  KubernetesInstallArgs,
+  KubernetesInstallMethod,
+  OidcArgs,
+  SecretsEncryptionArgs,
+  SecretsEncryptionProvider,
+} from "./components/controlplane/types";
+export { discoveryTokenCaCertHash } from "./components/controlplane/discovery";

@@ -71,6 +71,11 @@ function outputsFor(type: string, name: string, inputs: Record<string, unknown>)
       };
     case "aws:ec2/vpc:Vpc":
       return { ...inputs, cidrBlock: "10.0.0.0/16" };
+    case "random:index/randomBytes:RandomBytes": {
+      // 32 (or `length`) bytes that spell the resource name over and over: recognisable when leaked.
+      const bytes = Buffer.alloc(Number(inputs.length ?? 32), name);
+      return { ...inputs, base64: bytes.toString("base64"), hex: bytes.toString("hex") };
+    }
     default:
       return inputs;
   }
@@ -93,6 +98,9 @@ export const MOCKED_TYPES = [
   "aws:ec2/vpc:Vpc",
   "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
   "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+  "random:index/randomBytes:RandomBytes",
+  "pulumi:providers:kubernetes",
+  "kubernetes:helm.sh/v3:Release",
 ];
 
 export class Recorder {

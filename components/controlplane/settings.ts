@@ -1,0 +1,90 @@
+/**
+ * Resolve HaControlPlaneArgs into plain settings (defaults applied). Pure: no Pulumi import.
+ * Call only after validateHaControlPlaneArgs found no errors.
+ */
+import {
+  DEFAULT_API_SERVER_PORT,
+  DEFAULT_AUDIT_MAX_AGE_DAYS,
+  DEFAULT_AUDIT_MAX_BACKUPS,
+  DEFAULT_AUDIT_MAX_SIZE_MB,
+  DEFAULT_CLUSTER_NAME,
+  DEFAULT_DNS_DOMAIN,
+  DEFAULT_KEY_ALGORITHM,
+  DEFAULT_PACKAGE_REPOSITORY,
+  DEFAULT_POD_SUBNET,
+  DEFAULT_READY_TIMEOUT_SECONDS,
+  DEFAULT_SECRETS_ENCRYPTION_PROVIDER,
+  DEFAULT_SERVICE_SUBNET,
+  KUBEADM_ENCRYPTION_ALGORITHMS,
+} from "./defaults";
+import { joinHostPort, parseHostPort } from "./net";
+import { renderDefaultAuditPolicy } from "./render/files";
+import { ControlPlaneSettings, EtcdTopology, HaControlPlaneArgs, KubernetesInstallMethod } from "./types";
+import { parseKubernetesVersion } from "./validate";
+
+/**
+ * The API server certificate's extra SANs, in this order without duplicates: the endpoint's host, every
+ * master's address and name, then `extraSans`. (kubeadm adds its own: kubernetes.default..., the first
+ * Service address, the node's name and advertise address.)
+ */
+export function apiServerCertSans(
+  endpointHost: string,
+  masters: ReadonlyArray<{ name: string; address: string }>,
+  extraSans: readonly string[],
+): string[] {
+  return [...new Set([endpointHost, ...masters.flatMap((m) => [m.address, m.name]), ...extraSans])];
+}
+
+/** @param cluster the component name */
+export function resolveHaControlPlane(cluster: string, args: HaControlPlaneArgs): ControlPlaneSettings {
+  const v = parseKubernetesVersion(args.kubernetesVersion);
+  if (!v) throw new Error(`unvalidated kubernetesVersion ${JSON.stringify(args.kubernetesVersion)}`);
+  const api = args.apiServer ?? {};
+  const bindPort = api.bindPort ?? DEFAULT_API_SERVER_PORT;
+  const masters = args.masters.map((m) => ({ name: m.name, address: m.address }));
+  const ep =
+    args.endpoint !== undefined ? parseHostPort(args.endpoint) : { host: masters[0].address, port: bindPort };
+  if (!ep) throw new Error(`unvalidated endpoint ${JSON.stringify(args.endpoint)}`);
+  const audit = api.audit ?? {};
+  const enc = api.secretsEncryption ?? {};
+  const extraArgs = api.extraArgs ?? {};
+  const encryptionAlgorithm = KUBEADM_ENCRYPTION_ALGORITHMS[args.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM];
+  if (!encryptionAlgorithm) throw new Error(`unvalidated keyAlgorithm ${JSON.stringify(args.keyAlgorithm)}`);
+  return {
+    cluster,
+    clusterName: args.clusterName ?? DEFAULT_CLUSTER_NAME,
+    kubernetesVersion: `${v.major}.${v.minor}.${v.patch}`,
+    kubernetesMinor: `${v.major}.${v.minor}`,
+    endpoint: { host: ep.host, port: ep.port, hostPort: joinHostPort(ep.host, ep.port) },
+    bindPort,
+    podSubnet: args.podSubnet ?? DEFAULT_POD_SUBNET,
+    serviceSubnet: args.serviceSubnet ?? DEFAULT_SERVICE_SUBNET,
+    dnsDomain: DEFAULT_DNS_DOMAIN,
+    etcdTopology: args.etcd?.topology ?? EtcdTopology.Stacked,
+    encryptionAlgorithm,
+    certSans: apiServerCertSans(ep.host, masters, api.extraSans ?? []),
+    audit:
+      audit.enabled === false
+        ? undefined
+        : {
+            policy: audit.policy ?? renderDefaultAuditPolicy(),
+            maxAgeDays: audit.maxAgeDays ?? DEFAULT_AUDIT_MAX_AGE_DAYS,
+            maxBackups: audit.maxBackups ?? DEFAULT_AUDIT_MAX_BACKUPS,
+            maxSizeMb: audit.maxSizeMb ?? DEFAULT_AUDIT_MAX_SIZE_MB,
+          },
+    secretsEncryption:
+      enc.enabled === false ? undefined : { provider: enc.provider ?? DEFAULT_SECRETS_ENCRYPTION_PROVIDER },
+    oidc: api.oidc ? { ...api.oidc } : undefined,
+    apiServerExtraArgs: Object.keys(extraArgs)
+      .sort()
+      .map((k): [string, string] => [k, extraArgs[k]]),
+    ignorePreflightErrors: [...(args.ignorePreflightErrors ?? [])],
+    install: {
+      method: args.install?.method ?? KubernetesInstallMethod.Package,
+      repositoryUrl: (args.install?.repositoryUrl ?? DEFAULT_PACKAGE_REPOSITORY).replace(/\/+$/, ""),
+    },
+    readyTimeoutSeconds: args.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT_SECONDS,
+    masters,
+    workers: (args.workers ?? []).map((w) => ({ name: w.name, address: w.address })),
+  };
+}
