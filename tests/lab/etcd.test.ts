@@ -24,7 +24,7 @@ describe("EtcdCluster on real etcd (lab)", function () {
 
   const up = async (opts: { members?: number; memberNames?: string[]; ensureHosts?: boolean }) => {
     const t0 = Date.now();
-    result = await deploy({ lab: LAB, subnetIndex: SUBNET, log, ...opts });
+    result = await deploy({ lab: LAB, subnetIndex: SUBNET, api: false, log, ...opts });
     lab = result.lab;
     etcd = new Etcd(result.files, result.endpoints);
     return Date.now() - t0;
