@@ -48,6 +48,9 @@ export function etcdctl(args: string[], opts: EtcdctlOptions): Promise<EtcdctlRe
       ),
     );
     p.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - started }));
+    // etcdctl may exit before reading its stdin (it reads none unless told to); never let that
+    // EPIPE escape as an uncaught error.
+    p.stdin.on("error", () => undefined);
     p.stdin.end(opts.input ?? "");
   });
 }
