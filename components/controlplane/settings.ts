@@ -17,7 +17,7 @@ import {
   DEFAULT_SERVICE_SUBNET,
   KUBEADM_ENCRYPTION_ALGORITHMS,
 } from "./defaults";
-import { joinHostPort, parseHostPort } from "./net";
+import { joinHostPort, parseHostPort } from "../net";
 import { renderDefaultAuditPolicy } from "./render/files";
 import { ControlPlaneSettings, EtcdTopology, HaControlPlaneArgs, KubernetesInstallMethod } from "./types";
 import { parseKubernetesVersion } from "./validate";

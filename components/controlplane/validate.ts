@@ -28,7 +28,7 @@ import {
   isSanDnsName,
   parseCidr,
   parseHostPort,
-} from "./net";
+} from "../net";
 import {
   CniKind,
   EtcdTopology,

@@ -3,7 +3,7 @@
  * Call only after validateKeepalivedVipArgs found no errors.
  */
 import { DEFAULT_BIN_DIR } from "../loadbalancer/defaults";
-import { canonicalIp, hostPort, parseAddressWithPrefix } from "../loadbalancer/net";
+import { canonicalIp, hostPort, parseAddressWithPrefix } from "../net";
 import {
   APISERVER_CHECK_PATH,
   DEFAULT_PORT,

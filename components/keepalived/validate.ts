@@ -2,13 +2,7 @@
  * Pure validation of KeepalivedVipArgs: every rule returns problems that name the argument and the value.
  * Runs synchronously in the KeepalivedVip constructor, before any resource exists.
  */
-import {
-  inSubnet,
-  ipFamily,
-  isIpv4NetworkOrBroadcast,
-  networkOf,
-  parseAddressWithPrefix,
-} from "../loadbalancer/net";
+import { inSubnet, ipFamily, isIpv4NetworkOrBroadcast, networkOf, parseAddressWithPrefix } from "../net";
 import { installProblems } from "../loadbalancer/validate";
 import { hostListProblems, isPort, Problem, show, ValidationResult } from "../validation";
 import {

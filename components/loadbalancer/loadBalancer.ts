@@ -6,7 +6,7 @@ import * as vpc from "@pulumi/aws/vpc";
 import { enforce } from "../errors";
 import { COMMAND_DEFAULTS, secretConnection } from "../hosts";
 import { DEFAULT_PORT, READYZ_PATH } from "./defaults";
-import { hostPort, ipFamily } from "./net";
+import { hostPort, ipFamily } from "../net";
 import {
   haproxyCaFiles,
   renderFileBundle,

@@ -16,7 +16,7 @@ import {
   DEFAULT_PORT,
   HAPROXY_CA_FILE,
 } from "./defaults";
-import { IpFamily, ipFamily } from "./net";
+import { IpFamily, ipFamily } from "../net";
 import {
   AwsNlbArgs,
   AwsNlbScheme,

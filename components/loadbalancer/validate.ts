@@ -12,7 +12,7 @@ import {
   NLB_THRESHOLD_RANGE,
   NLB_TIMEOUT_RANGE,
 } from "./defaults";
-import { ipFamily, parseCidrBlock } from "./net";
+import { ipFamily, parseCidrBlock } from "../net";
 import {
   AwsNlbArgs,
   AwsNlbScheme,

@@ -11,7 +11,6 @@ import * as path from "node:path";
 import { HostArgs } from "../../components/hosts";
 import { discoveryTokenCaCertHash } from "../../components/controlplane/discovery";
 import { KUBEADM_CONFIG_FILE } from "../../components/controlplane/defaults";
-import { cidrContains, cidrsOverlap, parseCidr, parseHostPort } from "../../components/controlplane/net";
 import { cniChartValues } from "../../components/controlplane/render/cni";
 import {
   apiServerRestartFiles,
@@ -613,36 +612,6 @@ describe("HaControlPlane renderers", () => {
         () => discoveryTokenCaCertHash("-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n"),
         /the cluster CA certificate is not a PEM X.509 certificate/,
       );
-    });
-  });
-
-  describe("address helpers", () => {
-    it("parses host:port endpoints", () => {
-      assert.deepEqual(parseHostPort("10.0.0.10:6443"), { host: "10.0.0.10", port: 6443 });
-      assert.deepEqual(parseHostPort("[fd00::10]:443"), { host: "fd00::10", port: 443 });
-      assert.deepEqual(parseHostPort("api.example.com:8443"), { host: "api.example.com", port: 8443 });
-      for (const bad of [
-        "10.0.0.10",
-        "fd00::10:6443",
-        "https://a:1",
-        "a:0",
-        "a:65536",
-        "Api.example.com:1",
-        "[10.0.0.1]:1",
-      ]) {
-        assert.equal(parseHostPort(bad), undefined, bad);
-      }
-    });
-    it("parses CIDR blocks and finds overlaps and members", () => {
-      assert.equal(parseCidr("10.0.0.1/24"), undefined, "host bits set");
-      assert.equal(parseCidr("10.0.0.0/33"), undefined);
-      const a = parseCidr("10.96.0.0/12")!;
-      const b = parseCidr("10.100.0.0/16")!;
-      assert.ok(cidrsOverlap(a, b) && cidrsOverlap(b, a));
-      assert.ok(!cidrsOverlap(a, parseCidr("10.244.0.0/16")!));
-      assert.ok(cidrContains(a, "10.111.255.255") && !cidrContains(a, "10.112.0.0"));
-      assert.ok(cidrContains(parseCidr("fd00:10:96::/112")!, "fd00:10:96::1"));
-      assert.ok(!cidrContains(a, "fd00::1"));
     });
   });
 

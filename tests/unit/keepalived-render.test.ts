@@ -28,6 +28,7 @@ import {
 import { PackageInstallMethod } from "../../components/loadbalancer/types";
 import { assertGolden } from "./helpers/golden";
 import { hosts } from "./helpers/hosts";
+import { canUseNamespaces, inNamespaces, sandboxRc, useSandbox, which } from "./helpers/sandbox";
 import { ShResult, shSyntaxError, tempDir } from "./helpers/sh";
 
 function resolve(over: Partial<KeepalivedVipArgs> = {}) {
@@ -297,30 +298,9 @@ describe("KeepalivedVip renderers", () => {
 // servers, and the configure/remove scripts in a private network and mount namespace (a fake systemctl
 // records what they ask of systemd). Nothing is started on this machine; skipped without the tools.
 
-function which(cmd: string): boolean {
-  return spawnSync("/bin/sh", ["-c", `command -v ${cmd}`]).status === 0;
-}
-const canNamespace =
-  process.getuid?.() === 0 &&
-  which("unshare") &&
-  which("ip") &&
-  spawnSync("unshare", ["--net", "--mount", "true"]).status === 0;
+const canNamespace = canUseNamespaces("ip");
 const haveKeepalived =
   which("keepalived") && fs.existsSync("/etc/keepalived") && fs.existsSync("/etc/systemd/system");
-
-/** Run `script` in fresh network and mount namespaces after `setup` (mounts, links); stdout+stderr+rc. */
-function inNamespaces(setup: string, script: string, stdin = ""): ShResult {
-  const r = spawnSync(
-    "unshare",
-    ["--net", "--mount", "/bin/sh", "-c", `set -e\nmount --make-rprivate /\n${setup}\nset +e\n${script}`],
-    {
-      input: stdin,
-      encoding: "utf8",
-      timeout: 20000,
-    },
-  );
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** keepalived -t of a config that expects its check script at /etc/keepalived/hakube-check.sh. */
 function keepalivedTest(config: string, check: string | undefined, iface = "eth0"): ShResult {
@@ -492,32 +472,13 @@ describe("health-check script against local servers", function () {
 
 describe("configure and remove scripts in a sandbox (fake systemctl)", function () {
   this.timeout(30000);
-  let root = "";
-  const d = (p: string) => path.join(root, p);
-  const systemctl = () => fs.readFileSync(d("shim/systemctl.log"), "utf8").split("\n").filter(Boolean);
+  const sandbox = useSandbox("keepalived-sandbox", ["etc-keepalived", "etc-systemd"]);
+  const { d, systemctl } = sandbox;
 
   before(function () {
     if (!canNamespace || !haveKeepalived || !which("setpriv")) this.skip();
   });
   beforeEach(() => {
-    root = tempDir("keepalived-sandbox");
-    fs.chmodSync(root, 0o755);
-    for (const sub of ["etc-keepalived", "etc-systemd", "bin", "shim"]) fs.mkdirSync(d(sub), { mode: 0o755 });
-    fs.writeFileSync(d("shim/systemctl.log"), "");
-    fs.writeFileSync(
-      d("bin/systemctl"),
-      `#!/bin/sh
-echo "$*" >> ${d("shim/systemctl.log")}
-case "$1" in
-  is-active) [ -f ${d("shim/active")} ] ;;
-  start|restart) touch ${d("shim/active")} ;;
-  reload) [ -f ${d("shim/active")} ] ;;
-  disable) rm -f ${d("shim/active")} ;;
-  *) exit 0 ;;
-esac
-`,
-      { mode: 0o755 },
-    );
     fs.writeFileSync(
       d("passwd"),
       fs.readFileSync("/etc/passwd", "utf8") +
@@ -525,7 +486,6 @@ esac
     );
     fs.writeFileSync(d("group"), fs.readFileSync("/etc/group", "utf8") + "keepalived_script:x:64999:\n");
   });
-  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
   function run(script: string, extraSetup = "", after = ""): ShResult {
     const setup = [
@@ -537,11 +497,10 @@ esac
       "ip link set eth0 up",
       extraSetup,
     ].join("\n");
-    fs.writeFileSync(d("script.sh"), script);
-    return inNamespaces(setup, `PATH=${d("bin")}:$PATH sh ${d("script.sh")}\necho "rc=$?"\n${after}`);
+    return sandbox.run(setup, script, "", after);
   }
   const withAddress = "ip address add 10.0.0.11/24 dev eth0";
-  const rc = (r: ShResult) => Number(/rc=(\d+)/.exec(r.stdout)?.[1] ?? -1);
+  const rc = sandboxRc;
 
   it("first run writes the files and starts keepalived; a second run changes nothing", () => {
     const first = run(renderKeepalivedConfigureScript(m1), withAddress);

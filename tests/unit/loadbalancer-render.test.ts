@@ -3,16 +3,6 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  canonicalIp,
-  hostPort,
-  inSubnet,
-  ipFamily,
-  isIpv4NetworkOrBroadcast,
-  networkOf,
-  parseAddressWithPrefix,
-  parseCidrBlock,
-} from "../../components/loadbalancer/net";
-import {
   bindSpec,
   buildHaproxyConfig,
   renderHaproxyConfig,
@@ -36,6 +26,7 @@ import {
 import { shFunctions } from "../../components/shell";
 import { assertGolden } from "./helpers/golden";
 import { hosts } from "./helpers/hosts";
+import { canUseNamespaces, sandboxRc, useSandbox, which } from "./helpers/sandbox";
 import { runSh, ShResult, shSyntaxError, tempDir } from "./helpers/sh";
 
 const masters = hosts(3);
@@ -50,69 +41,6 @@ function settings(h: Partial<HaproxyArgs> = {}, top: Partial<LoadBalancerArgs> =
 }
 const vip = settings();
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-
-describe("IP helpers", () => {
-  it("parses an address with its prefix", () => {
-    assert.deepEqual(parseAddressWithPrefix("10.0.0.10/24"), {
-      address: "10.0.0.10",
-      prefixLength: 24,
-      family: 4,
-    });
-    assert.deepEqual(parseAddressWithPrefix("fd00::10/64"), {
-      address: "fd00::10",
-      prefixLength: 64,
-      family: 6,
-    });
-    for (const bad of [
-      "10.0.0.10",
-      "10.0.0.10/33",
-      "10.0.0.10/-1",
-      "10.0.0.10/ 24",
-      "::1/129",
-      24,
-      undefined,
-    ]) {
-      assert.equal(parseAddressWithPrefix(bad), undefined, String(bad));
-    }
-  });
-  it("tests subnet membership for both families", () => {
-    assert.ok(inSubnet("10.0.0.200", "10.0.0.10", 24));
-    assert.ok(!inSubnet("10.0.1.1", "10.0.0.10", 24));
-    assert.ok(inSubnet("10.0.1.1", "10.0.0.10", 23));
-    assert.ok(inSubnet("fd00::ffff", "fd00::10", 64));
-    assert.ok(inSubnet("fd00:0:0:0:1::1", "fd00::10", 64));
-    assert.ok(!inSubnet("fd00:0:0:1::1", "fd00::10", 64));
-    assert.ok(inSubnet("::ffff:10.0.0.1", "::ffff:10.0.0.2", 120), "embedded IPv4");
-    assert.ok(!inSubnet("10.0.0.1", "fd00::10", 0), "families never match");
-  });
-  it("names networks and special IPv4 addresses", () => {
-    assert.equal(networkOf(parseAddressWithPrefix("10.0.0.10/24")!), "10.0.0.0/24");
-    assert.equal(networkOf(parseAddressWithPrefix("fd00::10/64")!), "fd00::/64");
-    assert.equal(isIpv4NetworkOrBroadcast(parseAddressWithPrefix("10.0.0.0/24")!), "network");
-    assert.equal(isIpv4NetworkOrBroadcast(parseAddressWithPrefix("10.0.0.255/24")!), "broadcast");
-    assert.equal(isIpv4NetworkOrBroadcast(parseAddressWithPrefix("10.0.0.1/24")!), undefined);
-    assert.equal(
-      isIpv4NetworkOrBroadcast(parseAddressWithPrefix("10.0.0.0/31")!),
-      undefined,
-      "point-to-point",
-    );
-  });
-  it("prints addresses the way ip(8) does, and endpoints with IPv6 in brackets", () => {
-    assert.equal(canonicalIp("FD00:0:0::0010"), "fd00::10");
-    assert.equal(canonicalIp("10.0.0.1"), "10.0.0.1");
-    assert.equal(hostPort("10.0.0.10", 6443), "10.0.0.10:6443");
-    assert.equal(hostPort("fd00::10", 6443), "[fd00::10]:6443");
-    assert.equal(ipFamily("fd00::1"), 6);
-    assert.equal(ipFamily("host"), undefined);
-  });
-  it("accepts CIDR blocks only without host bits (as AWS security group rules)", () => {
-    assert.ok(parseCidrBlock("10.0.0.0/16"));
-    assert.ok(parseCidrBlock("0.0.0.0/0"));
-    assert.ok(parseCidrBlock("fd00::/8"));
-    assert.equal(parseCidrBlock("10.0.0.5/16"), undefined);
-    assert.equal(parseCidrBlock("10.0.0.0"), undefined);
-  });
-});
 
 describe("package helpers", () => {
   const run = (version: string) =>
@@ -283,17 +211,9 @@ describe("HAProxy renderers", () => {
 // Real HAProxy and real sh: `haproxy -c` on the rendered files, and the configure/remove scripts in a
 // private network and mount namespace with a fake systemctl. Nothing is started; skipped without tools.
 
-function which(cmd: string): boolean {
-  return spawnSync("/bin/sh", ["-c", `command -v ${cmd}`]).status === 0;
-}
 const haveHaproxy = which("haproxy");
 const canNamespace =
-  process.getuid?.() === 0 &&
-  which("unshare") &&
-  which("sysctl") &&
-  spawnSync("unshare", ["--net", "--mount", "true"]).status === 0 &&
-  fs.existsSync("/etc/haproxy") &&
-  fs.existsSync("/var/lib/haproxy");
+  canUseNamespaces("sysctl") && fs.existsSync("/etc/haproxy") && fs.existsSync("/var/lib/haproxy");
 
 function makeCert(dir: string): string {
   const cert = path.join(dir, "ca.crt");
@@ -364,60 +284,21 @@ describe("HAProxy renderers with real HAProxy (haproxy -c)", function () {
 
 describe("HAProxy configure and remove scripts in a sandbox (fake systemctl)", function () {
   this.timeout(30000);
-  let root = "";
-  const d = (p: string) => path.join(root, p);
-  const systemctl = () => fs.readFileSync(d("shim/systemctl.log"), "utf8").split("\n").filter(Boolean);
-  const rc = (r: ShResult) => Number(/rc=(\d+)/.exec(r.stdout)?.[1] ?? -1);
+  const sandbox = useSandbox("haproxy-sandbox", ["etc-haproxy", "etc-sysctl", "var-lib-haproxy"]);
+  const { d, systemctl } = sandbox;
+  const rc = sandboxRc;
 
   before(function () {
     if (!haveHaproxy || !canNamespace) this.skip();
   });
-  beforeEach(() => {
-    root = tempDir("haproxy-sandbox");
-    fs.chmodSync(root, 0o755);
-    for (const sub of ["etc-haproxy", "etc-sysctl", "var-lib-haproxy", "bin", "shim"]) {
-      fs.mkdirSync(d(sub), { mode: 0o755 });
-    }
-    fs.writeFileSync(d("shim/systemctl.log"), "");
-    fs.writeFileSync(
-      d("bin/systemctl"),
-      `#!/bin/sh
-echo "$*" >> ${d("shim/systemctl.log")}
-case "$1" in
-  is-active) [ -f ${d("shim/active")} ] ;;
-  start|restart) touch ${d("shim/active")} ;;
-  reload) [ -f ${d("shim/active")} ] ;;
-  disable) rm -f ${d("shim/active")} ;;
-  *) exit 0 ;;
-esac
-`,
-      { mode: 0o755 },
-    );
-  });
-  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
   function run(script: string, stdin = "", after = ""): ShResult {
-    fs.writeFileSync(d("script.sh"), script);
-    const r = spawnSync(
-      "unshare",
-      [
-        "--net",
-        "--mount",
-        "/bin/sh",
-        "-c",
-        `set -e
-mount --make-rprivate /
-mount --bind ${d("etc-haproxy")} /etc/haproxy
-mount --bind ${d("etc-sysctl")} /etc/sysctl.d
-mount --bind ${d("var-lib-haproxy")} /var/lib/haproxy
-set +e
-PATH=${d("bin")}:$PATH sh ${d("script.sh")}
-echo "rc=$?"
-${after}`,
-      ],
-      { input: stdin, encoding: "utf8", timeout: 20000 },
-    );
-    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+    const setup = [
+      `mount --bind ${d("etc-haproxy")} /etc/haproxy`,
+      `mount --bind ${d("etc-sysctl")} /etc/sysctl.d`,
+      `mount --bind ${d("var-lib-haproxy")} /var/lib/haproxy`,
+    ].join("\n");
+    return sandbox.run(setup, script, stdin, after);
   }
 
   it("install (preinstalled) accepts this machine's HAProxy", () => {
@@ -450,7 +331,7 @@ ${after}`,
 
   it("takes the CA from stdin and reloads a running HAProxy; dropping the CA removes the file", () => {
     assert.equal(rc(run(renderHaproxyConfigureScript(vip, "lb1"))), 0);
-    const pem = fs.readFileSync(makeCert(root), "utf8");
+    const pem = fs.readFileSync(makeCert(sandbox.root()), "utf8");
     fs.writeFileSync(d("shim/systemctl.log"), "");
     const withCa = settings({ caCertPem: pem });
     const r = run(renderHaproxyConfigureScript(withCa, "lb1"), renderFileBundle(haproxyCaFiles(pem)));

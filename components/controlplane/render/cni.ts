@@ -1,6 +1,6 @@
 /** The Helm values hakube gives each pod network (CNI) chart. Pure: no Pulumi import. */
 import { CNI_CHARTS } from "../defaults";
-import { parseCidr } from "../net";
+import { parseCidr } from "../../net";
 import { CniKind, ControlPlaneSettings } from "../types";
 
 /** The chart of a CNI and where it goes. */

@@ -33,7 +33,7 @@ import {
   SYSCTL_FILE,
   YUM_REPO,
 } from "../defaults";
-import { joinHostPort, parseCidr } from "../net";
+import { joinHostPort, parseCidr } from "../../net";
 import { ControlPlaneSettings, KubernetesInstallMethod, NodeSettings } from "../types";
 import { apiServerRestartFiles, PKI_FILES, protectedFiles, TOKEN_EXPIRATION_PLACEHOLDER } from "./files";
 

@@ -20,7 +20,7 @@
  *   VIP back; connections held through the VIP are reset then and clients reconnect.
  */
 import { shQuote } from "../../shell";
-import { hostPort } from "../../loadbalancer/net";
+import { hostPort } from "../../net";
 import { CHECK_SCRIPT, CONFIG_FILE, INSTANCE_NAME, RUN_DIR, SCRIPT_NAME } from "../defaults";
 import { KeepalivedMemberSettings, VipHealthCheckKind, VrrpTransport } from "../types";
 

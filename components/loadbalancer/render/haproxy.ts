@@ -40,7 +40,7 @@ import {
   HAPROXY_TIMEOUT_SERVER,
   READYZ_PATH,
 } from "../defaults";
-import { hostPort } from "../net";
+import { hostPort } from "../../net";
 import { HaproxySettings } from "../settings";
 
 /** One section of haproxy.cfg: its header line ("global", "frontend x", ...) and its directives. */
