@@ -40,6 +40,7 @@ function outputsFor(type: string, name: string, inputs: Record<string, unknown>)
         privateKeyPem: `-----BEGIN FAKE-PRIVATE-KEY-----\n${name}\n-----END FAKE-PRIVATE-KEY-----\n`,
         publicKeyPem: `PUBLIC ${name}`,
         publicKeyOpenssh: `ssh-ed25519 AAAA${name}`,
+        privateKeyOpenssh: `-----BEGIN OPENSSH FAKE-PRIVATE-KEY-----\n${name}\n-----END OPENSSH FAKE-PRIVATE-KEY-----\n`,
       };
     case "tls:index/selfSignedCert:SelfSignedCert":
     case "tls:index/locallySignedCert:LocallySignedCert":
@@ -76,6 +77,16 @@ function outputsFor(type: string, name: string, inputs: Record<string, unknown>)
       const bytes = Buffer.alloc(Number(inputs.length ?? 32), name);
       return { ...inputs, base64: bytes.toString("base64"), hex: bytes.toString("hex") };
     }
+    case "aws:ec2/instance:Instance":
+      return { ...inputs, arn: `arn:aws:ec2:us-east-1:123456789012:instance/${name}-id` };
+    case "aws:ec2/keyPair:KeyPair":
+      return { ...inputs, keyName: inputs.keyName ?? `${name}-key` };
+    case "aws:ec2/eip:Eip":
+      return { ...inputs, allocationId: `eipalloc-${name}`, publicIp: "198.51.100.7" };
+    case "aws:route53/zone:Zone":
+      return { ...inputs, zoneId: `Z-${name}` };
+    case "aws:route53/record:Record":
+      return { ...inputs, fqdn: inputs.name };
     default:
       return inputs;
   }
@@ -101,11 +112,35 @@ export const MOCKED_TYPES = [
   "random:index/randomBytes:RandomBytes",
   "pulumi:providers:kubernetes",
   "kubernetes:helm.sh/v3:Release",
+  // stacks/aws
+  "aws:ec2/subnet:Subnet",
+  "aws:ec2/internetGateway:InternetGateway",
+  "aws:ec2/eip:Eip",
+  "aws:ec2/natGateway:NatGateway",
+  "aws:ec2/routeTable:RouteTable",
+  "aws:ec2/route:Route",
+  "aws:ec2/routeTableAssociation:RouteTableAssociation",
+  "aws:ec2/keyPair:KeyPair",
+  "aws:ec2/instance:Instance",
+  "aws:route53/zone:Zone",
+  "aws:route53/record:Record",
 ];
+
+/**
+ * Extra outputs for some resources of one test (e.g. a real CA certificate where a component parses it):
+ * merged over the fake outputs; undefined keeps them.
+ */
+export type OutputOverride = (
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+) => Record<string, unknown> | undefined;
 
 export class Recorder {
   readonly resources: Recorded[] = [];
   private pending = 0;
+
+  constructor(private readonly override?: OutputOverride) {}
 
   /** Install the mocks. `jitterMs` delays each creation randomly so independent resources race. */
   async install(jitterMs = 0): Promise<void> {
@@ -142,7 +177,11 @@ export class Recorder {
       resolvedAt: 0,
     };
     this.resources.push(rec);
-    const state = outputsFor(args.type, args.name, unwrap(args.inputs) as Record<string, unknown>);
+    const plain = unwrap(args.inputs) as Record<string, unknown>;
+    const state = {
+      ...outputsFor(args.type, args.name, plain),
+      ...this.override?.(args.type, args.name, plain),
+    };
     rec.resolvedAt = performance.now();
     return { id: `${args.name}-id`, state };
   }

@@ -1,0 +1,408 @@
+/**
+ * The AWS stack's plan, pure (no Pulumi import): the subnets it makes, the private address of every
+ * instance, the ports each security group opens, and the problems in its args. The program
+ * (./program.ts) only turns this plan into resources.
+ */
+
+/** How the private subnets of a VPC made by the stack reach the internet (packages, images, releases). */
+export enum AwsNatGateways {
+  /** One NAT gateway per zone: a zone's outage does not cut the others off. The default. */
+  PerZone = "perZone",
+  /** One NAT gateway, in the first zone: cheaper, and a single point of failure for egress. */
+  Single = "single",
+  /** No internet egress: use golden images (`kubernetesInstall: preinstalled`, `etcdInstall: preinstalled`). */
+  None = "none",
+}
+
+/** The pod network, as far as the security groups are concerned. */
+export type CniPorts = "cilium" | "calico" | "none";
+
+/** A private subnet the nodes live in: made by the stack, or given (`hakube:awsSubnets`). */
+export interface SubnetPlan {
+  zone: string;
+  cidr: string;
+}
+
+export type NodeRole = "master" | "worker" | "etcd";
+
+/** One EC2 instance: its name, role, subnet (by zone index) and fixed private address. */
+export interface HostPlan {
+  name: string;
+  role: NodeRole;
+  zoneIndex: number;
+  address: string;
+}
+
+/** The ingress a security group rule opens: a port range (or ICMP type/code) of one protocol. */
+export interface PortRule {
+  /** Names the rule resource: `<sg>-<id>`. */
+  id: string;
+  protocol: "tcp" | "udp" | "icmp" | "-1";
+  /** The first port, or the ICMP type. */
+  fromPort: number;
+  /** The last port, or the ICMP code. */
+  toPort: number;
+  description: string;
+}
+
+/** Defaults of the AWS stack, with where they come from. */
+export const AWS_DEFAULTS = {
+  /** Three zones of the most common region; the region's own zones must be given elsewhere. */
+  zones: ["us-east-1a", "us-east-1b", "us-east-1c"],
+  /** RFC 1918; /16 leaves room for 6 zones of /19 private subnets. */
+  vpcCidr: "10.0.0.0/16",
+  natGateways: AwsNatGateways.PerZone,
+  /** 3 masters tolerate the loss of one (stacked etcd quorum); 3 workers, one per zone. */
+  masterCount: 3,
+  workerCount: 3,
+  etcdCount: 3,
+  /**
+   * m6i.large: 2 vCPUs and 8 GiB, not burstable. kubeadm needs 2 CPUs and 2 GB on a master; etcd's
+   * hardware guide asks for 8 GB and steady CPU for a small production cluster.
+   */
+  masterInstanceType: "m6i.large",
+  workerInstanceType: "m6i.large",
+  etcdInstanceType: "m6i.large",
+  /** gp3 (3000 IOPS baseline, which etcd's guide puts well above its needs for a small cluster). */
+  rootVolumeGb: 50,
+  /** Resolves in the VPC only (a Route 53 private hosted zone "hakube.internal"). */
+  apiDnsName: "api.hakube.internal",
+} as const;
+
+/** The Kubernetes API port on the NLB and on every master (kubeadm's bindPort default). */
+export const API_PORT = 6443;
+
+/** AWS reserves the first four addresses and the last one of every subnet (VPC User Guide, "Subnet CIDR blocks"). */
+const AWS_RESERVED_HIGH = 1;
+
+/**
+ * Where each role's instances start in their zone's subnet: the k-th master of a zone is base + 10 + k,
+ * etcd base + 20 + k, workers base + 32 + k. Fixed addresses, because hakube's components render them
+ * into kubeadm's and etcd's configuration before the instances exist, and because a replaced instance
+ * keeps its etcd identity.
+ */
+export const ADDRESS_OFFSETS: Record<NodeRole, { first: number; perZone?: number }> = {
+  master: { first: 10, perZone: 10 },
+  etcd: { first: 20, perZone: 12 },
+  worker: { first: 32 },
+};
+
+/** VPC prefix lengths the subnet layout supports: /16 (the default) to /20. */
+const MIN_VPC_PREFIX = 16;
+const MAX_VPC_PREFIX = 20;
+/** Private subnets are eighths of the VPC (zone i gets eighth i); public ones share the last eighth. */
+const PRIVATE_SUBNET_BITS = 3;
+const PUBLIC_SUBNET_BITS = 6;
+const PUBLIC_FIRST_INDEX = 56;
+const MAX_ZONES = 6;
+
+/**
+ * The ports every Kubernetes node opens to the other nodes (the `nodes` security group, from itself),
+ * per pod network, as the CNI's own documentation lists them.
+ */
+export const CNI_NODE_PORTS: Record<CniPorts, PortRule[]> = {
+  // Cilium "System Requirements", firewall rules, VXLAN tunnel mode (Cilium's default routing mode).
+  cilium: [
+    {
+      id: "cilium-vxlan",
+      protocol: "udp",
+      fromPort: 8472,
+      toPort: 8472,
+      description: "Cilium VXLAN overlay",
+    },
+    {
+      id: "cilium-health",
+      protocol: "tcp",
+      fromPort: 4240,
+      toPort: 4240,
+      description: "Cilium health checks",
+    },
+    { id: "cilium-hubble", protocol: "tcp", fromPort: 4244, toPort: 4244, description: "Hubble server" },
+    {
+      id: "cilium-icmp",
+      protocol: "icmp",
+      fromPort: 8,
+      toPort: 0,
+      description: "Cilium health checks (ICMP echo)",
+    },
+  ],
+  // Calico "Network requirements": VXLAN, Typha, and BGP (hakube's pool is VXLANCrossSubnet: within a
+  // subnet, pods are routed natively, with routes shared over BGP).
+  calico: [
+    {
+      id: "calico-vxlan",
+      protocol: "udp",
+      fromPort: 4789,
+      toPort: 4789,
+      description: "Calico VXLAN overlay",
+    },
+    { id: "calico-typha", protocol: "tcp", fromPort: 5473, toPort: 5473, description: "Calico Typha" },
+    { id: "calico-bgp", protocol: "tcp", fromPort: 179, toPort: 179, description: "Calico BGP" },
+  ],
+  none: [],
+};
+
+/** The args that decide the plan (a subset of AwsStackArgs, plain values). */
+export interface AwsPlanArgs {
+  zones?: string[];
+  vpcCidr?: string;
+  natGateways?: AwsNatGateways;
+  vpcId?: string;
+  subnets?: Array<{ id: string; zone: string; cidr: string }>;
+  masterCount?: number;
+  workerCount?: number;
+  etcdCount?: number;
+  externalEtcd: boolean;
+  sshCidrs?: string[];
+  allowSshFromAnywhere?: boolean;
+  bastionSecurityGroupId?: string;
+  apiDnsName?: string;
+  apiAllowedCidrs?: string[];
+  hostKeys?: Record<string, string>;
+}
+
+export interface AwsPlan {
+  /** True when the stack makes the VPC, its subnets, gateways and routes. */
+  createsVpc: boolean;
+  subnets: SubnetPlan[];
+  /** VPC made by the stack: one small public subnet per zone, for the NAT gateways. */
+  publicSubnets: SubnetPlan[];
+  masters: HostPlan[];
+  workers: HostPlan[];
+  etcd: HostPlan[];
+  /** The private hosted zone that holds `apiDnsName`. */
+  apiZoneName: string;
+  apiDnsName: string;
+}
+
+const ANYWHERE = ["0.0.0.0/0", "::/0"];
+
+/** A value as messages quote it: strings in double quotes, everything else as JSON. */
+export function show(value: unknown): string {
+  return value === undefined ? "undefined" : JSON.stringify(value);
+}
+
+const ipv4 =
+  /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
+
+/** An IPv4 CIDR block without host bits ("10.0.0.0/16"), or an IPv6 one (checked loosely: AWS checks it again). */
+export function parseCidr(
+  value: unknown,
+): { family: 4 | 6; prefixLength: number; network: bigint } | undefined {
+  if (typeof value !== "string") return undefined;
+  const [address, prefix, ...rest] = value.split("/");
+  if (rest.length > 0 || !/^(0|[1-9][0-9]{0,2})$/.test(prefix ?? "")) return undefined;
+  const prefixLength = Number(prefix);
+  if (ipv4.test(address)) {
+    if (prefixLength > 32) return undefined;
+    const network = address.split(".").reduce((acc, p) => (acc << 8n) | BigInt(Number(p)), 0n);
+    const hostBits = (1n << BigInt(32 - prefixLength)) - 1n;
+    return (network & hostBits) === 0n ? { family: 4, prefixLength, network } : undefined;
+  }
+  return /^[0-9a-fA-F:]+$/.test(address) && address.includes(":") && prefixLength <= 128
+    ? { family: 6, prefixLength, network: 0n }
+    : undefined;
+}
+
+const dnsName = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+function ipv4Text(v: bigint): string {
+  return [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 255n)).join(".");
+}
+
+/** The `index`-th block of `newBits` more prefix bits inside `cidr` (IPv4, valid, prefix + newBits <= 32). */
+export function childCidr(cidr: string, newBits: number, index: number): string {
+  const c = parseCidr(cidr)!;
+  const prefix = c.prefixLength + newBits;
+  return `${ipv4Text(c.network + (BigInt(index) << BigInt(32 - prefix)))}/${prefix}`;
+}
+
+/** The address `offset` places after the start of an IPv4 block. */
+export function hostAddress(cidr: string, offset: number): string {
+  return ipv4Text(parseCidr(cidr)!.network + BigInt(offset));
+}
+
+function blockSize(cidr: string): number {
+  return 2 ** (32 - parseCidr(cidr)!.prefixLength);
+}
+
+/** Every problem in the args, each naming the config key and the value received. Empty when all is well. */
+export function awsPlanProblems(a: AwsPlanArgs): string[] {
+  const problems: string[] = [];
+  const existing = a.vpcId !== undefined || (a.subnets ?? []).length > 0;
+  if (existing) {
+    if (!a.vpcId || !/^vpc-[0-9a-f]+$/.test(a.vpcId)) {
+      problems.push(
+        `hakube:awsVpcId must be a VPC id ("vpc-0123456789abcdef0") when hakube:awsSubnets is given, got ${show(a.vpcId)}`,
+      );
+    }
+    const subnets = a.subnets ?? [];
+    if (subnets.length < 2) {
+      problems.push(
+        `hakube:awsSubnets must list at least two private subnets of hakube:awsVpcId in different zones ({id, zone, cidr}), got ${subnets.length}`,
+      );
+    }
+    subnets.forEach((s, i) => {
+      if (!/^subnet-[0-9a-f]+$/.test(String(s?.id))) {
+        problems.push(
+          `hakube:awsSubnets[${i}].id must be a subnet id ("subnet-0123456789abcdef0"), got ${show(s?.id)}`,
+        );
+      }
+      if (typeof s?.zone !== "string" || s.zone === "") {
+        problems.push(
+          `hakube:awsSubnets[${i}].zone must name the subnet's availability zone ("us-east-1a"), got ${show(s?.zone)}`,
+        );
+      }
+      const c = parseCidr(s?.cidr);
+      if (!c || c.family !== 4 || c.prefixLength > 26) {
+        problems.push(
+          `hakube:awsSubnets[${i}].cidr must be the subnet's IPv4 CIDR block, /26 or larger, got ${show(s?.cidr)}`,
+        );
+      }
+    });
+    problems.push(
+      ...duplicateZones(
+        subnets.map((s) => s?.zone),
+        "hakube:awsSubnets[].zone",
+      ),
+    );
+  } else {
+    const zones = a.zones ?? [...AWS_DEFAULTS.zones];
+    if (zones.length < 2 || zones.length > MAX_ZONES) {
+      problems.push(
+        `hakube:awsZones must list 2 to ${MAX_ZONES} availability zones (the NLB spans at least two), got ${show(zones)}`,
+      );
+    }
+    problems.push(...duplicateZones(zones, "hakube:awsZones"));
+    const vpc = parseCidr(a.vpcCidr ?? AWS_DEFAULTS.vpcCidr);
+    if (!vpc || vpc.family !== 4 || vpc.prefixLength < MIN_VPC_PREFIX || vpc.prefixLength > MAX_VPC_PREFIX) {
+      problems.push(
+        `hakube:awsVpcCidr must be an IPv4 CIDR block from /${MIN_VPC_PREFIX} to /${MAX_VPC_PREFIX}, got ${show(a.vpcCidr)}`,
+      );
+    }
+  }
+
+  const counts: Array<[string, number | undefined, number]> = [
+    ["hakube:awsMasterCount", a.masterCount, 1],
+    ["hakube:awsWorkerCount", a.workerCount, 0],
+    ["hakube:awsEtcdCount", a.etcdCount, 1],
+  ];
+  for (const [key, value, min] of counts) {
+    if (value !== undefined && (!Number.isInteger(value) || value < min)) {
+      problems.push(`${key} must be a whole number, at least ${min}, got ${show(value)}`);
+    }
+  }
+
+  const sshCidrs = a.sshCidrs ?? [];
+  sshCidrs.forEach((cidr, i) => {
+    if (!parseCidr(cidr))
+      problems.push(`hakube:awsSshCidrs[${i}] must be a CIDR block ("203.0.113.0/24"), got ${show(cidr)}`);
+  });
+  const open = sshCidrs.filter((c) => ANYWHERE.includes(c));
+  if (open.length > 0 && a.allowSshFromAnywhere !== true) {
+    problems.push(
+      `hakube:awsSshCidrs opens SSH to the whole internet (${open.join(", ")}): name your admin network or bastion instead, or set hakube:awsAllowSshFromAnywhere to true if you really mean it`,
+    );
+  }
+  if (sshCidrs.length === 0 && !a.bastionSecurityGroupId) {
+    problems.push(
+      "nothing may reach the instances over SSH, which hakube needs to configure them: set hakube:awsSshCidrs (the network `pulumi up` runs from) or hakube:bastion.securityGroupId (a bastion's security group)",
+    );
+  }
+  if (a.bastionSecurityGroupId !== undefined && !/^sg-[0-9a-f]+$/.test(a.bastionSecurityGroupId)) {
+    problems.push(
+      `hakube:bastion.securityGroupId must be a security group id ("sg-0123456789abcdef0"), got ${show(a.bastionSecurityGroupId)}`,
+    );
+  }
+  (a.apiAllowedCidrs ?? []).forEach((cidr, i) => {
+    if (!parseCidr(cidr))
+      problems.push(`hakube:awsApiAllowedCidrs[${i}] must be a CIDR block, got ${show(cidr)}`);
+  });
+  const dns = a.apiDnsName ?? AWS_DEFAULTS.apiDnsName;
+  if (!dnsName.test(dns) || dns.split(".").length < 3) {
+    problems.push(
+      `hakube:awsApiDnsName must be a lower-case DNS name of at least three labels ("api.<cluster>.internal": the record "api" in a private zone), got ${show(dns)}`,
+    );
+  }
+  if (problems.length > 0) return problems;
+
+  // Addresses: only once the network and counts are sound.
+  const plan = planAws(a);
+  const roles: Array<[NodeRole, HostPlan[], string]> = [
+    ["master", plan.masters, "hakube:awsMasterCount"],
+    ["etcd", plan.etcd, "hakube:awsEtcdCount"],
+    ["worker", plan.workers, "hakube:awsWorkerCount"],
+  ];
+  for (const [role, hosts, key] of roles) {
+    const perZone = Math.ceil(hosts.length / plan.subnets.length);
+    const full = plan.subnets.find((s) => perZone > zoneCapacity(role, s.cidr));
+    if (full) {
+      problems.push(
+        `${key} ${hosts.length} puts ${perZone} ${role} instances in zone ${full.zone}, but subnet ${full.cidr} holds at most ${zoneCapacity(role, full.cidr)} at hakube's fixed addresses; use more zones or larger subnets`,
+      );
+    }
+  }
+  const names = new Set([...plan.masters, ...plan.workers, ...plan.etcd].map((h) => h.name));
+  for (const name of Object.keys(a.hostKeys ?? {})) {
+    if (!names.has(name))
+      problems.push(
+        `hakube:awsHostKeys names ${show(name)}, which is no instance of this stack (${[...names].join(", ")})`,
+      );
+  }
+  return problems;
+}
+
+/** How many instances of a role fit in one subnet at the role's fixed offsets. */
+function zoneCapacity(role: NodeRole, cidr: string): number {
+  const { first, perZone } = ADDRESS_OFFSETS[role];
+  const lastUsable = blockSize(cidr) - 1 - AWS_RESERVED_HIGH;
+  return Math.max(0, Math.min(perZone ?? Infinity, lastUsable - first + 1));
+}
+
+function duplicateZones(zones: unknown[], key: string): string[] {
+  const seen = new Set<unknown>();
+  const dup = zones.filter((z) => (seen.has(z) ? true : (seen.add(z), false)));
+  return dup.length > 0 ? [`${key} must name different availability zones, got ${show(dup[0])} twice`] : [];
+}
+
+/** Spread `count` instances of a role over the zones, round robin, at their role's fixed offsets. */
+function place(role: NodeRole, prefix: string, count: number, subnets: SubnetPlan[]): HostPlan[] {
+  return Array.from({ length: count }, (_, i) => {
+    const zoneIndex = i % subnets.length;
+    const slot = Math.floor(i / subnets.length);
+    return {
+      name: `${prefix}${i + 1}`,
+      role,
+      zoneIndex,
+      address: hostAddress(subnets[zoneIndex].cidr, ADDRESS_OFFSETS[role].first + slot),
+    };
+  });
+}
+
+/** The plan; call only after {@link awsPlanProblems} returned nothing. */
+export function planAws(a: AwsPlanArgs): AwsPlan {
+  const createsVpc = a.vpcId === undefined && (a.subnets ?? []).length === 0;
+  const vpcCidr = a.vpcCidr ?? AWS_DEFAULTS.vpcCidr;
+  const zones = a.zones ?? [...AWS_DEFAULTS.zones];
+  const subnets: SubnetPlan[] = createsVpc
+    ? zones.map((zone, i) => ({ zone, cidr: childCidr(vpcCidr, PRIVATE_SUBNET_BITS, i) }))
+    : (a.subnets ?? []).map((s) => ({ zone: s.zone, cidr: s.cidr }));
+  const publicSubnets: SubnetPlan[] =
+    createsVpc && (a.natGateways ?? AWS_DEFAULTS.natGateways) !== AwsNatGateways.None
+      ? zones.map((zone, i) => ({
+          zone,
+          cidr: childCidr(vpcCidr, PUBLIC_SUBNET_BITS, PUBLIC_FIRST_INDEX + i),
+        }))
+      : [];
+  const apiDnsName = a.apiDnsName ?? AWS_DEFAULTS.apiDnsName;
+  return {
+    createsVpc,
+    subnets,
+    publicSubnets,
+    masters: place("master", "m", a.masterCount ?? AWS_DEFAULTS.masterCount, subnets),
+    workers: place("worker", "w", a.workerCount ?? AWS_DEFAULTS.workerCount, subnets),
+    etcd: a.externalEtcd ? place("etcd", "e", a.etcdCount ?? AWS_DEFAULTS.etcdCount, subnets) : [],
+    apiZoneName: apiDnsName.split(".").slice(1).join("."),
+    apiDnsName,
+  };
+}

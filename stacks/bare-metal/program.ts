@@ -1,0 +1,189 @@
+/**
+ * The bare-metal stack: hosts you have (masters, workers, optional etcd and load-balancer hosts), an API
+ * endpoint made of a KeepalivedVip and/or HAProxy (hakube.LoadBalancer kind haproxy), etcd stacked or a
+ * hakube.EtcdCluster, and hakube's HaControlPlane behind the endpoint.
+ *
+ * A thin program: hosts in, components wired together, outputs out. The checks of knobs that go
+ * together are pure and live in ./validate.ts; stacks/index.ts builds {@link BareMetalStackArgs} from
+ * `hakube:*` config.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as hakube from "../../index";
+import { ApiEndpointKind, bareMetalProblems, DEFAULT_API_PORTS, DEFAULT_VIRTUAL_ROUTER_ID } from "./validate";
+
+export { ApiEndpointKind } from "./validate";
+
+/** The Kubernetes settings both stacks pass through to HaControlPlane. */
+export type ClusterArgs = Pick<
+  hakube.HaControlPlaneArgs,
+  "kubernetesVersion" | "podSubnet" | "serviceSubnet" | "install" | "cni"
+>;
+
+/** Where etcd runs: stacked on the masters (the default), or an EtcdCluster on `etcdHosts`. */
+export interface EtcdStackArgs {
+  /** @default hakube.EtcdTopology.Stacked */
+  topology?: hakube.EtcdTopology;
+  /** External only: EtcdCluster's version. @default EtcdCluster's */
+  version?: string;
+  /** External only. @default EtcdCluster's (release, which needs `sha256`) */
+  install?: hakube.EtcdInstallArgs;
+}
+
+/** A machine as the inventory names it. */
+export interface BareMetalHostArgs {
+  /** A DNS label, unique among the hosts of its role: resource names derive from it. */
+  name: string;
+  /** The address the other hosts and the Pulumi host reach it at. */
+  address: string;
+  /** Its SSH public key ("ssh-ed25519 AAAA..."), as `ssh-keyscan -t ed25519 <address>` prints it: pinned. */
+  hostKey: string;
+  /** hakube's host scripts run as root. @default "root" */
+  user?: string;
+  /** @default 22 */
+  port?: number;
+}
+
+export interface BareMetalStackArgs {
+  /** In order: the first runs `kubeadm init`, the others join one at a time. 3, 5 or 7 with stacked etcd. */
+  masters: BareMetalHostArgs[];
+  /** @default none */
+  workers?: BareMetalHostArgs[];
+  /** External etcd only: the EtcdCluster's members. */
+  etcdHosts?: BareMetalHostArgs[];
+  /** `apiEndpoint: lbHosts` only: the hosts that run HAProxy (and the VIP, with two or more). */
+  lbHosts?: BareMetalHostArgs[];
+  /** The private key every host accepts for its user. Treated as a secret. */
+  privateKey: pulumi.Input<string>;
+  /** A jump host between the Pulumi host and the others. @default none */
+  bastion?: hakube.ProxyConnectionArgs;
+  /** @default ApiEndpointKind.VipHaproxy */
+  apiEndpoint?: ApiEndpointKind;
+  /** The VIP: address with its subnet's prefix ("10.0.0.10/24"), the interface, the VRRP router id. */
+  vip?: { address?: string; interface?: string; virtualRouterId?: number };
+  /** The endpoint's port. @default DEFAULT_API_PORTS[apiEndpoint] */
+  apiPort?: number;
+  kubernetes: ClusterArgs;
+  /** @default { topology: hakube.EtcdTopology.Stacked } */
+  etcd?: EtcdStackArgs;
+}
+
+export function bareMetalStack(args: BareMetalStackArgs) {
+  const kind = args.apiEndpoint ?? ApiEndpointKind.VipHaproxy;
+  const external = (args.etcd?.topology ?? hakube.EtcdTopology.Stacked) === hakube.EtcdTopology.External;
+  const roles: Array<[string, BareMetalHostArgs[] | undefined]> = [
+    ["hakube:masters", args.masters],
+    ["hakube:workers", args.workers],
+    ["hakube:etcdHosts", args.etcdHosts],
+    ["hakube:lbHosts", args.lbHosts],
+  ];
+  const problems = bareMetalProblems({
+    apiEndpoint: kind,
+    lbHostCount: args.lbHosts?.length ?? 0,
+    etcdHostCount: args.etcdHosts?.length ?? 0,
+    externalEtcd: external,
+    vip: args.vip,
+    hostKeys: roles.flatMap(([key, hosts]) =>
+      (hosts ?? []).map((h, i) => ({ key: `${key}[${i}]`, hostKey: h.hostKey })),
+    ),
+  });
+  if (problems.length > 0) {
+    throw new pulumi.RunError(
+      `the bare-metal stack has invalid settings:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+    );
+  }
+
+  const host = (h: BareMetalHostArgs): hakube.HostArgs => ({
+    name: h.name,
+    address: h.address,
+    connection: {
+      host: h.address,
+      port: h.port,
+      user: h.user ?? "root",
+      privateKey: args.privateKey,
+      hostKey: h.hostKey,
+      proxy: args.bastion,
+    },
+  });
+  const masters = args.masters.map(host);
+  const workers = (args.workers ?? []).map(host);
+  const port = args.apiPort ?? DEFAULT_API_PORTS[kind];
+  const vipHost = args.vip?.address?.split("/")[0];
+
+  // The cluster CA, made here so that HAProxy's health checks can verify the API servers with it.
+  const ca = new hakube.CertificateAuthority("cluster-ca", { commonName: "kubernetes" });
+  const backends = masters.map((m) => ({ name: m.name, address: m.address }));
+  const vip = (
+    members: hakube.HostArgs[],
+    check: hakube.VipHealthCheckKind,
+    opts?: pulumi.ComponentResourceOptions,
+  ) =>
+    new hakube.KeepalivedVip(
+      "api-vip",
+      {
+        address: args.vip!.address!,
+        interface: args.vip!.interface!,
+        members,
+        virtualRouterId: args.vip?.virtualRouterId ?? DEFAULT_VIRTUAL_ROUTER_ID,
+        port,
+        healthCheck: { kind: check },
+      },
+      opts,
+    );
+
+  // The endpoint; HaControlPlane waits for all of it (kubeadm init talks to the API through it).
+  const endpointParts: pulumi.Resource[] = [];
+  let endpointHost: string;
+  if (kind === ApiEndpointKind.Vip) {
+    endpointParts.push(vip(masters, hakube.VipHealthCheckKind.ApiServer));
+    endpointHost = vipHost!;
+  } else {
+    const lbHosts = kind === ApiEndpointKind.VipHaproxy ? masters : (args.lbHosts ?? []).map(host);
+    const lb = new hakube.LoadBalancer("api-lb", {
+      kind: hakube.LoadBalancerKind.Haproxy,
+      port,
+      haproxy: { hosts: lbHosts, bindAddress: vipHost, backends, caCertPem: ca.certPem },
+    });
+    endpointParts.push(lb);
+    if (vipHost !== undefined) {
+      endpointParts.push(vip(lbHosts, hakube.VipHealthCheckKind.Haproxy, { dependsOn: [lb] }));
+    }
+    endpointHost = vipHost ?? lbHosts[0].address;
+  }
+  const endpoint = endpointHost.includes(":") ? `[${endpointHost}]:${port}` : `${endpointHost}:${port}`;
+
+  const etcd = external
+    ? new hakube.EtcdCluster("etcd", {
+        members: (args.etcdHosts ?? []).map(host),
+        version: args.etcd?.version,
+        install: args.etcd?.install,
+      })
+    : undefined;
+
+  const k8s = new hakube.HaControlPlane(
+    "k8s",
+    {
+      ...args.kubernetes,
+      masters,
+      workers,
+      endpoint,
+      ca,
+      etcd: etcd
+        ? {
+            topology: hakube.EtcdTopology.External,
+            endpoints: etcd.clientEndpoints,
+            caCertPem: etcd.caCertPem,
+            clientCertPem: etcd.clientCertPem,
+            clientKeyPem: etcd.clientKeyPem,
+          }
+        : undefined,
+    },
+    { dependsOn: [...endpointParts, ...(etcd ? [etcd] : [])] },
+  );
+
+  return {
+    endpoint: k8s.endpoint,
+    kubeconfig: k8s.kubeconfig,
+    clusterCaCertPem: k8s.caCertPem,
+    etcdEndpoints: etcd?.clientEndpoints,
+  };
+}

@@ -1,0 +1,598 @@
+/**
+ * The AWS stack's resource graph with the Recorder mocks: the VPC and its subnets, the security group
+ * rules (the full list per group), the key pair, the instances, the NLB and its name, stacked or
+ * external etcd, and what HaControlPlane is given. No AWS account is reachable here: these tests prove
+ * the graph and every input, not that AWS accepts them (a `pulumi preview` against an account, as the
+ * preview workflow runs, is the next check; `pulumi up` the one after).
+ *
+ * HaControlPlane computes the discovery hash from the cluster CA's certificate, so every self-signed
+ * certificate here is one real CA made with openssl.
+ */
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
+import * as hakube from "../../index";
+import { awsStack, AwsStackArgs, ROOT_LOGIN_USER_DATA } from "../../stacks/aws/program";
+import { AwsNatGateways } from "../../stacks/aws/plan";
+import { isSecretInput, Recorded, Recorder, resolve, SECRET_SIG, unwrap } from "./helpers/mocks";
+import { tempDir } from "./helpers/sh";
+
+const CMD = "command:remote:Command";
+const SELF = "tls:index/selfSignedCert:SelfSignedCert";
+const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
+const INSTANCE = "aws:ec2/instance:Instance";
+const SUBNET = "aws:ec2/subnet:Subnet";
+const ETCD_SHA256 = "b".repeat(64);
+const ADMIN = "192.0.2.0/24";
+
+let caPem: string;
+
+function baseArgs(over: Partial<AwsStackArgs> = {}): AwsStackArgs {
+  return {
+    name: "test",
+    ami: "ami-0123456789abcdef0",
+    sshCidrs: [ADMIN],
+    kubernetes: { kubernetesVersion: "1.31.4", cni: { kind: hakube.CniKind.Cilium, version: "1.16.5" } },
+    ...over,
+  };
+}
+
+const externalEtcd = {
+  topology: hakube.EtcdTopology.External,
+  install: { method: hakube.EtcdInstallMethod.Release, sha256: ETCD_SHA256 },
+};
+
+async function deploy(over: Partial<AwsStackArgs> = {}, jitterMs = 0) {
+  const rec = new Recorder((type) => (type === SELF ? { certPem: caPem } : undefined));
+  await rec.install(jitterMs);
+  const out = awsStack(baseArgs(over));
+  await rec.idle();
+  return { rec, out };
+}
+
+function inputs(r: Recorded): Record<string, unknown> {
+  return unwrap(r.inputs) as Record<string, unknown>;
+}
+
+/** "<resource name>-id" (the mocks' ids) back to the resource name. */
+const nameOf = (id: unknown) => String(id).replace(/-id$/, "");
+
+/** Every rule of a type, per security group: "<protocol>/<ports> <source or destination>", sorted. */
+function rulesBySg(rec: Recorder, type: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const r of rec.byType(type)) {
+    const i = inputs(r);
+    const ports =
+      i.ipProtocol === "-1" ? "all" : i.fromPort === i.toPort ? `${i.fromPort}` : `${i.fromPort}-${i.toPort}`;
+    const peer = i.referencedSecurityGroupId
+      ? nameOf(i.referencedSecurityGroupId)
+      : (i.cidrIpv4 ?? i.cidrIpv6);
+    (out[nameOf(i.securityGroupId)] ??= []).push(`${i.ipProtocol}/${ports} ${peer}`);
+  }
+  for (const k of Object.keys(out)) out[k].sort();
+  return out;
+}
+
+/** A rule list in the order rulesBySg gives (sorted), written in the order a reader thinks of it. */
+const rules = (...list: string[]) => [...list].sort();
+
+/** Paths of plain (not secret-wrapped) strings in a value that contain `needle`. */
+function plainOccurrences(v: unknown, needle: string, path = ""): string[] {
+  if (typeof v === "string") return v.includes(needle) ? [path] : [];
+  if (Array.isArray(v)) return v.flatMap((x, i) => plainOccurrences(x, needle, `${path}[${i}]`));
+  if (typeof v === "object" && v !== null) {
+    if ((v as Record<string, unknown>)[SECRET_SIG] !== undefined) return [];
+    return Object.entries(v).flatMap(([k, x]) => plainOccurrences(x, needle, `${path}.${k}`));
+  }
+  return [];
+}
+
+/** The files of a stdin bundle: path -> content. */
+function bundle(r: Recorded): Map<string, string> {
+  return new Map(
+    (inputs(r).stdin as string)
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => {
+        const [path, , , data] = l.split(" ");
+        return [path, Buffer.from(data, "base64").toString("utf8")];
+      }),
+  );
+}
+
+function after(rec: Recorder, later: string, earlier: string) {
+  assert.ok(
+    rec.get(later).registeredAt >= rec.get(earlier).resolvedAt,
+    `${later} was registered before ${earlier} was created`,
+  );
+}
+
+/** The resources where 0.0.0.0/0 may appear, as documented in stacks/aws/program.ts. */
+const OPEN_BY_DESIGN = [
+  /^nodes-egress-all$/,
+  /^etcd-egress-all$/,
+  /^public-default-route$/,
+  /^private-default-route-/,
+];
+
+describe("aws stack (mocks)", () => {
+  before(function () {
+    if (spawnSync("openssl", ["version"]).status !== 0) this.skip();
+    const dir = tempDir("aws-ca");
+    try {
+      const req = `req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ${dir}/ca.key -out ${dir}/ca.crt -subj /CN=kubernetes -days 1`;
+      const r = spawnSync("openssl", req.split(" "), { encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+      caPem = fs.readFileSync(`${dir}/ca.crt`, "utf8");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("makes a VPC across three zones: private subnets for the instances, public ones for a NAT gateway each", async () => {
+    const { rec } = await deploy();
+    assert.deepEqual(inputs(rec.get("vpc")), {
+      cidrBlock: "10.0.0.0/16",
+      enableDnsSupport: true,
+      enableDnsHostnames: true,
+      tags: { Name: "test-vpc" },
+    });
+    const subnets = rec.byType(SUBNET).map((r) => [r.name, inputs(r).availabilityZone, inputs(r).cidrBlock]);
+    assert.deepEqual(subnets.sort(), [
+      ["private-us-east-1a", "us-east-1a", "10.0.0.0/19"],
+      ["private-us-east-1b", "us-east-1b", "10.0.32.0/19"],
+      ["private-us-east-1c", "us-east-1c", "10.0.64.0/19"],
+      ["public-us-east-1a", "us-east-1a", "10.0.224.0/22"],
+      ["public-us-east-1b", "us-east-1b", "10.0.228.0/22"],
+      ["public-us-east-1c", "us-east-1c", "10.0.232.0/22"],
+    ]);
+    for (const r of rec.byType(SUBNET)) assert.equal(inputs(r).mapPublicIpOnLaunch, false, r.name);
+    assert.deepEqual(rec.names("aws:ec2/natGateway:NatGateway"), [
+      "nat-us-east-1a",
+      "nat-us-east-1b",
+      "nat-us-east-1c",
+    ]);
+    for (const z of ["a", "b", "c"]) {
+      assert.deepEqual(inputs(rec.get(`private-default-route-us-east-1${z}`)), {
+        routeTableId: `private-rt-us-east-1${z}-id`,
+        destinationCidrBlock: "0.0.0.0/0",
+        natGatewayId: `nat-us-east-1${z}-id`,
+      });
+      assert.equal(inputs(rec.get(`nat-us-east-1${z}`)).subnetId, `public-us-east-1${z}-id`);
+      assert.equal(inputs(rec.get(`private-rta-us-east-1${z}`)).subnetId, `private-us-east-1${z}-id`);
+    }
+    assert.deepEqual(inputs(rec.get("public-default-route")), {
+      routeTableId: "public-rt-id",
+      destinationCidrBlock: "0.0.0.0/0",
+      gatewayId: "igw-id",
+    });
+  });
+
+  it("single NAT gateway, or none (no public subnets, no internet gateway, no default route)", async () => {
+    const single = await deploy({ natGateways: AwsNatGateways.Single });
+    assert.deepEqual(single.rec.names("aws:ec2/natGateway:NatGateway"), ["nat-us-east-1a"]);
+    for (const z of ["a", "b", "c"]) {
+      assert.equal(
+        inputs(single.rec.get(`private-default-route-us-east-1${z}`)).natGatewayId,
+        "nat-us-east-1a-id",
+      );
+    }
+    const none = await deploy({ natGateways: AwsNatGateways.None });
+    assert.deepEqual(none.rec.names("aws:ec2/natGateway:NatGateway"), []);
+    assert.deepEqual(none.rec.names("aws:ec2/internetGateway:InternetGateway"), []);
+    assert.deepEqual(none.rec.names("aws:ec2/route:Route"), []);
+    assert.equal(none.rec.byType(SUBNET).length, 3);
+  });
+
+  it("puts an internal NLB across the private subnets of >= 2 different zones, HTTPS /readyz checks, masters as targets", async () => {
+    const { rec, out } = await deploy();
+    const nlb = inputs(rec.get("api-nlb"));
+    assert.equal(nlb.internal, true);
+    assert.equal(nlb.loadBalancerType, "network");
+    const zoneOf = new Map(rec.byType(SUBNET).map((r) => [`${r.name}-id`, inputs(r).availabilityZone]));
+    const zones = (nlb.subnets as string[]).map((id) => zoneOf.get(id));
+    assert.ok(zones.length >= 2, "at least two subnets");
+    assert.equal(new Set(zones).size, zones.length, `different zones: ${zones}`);
+    assert.ok(
+      (nlb.subnets as string[]).every((id) => id.startsWith("private-")),
+      "private subnets only",
+    );
+    const hc = inputs(rec.get("api-tg")).healthCheck as Record<string, unknown>;
+    assert.deepEqual(
+      { protocol: hc.protocol, path: hc.path, port: hc.port, matcher: hc.matcher },
+      { protocol: "HTTPS", path: "/readyz", port: "traffic-port", matcher: "200" },
+    );
+    assert.deepEqual(
+      rec
+        .byType("aws:lb/targetGroupAttachment:TargetGroupAttachment")
+        .map((r) => inputs(r).targetId)
+        .sort(),
+      ["m1-id", "m2-id", "m3-id"],
+    );
+    assert.equal(await resolve(out.nlbDnsName), "api-nlb-0123456789abcdef.elb.us-east-1.amazonaws.com");
+  });
+
+  it("opens exactly these ingress rules per security group (Cilium, stacked etcd)", async () => {
+    const { rec } = await deploy();
+    assert.deepEqual(rec.names("aws:ec2/securityGroup:SecurityGroup"), ["api-sg", "masters-sg", "nodes-sg"]);
+    assert.deepEqual(rulesBySg(rec, INGRESS), {
+      "nodes-sg": rules(
+        `tcp/22 ${ADMIN}`,
+        "tcp/10250 masters-sg",
+        "udp/8472 nodes-sg",
+        "tcp/4240 nodes-sg",
+        "tcp/4244 nodes-sg",
+        "icmp/8-0 nodes-sg",
+      ),
+      "masters-sg": rules("tcp/6443 api-sg", "tcp/6443 nodes-sg", "tcp/2379-2380 masters-sg"),
+      "api-sg": rules("tcp/6443 10.0.0.0/16"),
+    });
+    assert.deepEqual(rulesBySg(rec, EGRESS), {
+      "nodes-sg": ["-1/all 0.0.0.0/0"],
+      "api-sg": ["tcp/6443 10.0.0.0/16"],
+    });
+    // Masters are in both groups, workers in nodes only.
+    assert.deepEqual(inputs(rec.get("m2")).vpcSecurityGroupIds, ["nodes-sg-id", "masters-sg-id"]);
+    assert.deepEqual(inputs(rec.get("w2")).vpcSecurityGroupIds, ["nodes-sg-id"]);
+  });
+
+  it("Calico: its ports, the pod network routed natively within a subnet, no source/destination check", async () => {
+    const { rec } = await deploy({
+      kubernetes: { kubernetesVersion: "1.31.4", cni: { kind: hakube.CniKind.Calico, version: "v3.29.1" } },
+    });
+    assert.deepEqual(
+      rulesBySg(rec, INGRESS)["nodes-sg"],
+      rules(
+        `tcp/22 ${ADMIN}`,
+        "tcp/10250 masters-sg",
+        "udp/4789 nodes-sg",
+        "tcp/5473 nodes-sg",
+        "tcp/179 nodes-sg",
+        "-1/all 10.244.0.0/16",
+      ),
+    );
+    for (const r of rec.byType(INSTANCE)) assert.equal(inputs(r).sourceDestCheck, false, r.name);
+  });
+
+  it("no pod network: no CNI rules", async () => {
+    const { rec } = await deploy({ kubernetes: { kubernetesVersion: "1.31.4" } });
+    assert.deepEqual(rulesBySg(rec, INGRESS)["nodes-sg"], rules(`tcp/22 ${ADMIN}`, "tcp/10250 masters-sg"));
+    assert.deepEqual(rec.names("kubernetes:helm.sh/v3:Release"), []);
+  });
+
+  it("SSH from a bastion's security group and admin networks; never 0.0.0.0/0 except where documented", async () => {
+    const { rec } = await deploy({
+      sshCidrs: [ADMIN, "2001:db8::/32"],
+      bastionSecurityGroupId: "sg-0123456789abcdef0",
+      etcd: externalEtcd,
+    });
+    const ingress = rulesBySg(rec, INGRESS);
+    for (const sg of ["nodes-sg", "etcd-sg"]) {
+      const ssh = ingress[sg].filter((r) => r.startsWith("tcp/22 "));
+      assert.deepEqual(
+        ssh,
+        rules(`tcp/22 ${ADMIN}`, "tcp/22 2001:db8::/32", "tcp/22 sg-0123456789abcdef0"),
+        sg,
+      );
+    }
+    assert.equal(inputs(rec.get("nodes-ssh-1")).cidrIpv6, "2001:db8::/32");
+    for (const r of rec.resources) {
+      const text = JSON.stringify(unwrap(r.inputs));
+      if (/0\.0\.0\.0\/0|"::\/0"/.test(text)) {
+        assert.ok(
+          OPEN_BY_DESIGN.some((re) => re.test(r.name)),
+          `${r.name} mentions 0.0.0.0/0: ${text.slice(0, 200)}`,
+        );
+      }
+    }
+    // Every documented place exists (nothing else was checked above by accident).
+    for (const name of ["nodes-egress-all", "etcd-egress-all", "public-default-route"]) rec.get(name);
+  });
+
+  it("opens SSH to 0.0.0.0/0 only when allowSshFromAnywhere says so", async () => {
+    const rec = new Recorder();
+    await rec.install();
+    assert.throws(
+      () => awsStack(baseArgs({ sshCidrs: ["0.0.0.0/0"] })),
+      /hakube:awsSshCidrs opens SSH to the whole internet \(0\.0\.0\.0\/0\): name your admin network or bastion instead, or set hakube:awsAllowSshFromAnywhere to true/,
+    );
+    await rec.idle();
+    assert.equal(rec.resources.length, 0);
+    const { rec: open } = await deploy({ sshCidrs: ["0.0.0.0/0"], allowSshFromAnywhere: true });
+    assert.equal(inputs(open.get("nodes-ssh-0")).cidrIpv4, "0.0.0.0/0");
+  });
+
+  it("makes an ED25519 key with @pulumi/tls and registers it as the instances' key pair", async () => {
+    const { rec, out } = await deploy();
+    assert.deepEqual(inputs(rec.get("ssh-key")), { algorithm: "ED25519" });
+    assert.equal(rec.get("ssh-key").type, "tls:index/privateKey:PrivateKey");
+    assert.deepEqual(inputs(rec.get("ssh-keypair")), {
+      publicKey: "ssh-ed25519 AAAAssh-key",
+      tags: { Name: "test-ssh" },
+    });
+    for (const r of rec.byType(INSTANCE)) assert.equal(inputs(r).keyName, "ssh-keypair-key", r.name);
+    assert.equal(await resolve(out.sshPublicKey), "ssh-ed25519 AAAAssh-key");
+    assert.ok(await pulumi.isSecret(out.sshPrivateKey));
+  });
+
+  it("makes 3 masters and 3 workers by default, one per zone, at fixed private addresses, locked down", async () => {
+    const { rec, out } = await deploy();
+    assert.deepEqual(rec.names(INSTANCE), ["m1", "m2", "m3", "w1", "w2", "w3"]);
+    const placed = rec.byType(INSTANCE).map((r) => [r.name, inputs(r).subnetId, inputs(r).privateIp]);
+    assert.deepEqual(placed.sort(), [
+      ["m1", "private-us-east-1a-id", "10.0.0.10"],
+      ["m2", "private-us-east-1b-id", "10.0.32.10"],
+      ["m3", "private-us-east-1c-id", "10.0.64.10"],
+      ["w1", "private-us-east-1a-id", "10.0.0.32"],
+      ["w2", "private-us-east-1b-id", "10.0.32.32"],
+      ["w3", "private-us-east-1c-id", "10.0.64.32"],
+    ]);
+    assert.deepEqual(inputs(rec.get("m1")), {
+      ami: "ami-0123456789abcdef0",
+      instanceType: "m6i.large",
+      subnetId: "private-us-east-1a-id",
+      privateIp: "10.0.0.10",
+      associatePublicIpAddress: false,
+      vpcSecurityGroupIds: ["nodes-sg-id", "masters-sg-id"],
+      keyName: "ssh-keypair-key",
+      userData: ROOT_LOGIN_USER_DATA,
+      sourceDestCheck: true,
+      rootBlockDevice: { volumeType: "gp3", volumeSize: 50, encrypted: true, deleteOnTermination: true },
+      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+      tags: { Name: "test-m1", "hakube:role": "master" },
+    });
+    assert.deepEqual(
+      (await resolve(pulumi.output(out.masters))).map((m) => [m.name, m.zone, m.privateIp, m.instanceId]),
+      [
+        ["m1", "us-east-1a", "10.0.0.10", "m1-id"],
+        ["m2", "us-east-1b", "10.0.32.10", "m2-id"],
+        ["m3", "us-east-1c", "10.0.64.10", "m3-id"],
+      ],
+    );
+  });
+
+  it("counts, instance types and tags from the args; 5 masters and 7 workers spread round robin", async () => {
+    const { rec } = await deploy({
+      masterCount: 5,
+      workerCount: 7,
+      masterInstanceType: "m6i.xlarge",
+      workerInstanceType: "c6i.2xlarge",
+      rootVolumeGb: 100,
+      tags: { team: "platform" },
+    });
+    assert.equal(rec.byType(INSTANCE).filter((r) => r.name.startsWith("m")).length, 5);
+    assert.equal(rec.byType(INSTANCE).filter((r) => r.name.startsWith("w")).length, 7);
+    assert.equal(inputs(rec.get("m4")).privateIp, "10.0.0.11");
+    assert.equal(inputs(rec.get("w7")).privateIp, "10.0.0.34");
+    assert.equal(inputs(rec.get("m5")).instanceType, "m6i.xlarge");
+    assert.equal(inputs(rec.get("w1")).instanceType, "c6i.2xlarge");
+    assert.equal((inputs(rec.get("w1")).rootBlockDevice as Record<string, unknown>).volumeSize, 100);
+    assert.deepEqual(inputs(rec.get("w1")).tags, {
+      team: "platform",
+      Name: "test-w1",
+      "hakube:role": "worker",
+    });
+    assert.deepEqual(inputs(rec.get("vpc")).tags, { team: "platform", Name: "test-vpc" });
+    assert.deepEqual(inputs(rec.get("api-nlb")).tags, { team: "platform" });
+    assert.equal(rec.byType("aws:lb/targetGroupAttachment:TargetGroupAttachment").length, 5);
+  });
+
+  it("stacked etcd (default): no etcd hosts, no EtcdCluster, HaControlPlane's own etcd CA", async () => {
+    const { rec, out } = await deploy();
+    assert.ok(!rec.byType(INSTANCE).some((r) => r.name.startsWith("e")));
+    assert.ok(!rec.names(CMD).some((n) => n.startsWith("etcd-")));
+    assert.ok(rec.names(SELF).includes("k8s-etcd-ca-cert"));
+    assert.equal(await resolve(pulumi.output(out.etcdEndpoints)), undefined);
+  });
+
+  it("external etcd: 3 etcd instances in their own group, an EtcdCluster, HaControlPlane on its endpoints", async () => {
+    const { rec, out } = await deploy({ etcd: externalEtcd }, 5);
+    assert.deepEqual(
+      rec
+        .byType(INSTANCE)
+        .filter((r) => r.name.startsWith("e"))
+        .map((r) => [r.name, inputs(r).privateIp, inputs(r).vpcSecurityGroupIds])
+        .sort(),
+      [
+        ["e1", "10.0.0.20", ["etcd-sg-id"]],
+        ["e2", "10.0.32.20", ["etcd-sg-id"]],
+        ["e3", "10.0.64.20", ["etcd-sg-id"]],
+      ],
+    );
+    const ingress = rulesBySg(rec, INGRESS);
+    assert.deepEqual(
+      ingress["etcd-sg"],
+      rules(`tcp/22 ${ADMIN}`, "tcp/2379 masters-sg", "tcp/2379-2380 etcd-sg"),
+    );
+    assert.deepEqual(
+      ingress["masters-sg"],
+      rules("tcp/6443 api-sg", "tcp/6443 nodes-sg"),
+      "no etcd ports on masters",
+    );
+    assert.deepEqual(rulesBySg(rec, EGRESS)["etcd-sg"], ["-1/all 0.0.0.0/0"]);
+    for (const e of ["e1", "e2", "e3"]) {
+      assert.ok(rec.names(CMD).includes(`etcd-${e}-member`));
+      after(rec, `etcd-${e}-install`, e);
+    }
+    after(rec, "k8s-m1-init", "etcd-health");
+    assert.ok(!rec.names(SELF).includes("k8s-etcd-ca-cert"));
+    assert.match(
+      bundle(rec.get("k8s-m1-init")).get("/etc/kubernetes/hakube/kubeadm.yaml")!,
+      /external:\n {4}endpoints:\n {4}- https:\/\/10\.0\.0\.20:2379\n {4}- https:\/\/10\.0\.32\.20:2379\n {4}- https:\/\/10\.0\.64\.20:2379\n/,
+    );
+    assert.equal((await resolve(pulumi.output(out.etcdEndpoints)))!.length, 3);
+  });
+
+  it("HaControlPlane's endpoint is the API's DNS name:6443, a CNAME of the NLB in a private zone, made first", async () => {
+    const { rec, out } = await deploy({}, 10);
+    assert.deepEqual(inputs(rec.get("api-zone")), {
+      name: "hakube.internal",
+      comment: "hakube test: the Kubernetes API's name",
+      vpcs: [{ vpcId: "vpc-id" }],
+      tags: { Name: "test-api" },
+    });
+    assert.deepEqual(inputs(rec.get("api-record")), {
+      zoneId: "Z-api-zone",
+      name: "api.hakube.internal",
+      type: "CNAME",
+      ttl: 60,
+      records: ["api-nlb-0123456789abcdef.elb.us-east-1.amazonaws.com"],
+    });
+    assert.equal(await resolve(out.endpoint), "api.hakube.internal:6443");
+    assert.match(await resolve(out.kubeconfig), /server: https:\/\/api\.hakube\.internal:6443\n/);
+    assert.match(
+      bundle(rec.get("k8s-m1-init")).get("/etc/kubernetes/hakube/kubeadm.yaml")!,
+      /controlPlaneEndpoint: api\.hakube\.internal:6443\n/,
+    );
+    for (const earlier of [
+      "api-record",
+      "api-listener",
+      "api-m1-attachment",
+      "api-m3-attachment",
+      "m1",
+      "w3",
+    ]) {
+      after(rec, "k8s-m1-prepare", earlier);
+    }
+    after(rec, "k8s-m2-join", "k8s-m1-init");
+    after(rec, "k8s-m3-join", "k8s-m2-join");
+    after(rec, "k8s-w1-join", "k8s-m3-join");
+    after(rec, "k8s-ready", "k8s-w3-join");
+  });
+
+  it("connects to private addresses as root with the generated key, through the bastion, pinning given host keys", async () => {
+    const bastion = { host: "203.0.113.5", user: "ec2-user", privateKey: "BASTION FAKE-PRIVATE-KEY" };
+    const { rec } = await deploy({ bastion, hostKeys: { m2: "ssh-ed25519 AAAAm2" } });
+    for (const r of rec.byType(CMD)) {
+      assert.ok(isSecretInput(r.inputs.connection), `${r.name}: connection`);
+      const c = inputs(r).connection as Record<string, unknown>;
+      assert.match(String(c.host), /^10\.0\.(0|32|64)\.\d+$/, r.name);
+      assert.equal(c.user, "root");
+      assert.match(String(c.privateKey), /OPENSSH FAKE-PRIVATE-KEY-----\nssh-key\n/);
+      assert.equal(c.dialErrorLimit, 30);
+      const p = c.proxy as Record<string, unknown>;
+      assert.deepEqual({ host: p.host, user: p.user, privateKey: p.privateKey }, bastion, r.name);
+    }
+    assert.equal(
+      (inputs(rec.get("k8s-m2-join")).connection as Record<string, unknown>).hostKey,
+      "ssh-ed25519 AAAAm2",
+    );
+    assert.equal((inputs(rec.get("k8s-m3-join")).connection as Record<string, unknown>).hostKey, undefined);
+  });
+
+  it("keeps the kubeconfig, the SSH key, the bootstrap token and the encryption key secret", async () => {
+    const { rec, out } = await deploy({ etcd: externalEtcd });
+    assert.ok(await pulumi.isSecret(out.kubeconfig), "kubeconfig");
+    assert.ok(await pulumi.isSecret(out.sshPrivateKey), "sshPrivateKey");
+    assert.ok(!(await pulumi.isSecret(out.endpoint)));
+    const encryptionKey = Buffer.alloc(32, "k8s-encryption-key").toString("base64");
+    for (const r of rec.resources) {
+      for (const s of ["FAKE-PRIVATE-KEY", "random-k8s-token-secret", encryptionKey]) {
+        assert.deepEqual(plainOccurrences(r.inputs, s), [], `${r.name} carries ${s} outside a secret`);
+      }
+    }
+    for (const name of ["k8s-m1-init", "k8s-m3-join", "k8s-w2-join", "k8s-token", "etcd-e1-configure"]) {
+      assert.ok(isSecretInput(rec.get(name).inputs.stdin), `${name}: stdin`);
+    }
+  });
+
+  it("uses an existing VPC and its subnets: makes no network, places the instances in the given blocks", async () => {
+    const { rec, out } = await deploy({
+      vpcId: "vpc-0123456789abcdef0",
+      subnets: [
+        { id: "subnet-0aaa", zone: "eu-west-1a", cidr: "172.16.0.0/24" },
+        { id: "subnet-0bbb", zone: "eu-west-1b", cidr: "172.16.1.0/24" },
+      ],
+    });
+    for (const type of [
+      SUBNET,
+      "aws:ec2/natGateway:NatGateway",
+      "aws:ec2/route:Route",
+      "aws:ec2/internetGateway:InternetGateway",
+    ]) {
+      assert.deepEqual(rec.byType(type), [], type);
+    }
+    assert.deepEqual(
+      rec.byType("aws:ec2/vpc:Vpc").map((r) => r.name),
+      ["api-vpc"],
+      "only the NLB's read of the VPC",
+    );
+    assert.deepEqual(inputs(rec.get("api-nlb")).subnets, ["subnet-0aaa", "subnet-0bbb"]);
+    assert.equal(inputs(rec.get("nodes-sg")).vpcId, "vpc-0123456789abcdef0");
+    assert.deepEqual(inputs(rec.get("api-zone")).vpcs, [{ vpcId: "vpc-0123456789abcdef0" }]);
+    assert.deepEqual(
+      rec
+        .byType(INSTANCE)
+        .map((r) => [r.name, inputs(r).subnetId, inputs(r).privateIp])
+        .sort(),
+      [
+        ["m1", "subnet-0aaa", "172.16.0.10"],
+        ["m2", "subnet-0bbb", "172.16.1.10"],
+        ["m3", "subnet-0aaa", "172.16.0.11"],
+        ["w1", "subnet-0aaa", "172.16.0.32"],
+        ["w2", "subnet-0bbb", "172.16.1.32"],
+        ["w3", "subnet-0aaa", "172.16.0.33"],
+      ],
+    );
+    assert.equal(await resolve(out.vpcId), "vpc-0123456789abcdef0");
+  });
+
+  it("refuses bad settings before creating anything, naming the config keys", async () => {
+    const rec = new Recorder();
+    await rec.install();
+    const refused = (over: Partial<AwsStackArgs>, text: string) =>
+      assert.throws(
+        () => awsStack(baseArgs(over)),
+        (e: Error) => {
+          assert.ok(e.message.startsWith("the aws stack has invalid settings:\n"), e.message);
+          assert.ok(e.message.includes(text), `${JSON.stringify(e.message)} lacks ${JSON.stringify(text)}`);
+          return true;
+        },
+      );
+    refused(
+      { zones: ["us-east-1a"] },
+      'hakube:awsZones must list 2 to 6 availability zones (the NLB spans at least two), got ["us-east-1a"]',
+    );
+    refused(
+      { zones: ["us-east-1a", "us-east-1a"] },
+      'hakube:awsZones must name different availability zones, got "us-east-1a" twice',
+    );
+    refused(
+      { vpcCidr: "10.0.0.0/24" },
+      'hakube:awsVpcCidr must be an IPv4 CIDR block from /16 to /20, got "10.0.0.0/24"',
+    );
+    refused({ sshCidrs: [] }, "nothing may reach the instances over SSH");
+    refused(
+      { sshCidrs: ["10.0.0.1"] },
+      'hakube:awsSshCidrs[0] must be a CIDR block ("203.0.113.0/24"), got "10.0.0.1"',
+    );
+    refused({ masterCount: 0 }, "hakube:awsMasterCount must be a whole number, at least 1, got 0");
+    refused(
+      { hostKeys: { m9: "ssh-ed25519 AAAA" } },
+      'hakube:awsHostKeys names "m9", which is no instance of this stack',
+    );
+    refused(
+      { apiDnsName: "api" },
+      "hakube:awsApiDnsName must be a lower-case DNS name of at least three labels",
+    );
+    refused(
+      { subnets: [{ id: "subnet-0aaa", zone: "eu-west-1a", cidr: "172.16.0.0/24" }] },
+      'hakube:awsVpcId must be a VPC id ("vpc-0123456789abcdef0") when hakube:awsSubnets is given, got undefined',
+    );
+    refused(
+      {
+        vpcId: "vpc-0123",
+        subnets: [
+          { id: "subnet-0aaa", zone: "eu-west-1a", cidr: "172.16.0.0/26" },
+          { id: "subnet-0bbb", zone: "eu-west-1b", cidr: "172.16.0.64/26" },
+        ],
+        workerCount: 100,
+      },
+      "hakube:awsWorkerCount 100 puts 50 worker instances in zone eu-west-1a, but subnet 172.16.0.0/26 holds at most 31",
+    );
+    await rec.idle();
+    assert.equal(rec.resources.length, 0);
+  });
+});
