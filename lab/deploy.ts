@@ -53,7 +53,7 @@ export interface DeployResult {
   /** The PEMs themselves, for tests. */
   pem: { ca: string; cert: string; key: string };
   /** The API endpoint, when deployed. */
-  api?: { vip: string; endpoint: string; caCertPem: string };
+  api?: { vip: string; endpoint: string; caCertPem: string; certSans: string[] };
 }
 
 /** Where the cluster CA (which the API endpoint's certificates chain to) is written. */
@@ -155,6 +155,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
             vip: vipOf(lab),
             endpoint: String(out("apiEndpoint")),
             caCertPem: String(out("clusterCaCertPem")),
+            certSans: out("apiCertSans") as string[],
           },
   };
 }

@@ -5,6 +5,18 @@
  */
 import * as hakube from "../../index";
 import { ApiServerStandIn, STANDIN_PORT } from "./apiserverStandIn";
+import { resolveHaControlPlane } from "../../components/controlplane/settings";
+
+/** The Kubernetes version the lab's (would-be) control plane is configured for. */
+const LAB_KUBERNETES_VERSION = "1.31.4";
+/** SANs kubeadm puts on every API server certificate itself (with the default service subnet 10.96.0.0/12). */
+const KUBEADM_DEFAULT_SANS = [
+  "kubernetes",
+  "kubernetes.default",
+  "kubernetes.default.svc",
+  "kubernetes.default.svc.cluster.local",
+  "10.96.0.1",
+];
 
 /** A lab host as the lab made it. */
 export interface LabHostArgs {
@@ -107,8 +119,19 @@ function apiEndpoint(args: LabStackArgs, masters: hakube.HostArgs[]) {
       check: args.haproxyCheck,
     },
   });
-  // After the load balancer: the stand-in runs its own process of the haproxy that the LB installed.
-  new ApiServerStandIn("apiserver-standin", { hosts: masters, ca, extraSans: [vip] }, { dependsOn: [lb] });
+  // The stand-in's certificates carry exactly the SANs that HaControlPlane's kubeadm configuration names
+  // for this endpoint and these masters (the same pure function computes them), plus those kubeadm adds
+  // itself; the CA is the one a real deployment would pass to HaControlPlane as `ca`.
+  const apiCertSans = resolveHaControlPlane("k8s", {
+    masters,
+    endpoint: `${vip}:${STANDIN_PORT}`,
+    kubernetesVersion: LAB_KUBERNETES_VERSION,
+  }).certSans;
+  new ApiServerStandIn(
+    "apiserver-standin",
+    { hosts: masters, ca, extraSans: [...apiCertSans, ...KUBEADM_DEFAULT_SANS] },
+    { dependsOn: [lb] },
+  );
   const keepalived = new hakube.KeepalivedVip(
     "api-vip",
     {
@@ -122,5 +145,10 @@ function apiEndpoint(args: LabStackArgs, masters: hakube.HostArgs[]) {
     },
     { dependsOn: [lb] },
   );
-  return { apiEndpoint: keepalived.endpoint, apiLbEndpoint: lb.endpoint, clusterCaCertPem: ca.certPem };
+  return {
+    apiEndpoint: keepalived.endpoint,
+    apiLbEndpoint: lb.endpoint,
+    apiCertSans,
+    clusterCaCertPem: ca.certPem,
+  };
 }

@@ -6,6 +6,7 @@
  * Faults are real: hosts powered off, links cut, processes killed.
  */
 import { strict as assert } from "node:assert";
+import * as tls from "node:tls";
 import { deploy, DeployResult } from "../../lab/deploy";
 import { destroyLab, exec, Lab, linkDown, linkUp, powerOff, powerOn } from "../../lab/hosts";
 import { httpsGet, Prober, sleep, waitFor } from "./helpers";
@@ -79,6 +80,21 @@ describe("KeepalivedVip and HAProxy on real hosts (lab)", function () {
     assert.ok(await throughVip(), "HTTPS through the VIP, verified against the cluster CA");
     const wrongCa = await httpsGet(url, { ca: result.pem.ca });
     assert.ok(wrongCa.error, "the etcd CA must not verify the API certificate");
+  });
+
+  it("serves, through the VIP, a certificate with every SAN HaControlPlane's configuration names", async () => {
+    const sans = await new Promise<string>((resolve, reject) => {
+      const socket = tls.connect({ host: vip, port: 6443, ca, servername: undefined }, () => {
+        const cert = socket.getPeerCertificate();
+        socket.end();
+        resolve(cert.subjectaltname ?? "");
+      });
+      socket.on("error", reject);
+    });
+    const names = sans.split(", ").map((x) => x.replace(/^(DNS|IP Address):/, ""));
+    assert.ok(result.api!.certSans.includes(vip), "the configuration names the VIP");
+    for (const want of result.api!.certSans)
+      assert.ok(names.includes(want), `SAN ${want} missing from ${sans}`);
   });
 
   it("moves the VIP when the holder's host dies, and requests keep succeeding", async () => {
