@@ -26,8 +26,10 @@ export interface VrrpTimings {
  * | 0.1 s | 0.35-0.40 s | 0.08-0.10 s | 1.97 s |
  *
  * A dead holder is noticed after 3 advertisement intervals plus a skew of (256 - priority)/256 of one
- * (RFC 5798), so 0.3 s gives ~1.0 s. 0.1 s flapped under load (spurious MASTER transitions), hence
- * Aggressive is not the default. Checks: keepalived 2.2.7 accepts only whole seconds for a vrrp_script's
+ * (RFC 5798), so 0.3 s gives ~1.0 s (measured by `npm run bench -- vip`: 0.86 s median, no failed
+ * request). 0.1 s flapped under load in an earlier measurement (../shared/lab-facts.md) but not in the
+ * benchmark's 25 runs with six busy loops on two cores (0.40 s, 0.5 % of requests failed); it stays
+ * opt-in until flapping is ruled out under heavier load and on real networks. Checks: keepalived 2.2.7 accepts only whole seconds for a vrrp_script's
  * interval and timeout ("vrrp script interval '0.5' must be between 1 and 4294", checked here), so 1 s
  * with fall 2 is the fastest that does not act on a single failed request. kubeadm's HA guide uses
  * interval 3, fall 10 (~30 s).
