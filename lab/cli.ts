@@ -207,6 +207,9 @@ async function status(args: CliArgs): Promise<void> {
     }
   }
 
+  lines.push(
+    "kubernetes: not deployed: kubeadm, kubelet and the control-plane images cannot be downloaded in this workplace, so the API endpoint serves a stand-in (HaControlPlane is proven with renderers and mocks only)",
+  );
   if (e.endpoints.length > 0) {
     lines.push(
       "connect:",

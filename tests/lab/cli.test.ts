@@ -34,6 +34,10 @@ describe("npm run lab (main job)", function () {
     assert.equal(first.code, 0, first.stderr.slice(-2000));
     assert.match(first.stdout, /Applied in .* created/);
     assert.match(first.stdout, /etcd: 1 member\(s\), leader m1, all healthy/);
+    assert.match(
+      first.stdout,
+      /kubernetes: not deployed: kubeadm, kubelet and the control-plane images cannot be downloaded/,
+    );
     assert.match(first.stderr, /deploying the lab stack: etcd on 1 host/, "progress is shown");
     const second = cli();
     assert.equal(second.code, 0, second.stderr.slice(-2000));
