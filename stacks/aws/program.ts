@@ -20,6 +20,7 @@ import * as route53 from "@pulumi/aws/route53";
 import * as vpc from "@pulumi/aws/vpc";
 import * as tls from "@pulumi/tls";
 import * as hakube from "../../index";
+import type { ClusterArgs, EtcdStackArgs } from "../shared";
 import {
   API_PORT,
   AWS_DEFAULTS,
@@ -32,21 +33,7 @@ import {
   PortRule,
 } from "./plan";
 
-/** The Kubernetes settings both stacks pass through to HaControlPlane. */
-export type ClusterArgs = Pick<
-  hakube.HaControlPlaneArgs,
-  "kubernetesVersion" | "podSubnet" | "serviceSubnet" | "install" | "cni"
->;
-
-/** Where etcd runs: stacked on the masters (the default), or an EtcdCluster on `etcdCount` instances. */
-export interface EtcdStackArgs {
-  /** @default hakube.EtcdTopology.Stacked */
-  topology?: hakube.EtcdTopology;
-  /** External only: EtcdCluster's version. @default EtcdCluster's */
-  version?: string;
-  /** External only. @default EtcdCluster's (release, which needs `sha256`) */
-  install?: hakube.EtcdInstallArgs;
-}
+export type { ClusterArgs, EtcdStackArgs } from "../shared";
 
 /** An existing private subnet: the id, its zone, and its CIDR block (instances get fixed addresses in it). */
 export interface AwsSubnetArgs {

@@ -9,25 +9,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as hakube from "../../index";
+import type { ClusterArgs, EtcdStackArgs } from "../shared";
 import { ApiEndpointKind, bareMetalProblems, DEFAULT_API_PORTS, DEFAULT_VIRTUAL_ROUTER_ID } from "./validate";
 
 export { ApiEndpointKind } from "./validate";
 
-/** The Kubernetes settings both stacks pass through to HaControlPlane. */
-export type ClusterArgs = Pick<
-  hakube.HaControlPlaneArgs,
-  "kubernetesVersion" | "podSubnet" | "serviceSubnet" | "install" | "cni"
->;
-
-/** Where etcd runs: stacked on the masters (the default), or an EtcdCluster on `etcdHosts`. */
-export interface EtcdStackArgs {
-  /** @default hakube.EtcdTopology.Stacked */
-  topology?: hakube.EtcdTopology;
-  /** External only: EtcdCluster's version. @default EtcdCluster's */
-  version?: string;
-  /** External only. @default EtcdCluster's (release, which needs `sha256`) */
-  install?: hakube.EtcdInstallArgs;
-}
+export type { ClusterArgs, EtcdStackArgs } from "../shared";
 
 /** A machine as the inventory names it. */
 export interface BareMetalHostArgs {
