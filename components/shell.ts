@@ -86,3 +86,22 @@ export const SH_PUT_BUNDLE_FROM_STDIN = `while read -r _path _mode _owner _data;
   put "$_path" "$_mode" "$_owner" < "$_path.hakube-in"
   rm -f "$_path.hakube-in"
 done`;
+
+/**
+ * Install `content` as $CONFIG only if `check` accepts it: it is written beside the file in use, checked
+ * with `<check> -f <file>` (e.g. `"$HAPROXY" -c`, `"$KEEPALIVED" -t`), and `put` into place only then, so
+ * a refused configuration leaves the one in use untouched. Needs `put` and `fail` (shFunctions) and
+ * $CONFIG; `label` names the check in the error ("haproxy -c").
+ */
+export function shCheckedPutConfig(check: string, label: string, content: string): string {
+  return [
+    `tmp="$CONFIG.hakube-test"
+trap 'rm -f "$tmp"' EXIT`,
+    heredoc(`(umask 022 && cat > "$tmp")`, content),
+    `if ! out=$(${check} -f "$tmp" 2>&1); then
+  fail "${label} rejected the new configuration; $CONFIG is unchanged:
+$out"
+fi
+put "$CONFIG" 0644 root:root < "$tmp"`,
+  ].join("\n");
+}

@@ -10,7 +10,7 @@
  *   changed configuration reloads it (SIGHUP); an unchanged member is left alone.
  * - remove (delete): stops and disables keepalived, releases the VIP, removes hakube's files.
  */
-import { heredoc, shAssignments, shFunctions } from "../../shell";
+import { heredoc, shAssignments, shCheckedPutConfig, shFunctions } from "../../shell";
 import { SH_INSTALL_PACKAGES, shRequireVersion } from "../../loadbalancer/render/packages";
 import { PackageInstallMethod } from "../../loadbalancer/types";
 import {
@@ -116,16 +116,9 @@ export function renderKeepalivedConfigureScript(s: KeepalivedMemberSettings): st
     check,
     `# The new keepalived.conf is checked (keywords, values, the interface, the script) before it replaces
 # the one in use; the unit is written only after that, so a refused configuration changes nothing that
-# a later run would not apply.
-tmp="$CONFIG.hakube-test"
-trap 'rm -f "$tmp"' EXIT`,
-    heredoc(`(umask 022 && cat > "$tmp")`, renderKeepalivedConfig(s)),
-    `if ! out=$("$KEEPALIVED" -t -f "$tmp" 2>&1); then
-  fail "keepalived -t rejected the new configuration; $CONFIG is unchanged:
-$out"
-fi
-put "$CONFIG" 0644 root:root < "$tmp"
-CHANGED_BEFORE_UNIT=$CHANGED
+# a later run would not apply.`,
+    shCheckedPutConfig(`"$KEEPALIVED" -t`, "keepalived -t", renderKeepalivedConfig(s)),
+    `CHANGED_BEFORE_UNIT=$CHANGED
 CHANGED=0`,
     heredoc(`put ${UNIT_FILE} 0644 root:root`, renderUnit(s)),
     `UNIT_CHANGED=$CHANGED

@@ -13,6 +13,7 @@ import {
   heredoc,
   renderFileBundle,
   shAssignments,
+  shCheckedPutConfig,
   shFunctions,
   SH_PUT_BUNDLE_FROM_STDIN,
   HostFile,
@@ -109,16 +110,9 @@ export function renderHaproxyConfigureScript(s: HaproxySettings, host: string): 
     "# The backends' CA (when verifying): one line per file on stdin (path, mode, owner, base64).",
     SH_PUT_BUNDLE_FROM_STDIN,
     s.caFile ? "" : shRemoveIfPresent(HAPROXY_CA_FILE, "checks no longer verify a CA"),
-    `# The new configuration is checked before it replaces the one in use.
-tmp="$CONFIG.hakube-test"
-trap 'rm -f "$tmp"' EXIT`,
-    heredoc(`(umask 022 && cat > "$tmp")`, renderHaproxyConfig(s)),
-    `if ! out=$("$HAPROXY" -c -f "$tmp" 2>&1); then
-  fail "haproxy -c rejected the new configuration; $CONFIG is unchanged:
-$out"
-fi
-put "$CONFIG" 0644 root:root < "$tmp"
-if [ "$CHANGED" = 0 ] && systemctl is-active --quiet haproxy; then
+    "# The new configuration is checked before it replaces the one in use.",
+    shCheckedPutConfig(`"$HAPROXY" -c`, "haproxy -c", renderHaproxyConfig(s)),
+    `if [ "$CHANGED" = 0 ] && systemctl is-active --quiet haproxy; then
   say "configuration is unchanged; haproxy is running"
   exit 0
 fi
