@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 
 /**
- * How to reach a host over SSH. The fields are those of @pulumi/command's `remote.ConnectionArgs`, so a
- * value of that type can be passed as it is.
+ * How to reach a machine over SSH without a further hop: a bastion, or (via {@link ConnectionArgs}) a
+ * host. The fields are those of @pulumi/command's connection.
  */
-export interface ConnectionArgs {
+export interface ProxyConnectionArgs {
   /** The address to connect to. */
   host: pulumi.Input<string>;
   /** @default 22 */
@@ -24,26 +24,19 @@ export interface ConnectionArgs {
   /** Seconds per dial attempt. @default 15 (@pulumi/command's default) */
   perDialTimeout?: pulumi.Input<number>;
   /**
-   * The host's public key as an authorized_keys line ("ssh-ed25519 AAAA..."). When set the connection is
-   * refused unless the server presents exactly this key. Strongly recommended.
+   * The machine's public key as an authorized_keys line ("ssh-ed25519 AAAA..."). When set the connection
+   * is refused unless the server presents exactly this key. Strongly recommended.
    */
   hostKey?: pulumi.Input<string>;
-  /** A bastion (jump host) to connect through. */
-  proxy?: pulumi.Input<ProxyConnectionArgs>;
 }
 
-/** A bastion host: the same fields as {@link ConnectionArgs} without a further proxy. */
-export interface ProxyConnectionArgs {
-  host: pulumi.Input<string>;
-  port?: pulumi.Input<number>;
-  user?: pulumi.Input<string>;
-  password?: pulumi.Input<string>;
-  privateKey?: pulumi.Input<string>;
-  privateKeyPassword?: pulumi.Input<string>;
-  agentSocketPath?: pulumi.Input<string>;
-  dialErrorLimit?: pulumi.Input<number>;
-  perDialTimeout?: pulumi.Input<number>;
-  hostKey?: pulumi.Input<string>;
+/**
+ * How to reach a host over SSH. The fields are those of @pulumi/command's `remote.ConnectionArgs`, so a
+ * value of that type can be passed as it is.
+ */
+export interface ConnectionArgs extends ProxyConnectionArgs {
+  /** A bastion (jump host) to connect through. */
+  proxy?: pulumi.Input<ProxyConnectionArgs>;
 }
 
 /** A machine that a component configures over SSH. */

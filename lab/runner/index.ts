@@ -34,14 +34,8 @@ export interface RunOptions {
   providers?: ProviderDelegate;
 }
 
-export interface RunSummary {
-  created: string[];
-  updated: string[];
-  replaced: string[];
-  deleted: string[];
-  unchanged: string[];
-  /** Commands run (remote and local) plus SFTP copies made. */
-  commandsRun: number;
+/** What a run did (the engine's {@link Summary}: commandsRun counts remote and local commands plus SFTP copies) and the outputs. */
+export interface RunSummary extends Summary {
   /** Root stack outputs (the program's return value); empty for destroy. */
   outputs: Record<string, unknown>;
 }
