@@ -7,6 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { createLab, Lab, loadLab, Log } from "./hosts";
 import { up, RunSummary } from "./runner";
+import { isSecretWrapper } from "./runner/values";
+import { labDir } from "./hosts/paths";
 import { labStack, LabStackArgs } from "../stacks/lab/program";
 
 export interface DeployOptions {
@@ -67,12 +69,8 @@ export function vipOf(lab: Lab): string {
 }
 
 export function runnerStatePath(lab: Lab | string): string {
-  const dir = typeof lab === "string" ? path.join(labDirOf(lab)) : lab.dir;
+  const dir = typeof lab === "string" ? labDir(lab) : lab.dir;
   return path.join(dir, "stack-state.json");
-}
-
-function labDirOf(name: string): string {
-  return path.join(__dirname, "..", ".lab", name);
 }
 
 export function clientFiles(lab: Lab): ClientFiles {
@@ -86,15 +84,7 @@ export function clientFiles(lab: Lab): ClientFiles {
 
 /** A stack output as a plain value (the runner keeps secrets wrapped). */
 function plain(v: unknown): unknown {
-  if (
-    v &&
-    typeof v === "object" &&
-    "value" in (v as Record<string, unknown>) &&
-    Object.keys(v).some((k) => k.length === 32)
-  ) {
-    return plain((v as Record<string, unknown>).value);
-  }
-  return v;
+  return isSecretWrapper(v) ? plain(v.value) : v;
 }
 
 async function existingLab(name: string): Promise<Lab> {
