@@ -22,12 +22,11 @@
  *   HAKUBE_BENCH_VIP_PROFILES=all npm run bench -- vip   # with the opt-in rows (hakube default under CPU load)
  */
 import { execFile } from "node:child_process";
-import * as https from "node:https";
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import { promisify } from "node:util";
 import { deploy } from "../deploy";
 import { destroyLab, exec, Lab, powerOff, powerOn, ssh } from "../hosts";
-import { httpsGet, ProbeResult, sleep } from "../../tests/lab/helpers";
+import { httpsGet, sleep } from "../../tests/lab/helpers";
+import { Prober, ProbeResult } from "../probe";
 import { heredoc } from "../../components/shell";
 import { VrrpTimingProfile } from "../../components/keepalived/types";
 import { DEFAULT_HAPROXY_HEALTH_PORT } from "../../components/loadbalancer/defaults";
@@ -549,78 +548,6 @@ function slowest(results: ProbeResult[], from: number, to: number): number {
   return Math.max(0, ...results.filter((r) => r.at >= from && r.at < to).map((r) => r.ms));
 }
 
-/**
- * The request loop: GET /readyz through the VIP, a new request every 25 ms whatever the earlier ones
- * are doing (a population of clients: one stuck on a dead connection does not hold the others back), a
- * new TLS connection each, the cluster CA verified, 5 s at most per request. Bounded in count and time.
- * (tests/lab/helpers.ts Prober sends one request at a time: there, one request stuck on the dead host
- * until its timeout is the only sample of its window.)
- */
-class OpenProber {
-  readonly results: ProbeResult[] = [];
-  private readonly inflight = new Set<Promise<void>>();
-  private timer?: NodeJS.Timeout;
-  private sent = 0;
-  /** The Node.js event loop's delay meanwhile (a stalled client would look like a stalled server). */
-  private readonly lag = monitorEventLoopDelay({ resolution: 10 });
-
-  constructor(
-    private readonly url: string,
-    private readonly ca: string,
-    private readonly everyMs = 25,
-    private readonly timeoutMs = 5000,
-    private readonly maxRequests = 8000,
-    private readonly maxMs = 150_000,
-  ) {}
-
-  start(): this {
-    const t0 = Date.now();
-    this.lag.enable();
-    this.timer = setInterval(() => {
-      if (this.sent >= this.maxRequests || Date.now() - t0 > this.maxMs)
-        return void clearInterval(this.timer);
-      this.sent++;
-      const p = this.one().finally(() => this.inflight.delete(p));
-      this.inflight.add(p);
-    }, this.everyMs);
-    return this;
-  }
-
-  private one(): Promise<void> {
-    const at = Date.now();
-    return new Promise((resolve) => {
-      let done = false;
-      const finish = (ok: boolean, error?: string) => {
-        if (done) return;
-        done = true;
-        clearTimeout(deadline);
-        this.results.push({ at, ok, ms: Date.now() - at, error });
-        resolve();
-      };
-      const req = https.get(this.url, { ca: this.ca, agent: false }, (res) => {
-        res.resume();
-        res.on("end", () =>
-          finish(res.statusCode === 200, res.statusCode === 200 ? undefined : `status ${res.statusCode}`),
-        );
-        res.on("error", (e) => finish(false, e.message));
-      });
-      req.on("error", (e) => finish(false, e.message));
-      const deadline = setTimeout(() => {
-        finish(false, "timeout");
-        req.destroy();
-      }, this.timeoutMs);
-    });
-  }
-
-  /** Stops sending and waits for the requests in flight (each ends within its timeout). */
-  async stop(): Promise<{ maxLagMs: number }> {
-    clearInterval(this.timer);
-    while (this.inflight.size > 0) await Promise.all([...this.inflight]);
-    this.lag.disable();
-    return { maxLagMs: this.lag.max / 1e6 };
-  }
-}
-
 /** The distinct errors of the failed requests started in [from, to). */
 const errorsOf = (rs: ProbeResult[], from: number, to: number) => [
   ...new Set(rs.filter((r) => !r.ok && r.at >= from && r.at < to).map((r) => r.error ?? "")),
@@ -655,7 +582,7 @@ async function backendDeath(ctx: Ctx, holder: string): Promise<Figure> {
   const victim = running(ctx).find((h) => h !== holder)!;
   const watch = await VipWatch.start(ctx, "s3", running(ctx));
   const unload = await cpuLoad(ctx, running(ctx), Math.ceil(ctx.profile.backendDownBoundMs / 1000) + 10);
-  const probe = new OpenProber(ctx.url, ctx.ca).start();
+  const probe = new Prober(ctx.url, ctx.ca).start();
   try {
     await sleep(PRE_FAULT_MS);
     const t0 = Date.now();
@@ -694,7 +621,7 @@ async function backendDeath(ctx: Ctx, holder: string): Promise<Figure> {
 async function apiServerDeath(ctx: Ctx, holder: string): Promise<Figure> {
   const watch = await VipWatch.start(ctx, "s2", running(ctx));
   const unload = await cpuLoad(ctx, running(ctx), Math.ceil(ctx.profile.apiDeathWatchMs / 1000) + 10);
-  const probe = new OpenProber(ctx.url, ctx.ca).start();
+  const probe = new Prober(ctx.url, ctx.ca).start();
   try {
     await sleep(PRE_FAULT_MS);
     const t0 = Date.now();
@@ -732,7 +659,7 @@ async function apiServerDeath(ctx: Ctx, holder: string): Promise<Figure> {
 async function keepalivedKill(ctx: Ctx, holder: string): Promise<Figure> {
   const watch = await VipWatch.start(ctx, "s4", running(ctx));
   const unload = await cpuLoad(ctx, running(ctx), KILL_WINDOW_MS / 1000 + 10);
-  const probe = new OpenProber(ctx.url, ctx.ca).start();
+  const probe = new Prober(ctx.url, ctx.ca).start();
   try {
     await sleep(PRE_FAULT_MS);
     const t0 = Date.now();
@@ -778,7 +705,7 @@ async function hostDeathAndReturn(ctx: Ctx, holder: string): Promise<[Figure, Fi
   const loadSeconds = (FAILOVER_BOUND_MS + RETURN_WINDOW_MS) / 1000 + 30;
   const unload = await cpuLoad(ctx, running(ctx), loadSeconds);
   let unloadReturned = async () => undefined as void;
-  const probe = new OpenProber(ctx.url, ctx.ca).start();
+  const probe = new Prober(ctx.url, ctx.ca).start();
   try {
     await sleep(PRE_FAULT_MS);
     const t0 = Date.now();
