@@ -38,7 +38,11 @@ frontend apiserver
 `;
 }
 
-/** The unit: the stand-in HAProxy in the foreground, restarted if it dies. */
+/**
+ * The unit: the stand-in HAProxy in the foreground, restarted if it dies. `systemctl stop` sends SIGUSR1
+ * (HAProxy's soft stop: stop listening, finish the requests in flight), as kube-apiserver finishes its
+ * in-flight requests on SIGTERM; HAProxy's SIGTERM would cut them, which no real apiserver does.
+ */
 export function renderStandInUnit(): string {
   return `# Lab stand-in for kube-apiserver (hakube lab); not Kubernetes.
 [Unit]
@@ -49,6 +53,8 @@ After=network-online.target
 ExecStart=/usr/sbin/haproxy -db -f ${DIR}/haproxy.cfg
 Restart=always
 RestartSec=1s
+KillSignal=SIGUSR1
+TimeoutStopSec=10s
 
 [Install]
 WantedBy=multi-user.target
