@@ -26,23 +26,24 @@ export interface VrrpTimings {
  * | 0.1 s | 0.35-0.40 s | 0.08-0.10 s | 1.97 s |
  *
  * A dead holder is noticed after 3 advertisement intervals plus a skew of (256 - priority)/256 of one
- * (RFC 5798), so 0.3 s gives ~1.0 s (measured by `npm run bench -- vip`: 0.86 s median, no failed
- * request). 0.1 s flapped under load in an earlier measurement (../shared/lab-facts.md) but not in the
- * benchmark's 25 runs with six busy loops on two cores (0.40 s, 0.5 % of requests failed); it stays
- * opt-in until flapping is ruled out under heavier load and on real networks. Checks: keepalived 2.2.7 accepts only whole seconds for a vrrp_script's
- * interval and timeout ("vrrp script interval '0.5' must be between 1 and 4294", checked here), so 1 s
+ * (RFC 5798): 0.1 s gives ~0.35 s, 0.3 s ~1.0 s. Measured by `npm run bench -- vip` (BENCHMARKS.md):
+ * host death 0.44 s against 0.97 s under the same CPU load, the same VIP moves (no flapping) and no more
+ * failed requests. An earlier measurement (../shared/lab-facts.md) saw 0.1 s flap under load; the
+ * benchmark's scenario 6 (no fault, 18 busy loops on two cores) counts VIP moves and MASTER transitions
+ * for exactly that. Hence `Fast` (0.1 s) is the default. Checks: keepalived 2.2.7 accepts only whole
+ * seconds for a vrrp_script's interval and timeout ("vrrp script interval '0.5' must be between 1 and 4294", checked here), so 1 s
  * with fall 2 is the fastest that does not act on a single failed request. kubeadm's HA guide uses
  * interval 3, fall 10 (~30 s).
  */
 export const TIMING_PROFILES: { readonly [P in VrrpTimingProfile]: Readonly<VrrpTimings> } = {
-  [VrrpTimingProfile.Aggressive]: {
+  [VrrpTimingProfile.Fast]: {
     advertIntervalSeconds: 0.1,
     checkIntervalSeconds: 1,
     checkTimeoutSeconds: 1,
     checkFall: 2,
     checkRise: 2,
   },
-  [VrrpTimingProfile.Fast]: {
+  [VrrpTimingProfile.Balanced]: {
     advertIntervalSeconds: 0.3,
     checkIntervalSeconds: 1,
     checkTimeoutSeconds: 1,
@@ -72,8 +73,9 @@ export const MAX_CHECK_SECONDS = 4294;
 
 /**
  * Priorities from the position in `members`: 200, 190, 180, ... Steps of 10 give backups skew times
- * ~10 ms apart at 0.3 s (so two backups do not claim the VIP at the same moment), and 200 leaves room
- * below for the health check's weight. 255 is reserved by VRRP for the address owner.
+ * (256 - priority)/256 of an advertisement apart: ~4 ms at 0.1 s, ~12 ms at 0.3 s, so the first backup
+ * usually claims the VIP before the next one's timer runs out; if both do, the lower yields to the
+ * higher's first advertisement (RFC 5798 6.4.3). 200 leaves room below for the health check's weight. 255 is reserved by VRRP for the address owner.
  */
 export const FIRST_PRIORITY = 200;
 export const PRIORITY_STEP = 10;

@@ -47,10 +47,13 @@ export enum VrrpTransport {
  * the same. Numbers in components/keepalived/defaults.ts.
  */
 export enum VrrpTimingProfile {
-  /** Advertisement every 0.1 s (~0.35 s failover). Flapped under load in the lab: idle, dedicated hosts only. */
-  Aggressive = "aggressive",
-  /** Advertisement every 0.3 s (~1 s failover), checks every second. The default. */
+  /**
+   * Advertisement every 0.1 s (~0.4 s failover on host death), checks every second. The default: no
+   * spurious VIP move measured under CPU load (BENCHMARKS.md). ~30 small VRRP packets a second per VIP.
+   */
   Fast = "fast",
+  /** Advertisement every 0.3 s (~1 s failover), checks every second: a third of the VRRP traffic. */
+  Balanced = "balanced",
   /** VRRP's own default advertisement of 1 s (~3.6 s failover), checks every 2 s. */
   Conservative = "conservative",
 }

@@ -49,6 +49,9 @@ const MIN_WINDOW_MS = 6_000;
 /** Scenario 4: holders are counted this long after the kill; the whole watch lasts KILL_WINDOW_MS. */
 const KILL_HOLDERS_AT_MS = 2_000;
 const KILL_WINDOW_MS = 6_000;
+/** Scenario 6: no fault, this long, with HEAVY_BURNERS busy loops in each host (6 x 3 on two cores). */
+const IDLE_WINDOW_MS = 20_000;
+const HEAVY_BURNERS = 6;
 /** The request loop and the watches run this long before the fault. */
 const PRE_FAULT_MS = 300;
 /** No failover takes longer than this in any profile; past it the try counts as "not within". */
@@ -88,7 +91,7 @@ export interface VipProfile {
 export const VIP_PROFILES: VipProfile[] = [
   {
     id: "hakube-default",
-    name: "hakube default (advert 0.3 s, check 1 s x2; HAProxy inter 0.5 s fall 2)",
+    name: "hakube default (advert 0.1 s, check 1 s x2; HAProxy inter 0.5 s fall 2)",
     cpuLoad: false,
     apiDeathWatchMs: MIN_WINDOW_MS,
     steadyHoldMs: 1_000,
@@ -98,15 +101,14 @@ export const VIP_PROFILES: VipProfile[] = [
     id: "hakube-default-load",
     name: "hakube default, CPU load (control for the next row)",
     cpuLoad: true,
-    optIn: true,
     apiDeathWatchMs: MIN_WINDOW_MS,
     steadyHoldMs: 1_000,
     backendDownBoundMs: 10_000,
   },
   {
-    id: "hakube-aggressive",
-    name: "hakube aggressive (advert 0.1 s), CPU load",
-    vipTiming: { profile: VrrpTimingProfile.Aggressive },
+    id: "hakube-balanced",
+    name: "hakube balanced (advert 0.3 s), CPU load",
+    vipTiming: { profile: VrrpTimingProfile.Balanced },
     cpuLoad: true,
     apiDeathWatchMs: MIN_WINDOW_MS,
     steadyHoldMs: 1_000,
@@ -158,7 +160,7 @@ export interface Figure {
 }
 
 export interface Scenario {
-  key: "s1" | "s2" | "s3" | "s4" | "s5";
+  key: "s1" | "s2" | "s3" | "s4" | "s5" | "s6";
   title: string;
   /** What the failover column means here. */
   failover: string;
@@ -211,6 +213,13 @@ export const SCENARIOS: Scenario[] = [
     title: "5. dead master powered on again",
     failover: "last VIP move (no sample: it did not move)",
     window: "requests in the 20 s after the power-on",
+  },
+  {
+    key: "s6",
+    title: "6. no fault, heavy CPU load (6 busy loops per host)",
+    failover: "none (nothing failed)",
+    window: "requests in the 20 s of load",
+    extras: [{ key: "masters", label: "keepalived MASTER transitions", unit: "n" }],
   },
 ];
 
@@ -486,15 +495,23 @@ class Timeline {
 
 // ---- load, requests ----
 
-/** Two bounded CPU burners inside each host; returns a function that ends them (by pid). */
-async function cpuLoad(ctx: Ctx, hosts: string[], seconds: number): Promise<() => Promise<void>> {
-  if (!ctx.profile.cpuLoad) return async () => undefined;
+/**
+ * `burners` bounded busy loops inside each host (by default two if the profile runs under CPU load, else
+ * none); returns a function that ends them (by pid).
+ */
+async function cpuLoad(
+  ctx: Ctx,
+  hosts: string[],
+  seconds: number,
+  burners = ctx.profile.cpuLoad ? 2 : 0,
+): Promise<() => Promise<void>> {
+  if (burners === 0) return async () => undefined;
   const started = await Promise.all(
     hosts.map(async (h) => {
       const out = await must(
         ctx,
         h,
-        `for i in 1 2; do nohup timeout ${seconds} sh -c 'while :; do :; done' >/dev/null 2>&1 </dev/null & echo $!; done`,
+        `for i in $(seq ${burners}); do nohup timeout ${seconds} sh -c 'while :; do :; done' >/dev/null 2>&1 </dev/null & echo $!; done`,
       );
       return { h, pids: out.trim().split(/\s+/).join(" ") };
     }),
@@ -699,6 +716,52 @@ systemctl start keepalived`,
   }
 }
 
+/**
+ * keepalived's "Entering MASTER STATE" lines on the running hosts between `from` and `to`, in whole
+ * seconds of the journal (from the first whole second at or after `from`: nothing before it counts).
+ */
+async function masterTransitions(ctx: Ctx, from: number, to: number): Promise<number> {
+  const counts = await Promise.all(
+    running(ctx).map(async (h) => {
+      const out = await must(
+        ctx,
+        h,
+        `journalctl -u keepalived -o cat --no-pager --since=@${Math.ceil(from / 1000)} --until=@${Math.ceil(to / 1000)} | grep -c 'Entering MASTER STATE' || true`,
+      );
+      return Number(out.trim()) || 0;
+    }),
+  );
+  return counts.reduce((a, b) => a + b, 0);
+}
+
+/**
+ * 6: no fault while every host runs HEAVY_BURNERS busy loops (18 on two cores): a VIP move or a MASTER
+ * transition here is a flap (late advertisements taken for a dead holder).
+ */
+async function idleUnderLoad(ctx: Ctx): Promise<Figure> {
+  const watch = await VipWatch.start(ctx, "s6", running(ctx));
+  const unload = await cpuLoad(ctx, running(ctx), IDLE_WINDOW_MS / 1000 + 10, HEAVY_BURNERS);
+  const probe = new Prober(ctx.url, ctx.ca).start();
+  try {
+    const t0 = Date.now();
+    await sleep(IDLE_WINDOW_MS);
+    const end = Date.now();
+    const { maxLagMs } = await probe.stop();
+    const tl = await watch.stop();
+    const masters = await masterTransitions(ctx, t0, end);
+    return {
+      failedPct: failedPct(probe.results, t0, end),
+      moves: tl.moves(t0, end),
+      extras: { masters: { v: masters } },
+      errors: errorsOf(probe.results, t0, end),
+      lagMs: maxLagMs,
+    };
+  } finally {
+    await probe.stop();
+    await unload();
+  }
+}
+
 /** 1 and 5: the holder powered off, then on again. */
 async function hostDeathAndReturn(ctx: Ctx, holder: string): Promise<[Figure, Figure]> {
   const watch = await VipWatch.start(ctx, "s1", running(ctx));
@@ -828,7 +891,7 @@ async function benchProfile(
   log: (l: string) => void,
   deadline: number,
 ): Promise<Record<Scenario["key"], Figure[]>> {
-  const figs: Record<Scenario["key"], Figure[]> = { s1: [], s2: [], s3: [], s4: [], s5: [] };
+  const figs: Record<Scenario["key"], Figure[]> = { s1: [], s2: [], s3: [], s4: [], s5: [], s6: [] };
   await destroyLab(LAB);
   const t0 = Date.now();
   const r = await deploy({ lab: LAB, subnetIndex: SUBNET, members: 3, vipTiming: p.vipTiming });
@@ -879,6 +942,7 @@ async function benchProfile(
     await run("s2", "holder", true, (h) => apiServerDeath(ctx, h));
     await run("s3", "holder", false, (h) => backendDeath(ctx, h));
     await run("s4", "none", false, (h) => keepalivedKill(ctx, h));
+    await run("s6", "all", true, () => idleUnderLoad(ctx));
     const holder = await steady(ctx, "all", true);
     const [s1, s5] = await hostDeathAndReturn(ctx, holder);
     figs.s1.push(s1);

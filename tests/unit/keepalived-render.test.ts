@@ -149,10 +149,12 @@ describe("KeepalivedVip renderers", () => {
         assert.ok(conf.includes(`rise ${t.checkRise}`));
       });
     }
-    it("the default profile is fast: advert 0.3 s, check every 1 s, fall 2, rise 2", () => {
+    it("the default profile is fast: advert 0.1 s, check every 1 s, fall 2, rise 2", () => {
       const c = buildKeepalivedConfig(m1);
       const instance = c.blocks.find((b) => b.keyword.startsWith("vrrp_instance"));
-      assert.ok(instance?.items.includes("advert_int 0.3"));
+      assert.ok(instance?.items.includes("advert_int 0.1"));
+      const conf = lines(renderKeepalivedConfig(m1));
+      for (const l of ["interval 1", "timeout 1", "fall 2", "rise 2"]) assert.ok(conf.includes(l), l);
     });
     it("explicit timings override the profile", () => {
       const s = resolve({
@@ -332,7 +334,7 @@ describe("KeepalivedVip renderers with real keepalived (keepalived -t)", functio
       healthCheck: { kind: VipHealthCheckKind.Haproxy },
       timing: { profile: VrrpTimingProfile.Conservative },
     }).members[2],
-    aggressive: resolve({ timing: { profile: VrrpTimingProfile.Aggressive } }).members[0],
+    balanced: resolve({ timing: { profile: VrrpTimingProfile.Balanced } }).members[0],
     "explicit priorities 101/100": resolve({
       members: hosts(2).map((h, i) => ({ ...h, priority: 101 - i })),
     }).members[1],

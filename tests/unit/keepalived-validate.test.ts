@@ -210,7 +210,7 @@ describe("KeepalivedVip validation", () => {
     });
     it("refuses an unknown profile", () => {
       assert.deepEqual(errors(args({ timing: { profile: "turbo" as VrrpTimingProfile } })), [
-        'timing.profile: timing.profile must be one of aggressive, fast, conservative, got "turbo"',
+        'timing.profile: timing.profile must be one of fast, balanced, conservative, got "turbo"',
       ]);
     });
     it("needs VRRPv3 advertisement intervals in centiseconds", () => {

@@ -77,7 +77,7 @@ vrrp_instance hakube_vip {
     interface eth0
     virtual_router_id 51
     priority 200
-    advert_int 0.3
+    advert_int 0.1
     unicast_src_ip 10.0.0.11
     unicast_peer {
         10.0.0.12
