@@ -8,7 +8,7 @@ import {
   renderHaproxyConfig,
   renderSysctlFile,
 } from "../../components/loadbalancer/render/haproxy";
-import { shRequireVersion } from "../../components/loadbalancer/render/packages";
+import { shRequireVersion } from "../../components/packages";
 import {
   haproxyCaFiles,
   renderFileBundle,

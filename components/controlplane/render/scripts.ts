@@ -18,6 +18,7 @@
  * Not proven here: no Kubernetes binaries can run in this workplace, so these scripts are checked with
  * `sh -n`, golden files and shell tests of their file handling; kubeadm itself runs in the lab phase.
  */
+import { SH_APT } from "../../packages";
 import { heredoc, shAssignments, shFunctions, shQuote } from "../../shell";
 import {
   ADMIN_CONF,
@@ -149,9 +150,9 @@ elif command -v apt-get >/dev/null 2>&1; then
   gpg --dearmor < "$TMP/Release.key" > "$TMP/keyring.gpg" || fail "$REPO/deb/Release.key is not a PGP key"
   put ${APT_KEYRING} 0644 root:root < "$TMP/keyring.gpg"
   printf '%s\\n' ${shQuote(renderAptSource(repositoryUrl, minor).trimEnd())} | put ${APT_SOURCE} 0644 root:root
-  apt-get update -q >/dev/null || fail "apt-get update failed; is $REPO/deb/ reachable?"
-  apt-get install -y -q --allow-change-held-packages --allow-downgrades "kubelet=$VERSION-*" "kubeadm=$VERSION-*" "kubectl=$VERSION-*" >/dev/null || fail "apt-get install of kubelet, kubeadm and kubectl $VERSION failed; apt-cache madison kubeadm lists the versions $REPO has"
-  apt-mark hold kubelet kubeadm kubectl >/dev/null
+  apt_get update -q >/dev/null || fail "apt-get update failed; is $REPO/deb/ reachable?"
+  apt_get install -y -q --allow-change-held-packages --allow-downgrades "kubelet=$VERSION-*" "kubeadm=$VERSION-*" "kubectl=$VERSION-*" >/dev/null || fail "apt-get install of kubelet, kubeadm and kubectl $VERSION failed; apt-cache madison kubeadm lists the versions $REPO has"
+  apt_retry apt-mark hold kubelet kubeadm kubectl >/dev/null
   say "installed kubelet, kubeadm and kubectl $VERSION from $REPO (held at that version)"
 elif command -v dnf >/dev/null 2>&1 || command -v yum >/dev/null 2>&1; then
   pm=$(command -v dnf || command -v yum)
@@ -186,8 +187,8 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT`,
     ...(packaged
       ? [
-          `export DEBIAN_FRONTEND=noninteractive
-apt_install() { apt-get install -y -q "$@" >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q "$@" >/dev/null; }; }`,
+          `${SH_APT}
+wait_for_cloud_init`,
         ]
       : []),
     SH_SWAP_MODULES_SYSCTL(ipv6),

@@ -22,6 +22,7 @@ import {
   SH_PUT_BUNDLE_FROM_STDIN,
   HostFile,
 } from "../../shell";
+import { SH_APT } from "../../packages";
 import { CLUSTER_ENV_FILE, CONFIG_DIR, ENV_FILE, PKI_DIR, ROSTER_FILE, UNIT_FILE } from "../defaults";
 import { EtcdInstallMethod, EtcdMemberSettings } from "../types";
 import { memberUrls, PKI_FILES, renderEnvFile, renderUnit } from "./config";
@@ -97,18 +98,16 @@ else
 fi`;
 
 /**
- * Package install. On apt systems a temporary policy-rc.d keeps the package from starting its own etcd
- * with its default (plain-HTTP) configuration; hakube's unit in /etc/systemd/system replaces the vendor's.
+ * Package install (after cloud-init, waiting for apt's locks: components/packages.ts). On apt systems a
+ * temporary policy-rc.d keeps the package from starting its own etcd with its default (plain-HTTP)
+ * configuration; hakube's unit in /etc/systemd/system replaces the vendor's.
  */
-const SH_INSTALL_PACKAGE = `if [ -x "$BIN_DIR/etcd" ] && [ -x "$BIN_DIR/etcdctl" ]; then
+const SH_INSTALL_PACKAGE = `${SH_APT}
+if [ -x "$BIN_DIR/etcd" ] && [ -x "$BIN_DIR/etcdctl" ]; then
   say "etcd is already installed in $BIN_DIR"
 elif command -v apt-get >/dev/null 2>&1; then
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d
-    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -q etcd-server etcd-client >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q etcd-server etcd-client >/dev/null; } || fail "apt-get install etcd-server etcd-client failed"
+  wait_for_cloud_init
+  (no_service_start && apt_install etcd-server etcd-client) || fail "apt-get install etcd-server etcd-client failed"
   say "installed etcd-server and etcd-client with apt-get"
 elif command -v dnf >/dev/null 2>&1; then
   dnf install -y -q etcd >/dev/null || fail "dnf install etcd failed"

@@ -11,7 +11,7 @@
  * - remove (delete): stops and disables keepalived, releases the VIP, removes hakube's files.
  */
 import { heredoc, shAssignments, shCheckedPutConfig, shFunctions } from "../../shell";
-import { SH_INSTALL_PACKAGES, shRequireVersion } from "../../loadbalancer/render/packages";
+import { SH_INSTALL_PACKAGES, shRequireVersion } from "../../packages";
 import { PackageInstallMethod } from "../../loadbalancer/types";
 import {
   CHECK_SCRIPT,

@@ -28,7 +28,7 @@ import {
 import { HaproxySettings } from "../settings";
 import { PackageInstallMethod } from "../types";
 import { nonlocalBindKey, renderHaproxyConfig, renderSysctlFile } from "./haproxy";
-import { SH_INSTALL_PACKAGES, shRequireVersion } from "./packages";
+import { SH_INSTALL_PACKAGES, shRequireVersion } from "../../packages";
 
 export { renderFileBundle };
 

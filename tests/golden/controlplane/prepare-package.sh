@@ -23,8 +23,44 @@ put() {
 command -v systemctl >/dev/null 2>&1 || fail "systemd is required"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-export DEBIAN_FRONTEND=noninteractive
-apt_install() { apt-get install -y -q "$@" >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q "$@" >/dev/null; }; }
+wait_for_cloud_init() {
+  if command -v cloud-init >/dev/null 2>&1; then
+    timeout 900 cloud-init status --wait >/dev/null 2>&1 || true
+  fi
+}
+apt_retry() {
+  _waited=0
+  while :; do
+    _rc=0
+    { _err=$(DEBIAN_FRONTEND=noninteractive "$@" 2>&1 >&3 3>&-); } 3>&1 || _rc=$?
+    if [ "$_rc" -eq 0 ]; then
+      [ -z "$_err" ] || printf '%s\n' "$_err" >&2
+      return 0
+    fi
+    case "$_err" in
+      *"Could not get lock"*|*"Unable to lock"*|*"Unable to acquire"*)
+        if [ "$_waited" -lt 600 ]; then
+          [ "$_waited" -gt 0 ] || say "another package manager holds apt's lock; waiting for it (at most 600 s)" >&2
+          sleep 5
+          _waited=$((_waited + 5))
+          continue
+        fi ;;
+    esac
+    printf '%s\n' "$_err" >&2
+    return "$_rc"
+  done
+}
+apt_get() { apt_retry apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+apt_install() {
+  apt_get install -y -q "$@" >/dev/null 2>&1 || { apt_get update -q >/dev/null && apt_get install -y -q "$@" >/dev/null; }
+}
+no_service_start() {
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+}
+wait_for_cloud_init
 # The kubelet does not start with swap on (unless configured for it).
 if [ "$(awk 'NR > 1' /proc/swaps | wc -l)" -gt 0 ]; then
   swapoff -a
@@ -86,9 +122,9 @@ elif command -v apt-get >/dev/null 2>&1; then
   gpg --dearmor < "$TMP/Release.key" > "$TMP/keyring.gpg" || fail "$REPO/deb/Release.key is not a PGP key"
   put /etc/apt/keyrings/hakube-kubernetes.gpg 0644 root:root < "$TMP/keyring.gpg"
   printf '%s\n' 'deb [signed-by=/etc/apt/keyrings/hakube-kubernetes.gpg] https://pkgs.k8s.io/core:/stable:/v1.31/deb/ /' | put /etc/apt/sources.list.d/hakube-kubernetes.list 0644 root:root
-  apt-get update -q >/dev/null || fail "apt-get update failed; is $REPO/deb/ reachable?"
-  apt-get install -y -q --allow-change-held-packages --allow-downgrades "kubelet=$VERSION-*" "kubeadm=$VERSION-*" "kubectl=$VERSION-*" >/dev/null || fail "apt-get install of kubelet, kubeadm and kubectl $VERSION failed; apt-cache madison kubeadm lists the versions $REPO has"
-  apt-mark hold kubelet kubeadm kubectl >/dev/null
+  apt_get update -q >/dev/null || fail "apt-get update failed; is $REPO/deb/ reachable?"
+  apt_get install -y -q --allow-change-held-packages --allow-downgrades "kubelet=$VERSION-*" "kubeadm=$VERSION-*" "kubectl=$VERSION-*" >/dev/null || fail "apt-get install of kubelet, kubeadm and kubectl $VERSION failed; apt-cache madison kubeadm lists the versions $REPO has"
+  apt_retry apt-mark hold kubelet kubeadm kubectl >/dev/null
   say "installed kubelet, kubeadm and kubectl $VERSION from $REPO (held at that version)"
 elif command -v dnf >/dev/null 2>&1 || command -v yum >/dev/null 2>&1; then
   pm=$(command -v dnf || command -v yum)

@@ -18,15 +18,48 @@ put() {
     say "wrote $1"
   fi
 }
-if [ -x "$BIN_DIR/etcd" ] && [ -x "$BIN_DIR/etcdctl" ]; then
-  say "etcd is already installed in $BIN_DIR"
-elif command -v apt-get >/dev/null 2>&1; then
+wait_for_cloud_init() {
+  if command -v cloud-init >/dev/null 2>&1; then
+    timeout 900 cloud-init status --wait >/dev/null 2>&1 || true
+  fi
+}
+apt_retry() {
+  _waited=0
+  while :; do
+    _rc=0
+    { _err=$(DEBIAN_FRONTEND=noninteractive "$@" 2>&1 >&3 3>&-); } 3>&1 || _rc=$?
+    if [ "$_rc" -eq 0 ]; then
+      [ -z "$_err" ] || printf '%s\n' "$_err" >&2
+      return 0
+    fi
+    case "$_err" in
+      *"Could not get lock"*|*"Unable to lock"*|*"Unable to acquire"*)
+        if [ "$_waited" -lt 600 ]; then
+          [ "$_waited" -gt 0 ] || say "another package manager holds apt's lock; waiting for it (at most 600 s)" >&2
+          sleep 5
+          _waited=$((_waited + 5))
+          continue
+        fi ;;
+    esac
+    printf '%s\n' "$_err" >&2
+    return "$_rc"
+  done
+}
+apt_get() { apt_retry apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+apt_install() {
+  apt_get install -y -q "$@" >/dev/null 2>&1 || { apt_get update -q >/dev/null && apt_get install -y -q "$@" >/dev/null; }
+}
+no_service_start() {
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d
     trap 'rm -f /usr/sbin/policy-rc.d' EXIT
   fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -q etcd-server etcd-client >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q etcd-server etcd-client >/dev/null; } || fail "apt-get install etcd-server etcd-client failed"
+}
+if [ -x "$BIN_DIR/etcd" ] && [ -x "$BIN_DIR/etcdctl" ]; then
+  say "etcd is already installed in $BIN_DIR"
+elif command -v apt-get >/dev/null 2>&1; then
+  wait_for_cloud_init
+  (no_service_start && apt_install etcd-server etcd-client) || fail "apt-get install etcd-server etcd-client failed"
   say "installed etcd-server and etcd-client with apt-get"
 elif command -v dnf >/dev/null 2>&1; then
   dnf install -y -q etcd >/dev/null || fail "dnf install etcd failed"
