@@ -24,7 +24,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { deploy } from "../deploy";
-import { destroyLab, exec, Lab, powerOff, powerOn, ssh } from "../hosts";
+import { addressHolders, destroyLab, exec, Lab, powerOff, powerOn, ssh } from "../hosts";
 import { httpsGet, sleep } from "../../tests/lab/helpers";
 import { Prober, ProbeResult } from "../probe";
 import { heredoc } from "../../components/shell";
@@ -247,15 +247,7 @@ async function must(ctx: Ctx, host: string, cmd: string, timeoutMs = 30_000): Pr
 }
 
 /** The running hosts that have the VIP on their interface. */
-async function holders(ctx: Ctx): Promise<string[]> {
-  const found = await Promise.all(
-    running(ctx).map(async (h) => {
-      const r = await exec(ctx.lab, h, `ip -o -4 address show dev ${IFACE}`, { timeoutMs: 5000 });
-      return r.stdout.includes(` ${ctx.vip}/`) ? h : "";
-    }),
-  );
-  return found.filter(Boolean);
-}
+const holders = (ctx: Ctx) => addressHolders(ctx.lab, ctx.vip);
 
 const vipAnswers = async (ctx: Ctx) => (await httpsGet(ctx.url, { ca: ctx.ca }, 2000)).status === 200;
 

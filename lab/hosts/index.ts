@@ -9,6 +9,7 @@
  */
 export {
   addHosts,
+  addressHolders,
   createLab,
   destroyAllLabs,
   destroyLab,

@@ -446,6 +446,22 @@ export async function exec(
   return execInHost(hostState(state, nameOf(host)), cmd, opts);
 }
 
+/**
+ * The running hosts that have `address` (IPv4) on their lab interface, host0: a VIP's holders. More than
+ * one means a split (two keepalived masters, or a host cut off that kept it).
+ */
+export async function addressHolders(lab: Lab, address: string): Promise<string[]> {
+  const found = await Promise.all(
+    lab.hosts
+      .filter((h) => h.running)
+      .map(async (h) => {
+        const r = await exec(lab, h.name, "ip -o -4 address show dev host0", { timeoutMs: 5000 });
+        return r.stdout.includes(` ${address}/`) ? h.name : "";
+      }),
+  );
+  return found.filter(Boolean);
+}
+
 /** Runs a command over SSH as root, with the lab key and the host key pinned. */
 export async function ssh(
   lab: Lab,

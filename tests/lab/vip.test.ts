@@ -8,7 +8,7 @@
 import { strict as assert } from "node:assert";
 import * as tls from "node:tls";
 import { deploy, DeployResult } from "../../lab/deploy";
-import { destroyLab, exec, Lab, linkDown, linkUp, powerOff, powerOn } from "../../lab/hosts";
+import { addressHolders, destroyLab, exec, Lab, linkDown, linkUp, powerOff, powerOn } from "../../lab/hosts";
 import { Prober, ProbeSummary } from "../../lab/probe";
 import { httpsGet, sleep, waitFor } from "./helpers";
 
@@ -26,20 +26,7 @@ describe("KeepalivedVip and HAProxy on real hosts (lab)", function () {
   const figures: Record<string, number> = {};
 
   /** The running hosts that have the VIP on their interface. */
-  const holders = async (): Promise<string[]> => {
-    const found = await Promise.all(
-      lab.hosts
-        .filter((h) => h.running)
-        .map(async (h) =>
-          (await exec(lab, h.name, "ip -o -4 address show dev host0", { timeoutMs: 5000 })).stdout.includes(
-            ` ${vip}/`,
-          )
-            ? h.name
-            : "",
-        ),
-    );
-    return found.filter(Boolean);
-  };
+  const holders = () => addressHolders(lab, vip);
   /** Wait until exactly one reachable host holds the VIP, and return it. */
   const settledHolder = async (timeoutMs = 30_000, except?: string): Promise<string> =>
     waitFor("exactly one VIP holder", timeoutMs, async () => {
