@@ -9,6 +9,7 @@
 import { deploy } from "../deploy";
 import { endpointStatus, etcdctl } from "../etcdctl";
 import { createLab, destroyLab, powerOff, powerOn } from "../hosts";
+import { withLab } from "./cleanup";
 import { Row } from "./stats";
 
 const LAB = "b-etcd";
@@ -53,6 +54,8 @@ async function oneTry(p: Profile, log: (l: string) => void): Promise<Record<stri
   const opts = {
     lab: LAB,
     subnetIndex: SUBNET,
+    // etcd only: the VIP and HAProxy have their own suite.
+    api: false,
     etcdHeartbeatIntervalMs: p.heartbeat,
     etcdElectionTimeoutMs: p.election,
   };
@@ -106,7 +109,7 @@ export async function benchEtcd(tries: number, log: (l: string) => void): Promis
     ["joinMs", "join a 4th member (whole pulumi-style run)"],
     ["joinMemberStepMs", "join a 4th member: its member step (add learner, start, promote, healthy)"],
   ];
-  try {
+  await withLab(LAB, async () => {
     for (const p of ETCD_PROFILES) {
       const samples: Record<string, number[]> = {};
       for (let i = 0; i < tries; i++) {
@@ -116,9 +119,7 @@ export async function benchEtcd(tries: number, log: (l: string) => void): Promis
       for (const [k, label] of metrics)
         rows.push({ metric: label, profile: p.name, samples: samples[k] ?? [], unit: "s" });
     }
-  } finally {
-    await destroyLab(LAB);
-  }
+  });
   // Same metric next to each other: sort by metric, keep profile order.
   return metrics.flatMap(([, label]) => rows.filter((r) => r.metric === label));
 }

@@ -31,6 +31,7 @@ import { heredoc } from "../../components/shell";
 import { VrrpTimingProfile } from "../../components/keepalived/types";
 import { DEFAULT_HAPROXY_HEALTH_PORT } from "../../components/loadbalancer/defaults";
 import { AnchorKind, anchorFiles, anchorReplaces, AnchorSite } from "./anchors";
+import { withLab } from "./cleanup";
 import { median, Row } from "./stats";
 
 const LAB = "b-vip";
@@ -1055,21 +1056,12 @@ export async function benchVip(tries: number, log: (l: string) => void): Promise
   const started = Date.now();
   const deadline = started + RUN_BOUND_MS;
   const results = new Map<string, Record<Scenario["key"], Figure[]>>();
-  const cleanup = () => {
-    void destroyLab(LAB).finally(() => process.exit(130));
-  };
-  process.once("SIGINT", cleanup);
-  process.once("SIGTERM", cleanup);
-  try {
+  await withLab(LAB, async () => {
     for (const p of profiles) {
       log(`  profile ${p.id}: ${p.name}`);
       results.set(p.id, await benchProfile(p, tries, log, deadline));
     }
-  } finally {
-    await destroyLab(LAB);
-    process.removeListener("SIGINT", cleanup);
-    process.removeListener("SIGTERM", cleanup);
-  }
+  });
   const rows: VipRow[] = SCENARIOS.flatMap((scenario) =>
     profiles.map((p) => ({ scenario, profile: p.name, figures: results.get(p.id)![scenario.key] })),
   );
