@@ -2,24 +2,24 @@
  * VIP benchmark on the lab: failover of the API endpoint (keepalived VIP + HAProxy on three masters in
  * front of the kube-apiserver stand-in), hakube against what users get elsewhere, side by side in one
  * run. Each profile starts from fresh hosts and a normal deploy; an anchor then writes its own
- * keepalived.conf / haproxy.cfg over SSH (lab/bench/anchors.ts). Per try, five scenarios, each from a
+ * keepalived.conf / haproxy.cfg over SSH (lab/bench/anchors.ts). Per try, six scenarios, each from a
  * steady state (every host up, every service active, one VIP holder, the VIP answering and, where the
  * scenario needs it, every backend UP and no keepalived in FAULT):
  *
  *   2. API server death: the stand-in stopped on the holder;
  *   3. backend death: the stand-in stopped on a non-holder;
  *   4. keepalived SIGKILL on the holder;
+ *   6. no fault, six busy loops in every host for 20 s (a VIP move or MASTER transition is a flap);
  *   1. host death: the holder powered off (link cut, then SIGKILL of its init);
  *   5. return: that host powered on again.
  *
- * Meanwhile a bounded request loop starts GET /readyz through the VIP every 25 ms (not waiting for the
- * previous one; a new connection each, 5 s at most, the cluster CA verified), and `ip monitor` inside
+ * Meanwhile a bounded request loop (lab/probe.ts) starts GET /readyz through the VIP every 25 ms (not
+ * waiting for the previous one; a new connection each, 5 s at most, the cluster CA verified), and `ip monitor` inside
  * every host timestamps each VIP add and delete. Traffic goes only to the lab's own hosts; every run
  * removes its lab, also on failure.
  *
  *   npm run bench -- vip [--tries 5]
  *   HAKUBE_BENCH_VIP_PROFILES=hakube-default,kubeadm npm run bench -- vip --tries 1   # a subset
- *   HAKUBE_BENCH_VIP_PROFILES=all npm run bench -- vip   # with the opt-in rows (hakube default under CPU load)
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -72,8 +72,6 @@ export interface VipProfile {
   anchor?: AnchorKind;
   /** Two CPU burners inside every host while a scenario is measured. */
   cpuLoad: boolean;
-  /** Not in the default run (HAKUBE_BENCH_VIP_PROFILES names it, or `all`). */
-  optIn?: boolean;
   /**
    * Scenario 2 watches until the VIP moves, at most this long: only where the keepalived check asks the
    * API server itself can its failure move the VIP (hakube's checks HAProxy; kubeadm's goes through the
@@ -217,9 +215,9 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     key: "s6",
-    title: "6. no fault, heavy CPU load (6 busy loops per host)",
+    title: `6. no fault, heavy CPU load (${HEAVY_BURNERS} busy loops per host)`,
     failover: "none (nothing failed)",
-    window: "requests in the 20 s of load",
+    window: `requests in the ${IDLE_WINDOW_MS / 1000} s of load`,
     extras: [{ key: "masters", label: "keepalived MASTER transitions", unit: "n" }],
   },
 ];
@@ -1037,8 +1035,7 @@ function selectedProfiles(): VipProfile[] {
   const want = process.env.HAKUBE_BENCH_VIP_PROFILES?.split(",")
     .map((s) => s.trim())
     .filter(Boolean);
-  if (!want) return VIP_PROFILES.filter((p) => !p.optIn);
-  if (want.length === 1 && want[0] === "all") return VIP_PROFILES;
+  if (!want) return VIP_PROFILES;
   const unknown = want.filter((id) => !VIP_PROFILES.some((p) => p.id === id));
   if (unknown.length)
     throw new Error(
