@@ -22,6 +22,7 @@ import { validateLoadBalancerArgs } from "./validate";
 interface KindOutputs {
   address: pulumi.Output<string>;
   dnsName: pulumi.Output<string | undefined>;
+  zoneId: pulumi.Output<string | undefined>;
   securityGroupId: pulumi.Output<string | undefined>;
   targetGroupArn: pulumi.Output<string | undefined>;
 }
@@ -41,6 +42,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
   public readonly address: pulumi.Output<string>;
   /** awsNlb: the NLB's DNS name. */
   public readonly dnsName: pulumi.Output<string | undefined>;
+  /** awsNlb: the NLB's canonical hosted zone, for a Route 53 alias record to `dnsName`. */
+  public readonly zoneId: pulumi.Output<string | undefined>;
   /** awsNlb: the NLB's security group; allow it on the targets' `backendPort` (or use targetSecurityGroupIds). */
   public readonly securityGroupId: pulumi.Output<string | undefined>;
   /** awsNlb: the target group, to register API servers that are made later. */
@@ -58,12 +61,14 @@ export class LoadBalancer extends pulumi.ComponentResource {
     this.address = out.address;
     this.endpoint = out.address.apply((a) => hostPort(a, port));
     this.dnsName = out.dnsName;
+    this.zoneId = out.zoneId;
     this.securityGroupId = out.securityGroupId;
     this.targetGroupArn = out.targetGroupArn;
     this.registerOutputs({
       endpoint: this.endpoint,
       address: this.address,
       dnsName: this.dnsName,
+      zoneId: this.zoneId,
       securityGroupId: this.securityGroupId,
       targetGroupArn: this.targetGroupArn,
     });
@@ -101,6 +106,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     return {
       address: pulumi.output(h.bindAddress ?? h.hosts[0].address),
       dnsName: none,
+      zoneId: none,
       securityGroupId: none,
       targetGroupArn: none,
     };
@@ -228,6 +234,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     return {
       address: nlb.dnsName,
       dnsName: nlb.dnsName.apply((d): string | undefined => d),
+      zoneId: nlb.zoneId.apply((z): string | undefined => z),
       securityGroupId: sg.id.apply((id): string | undefined => id),
       targetGroupArn: tg.arn.apply((a): string | undefined => a),
     };

@@ -114,6 +114,7 @@ describe("LoadBalancer kind haproxy (mocks)", () => {
     assert.equal(await resolve(lb.address), "10.0.0.10");
     assert.equal(await resolve(lb.endpoint), "10.0.0.10:8443");
     assert.equal(await resolve(lb.dnsName), undefined);
+    assert.equal(await resolve(lb.zoneId), undefined);
     assert.equal(await resolve(lb.securityGroupId), undefined);
     assert.equal(await resolve(lb.targetGroupArn), undefined);
   });
@@ -273,11 +274,16 @@ describe("LoadBalancer kind awsNlb (mocks)", () => {
     assert.equal(rec.byType("aws:lb/targetGroupAttachment:TargetGroupAttachment").length, 0);
   });
 
-  it("exposes the DNS name as address and endpoint, the security group and the target group", async () => {
+  it("exposes the DNS name as address and endpoint, its hosted zone, the security group and the target group", async () => {
     const { lb } = await deploy(args());
     const dns = "lb-nlb-0123456789abcdef.elb.us-east-1.amazonaws.com";
     assert.equal(await resolve(lb.address), dns);
     assert.equal(await resolve(lb.dnsName), dns);
+    assert.equal(
+      await resolve(lb.zoneId),
+      "Z26RNL4JYFTOTI",
+      "the NLB's canonical hosted zone, for an alias record",
+    );
     assert.equal(await resolve(lb.endpoint), `${dns}:6443`);
     assert.equal(await resolve(lb.securityGroupId), "lb-sg-id");
     assert.equal(
