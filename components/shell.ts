@@ -105,3 +105,15 @@ fi
 put "$CONFIG" 0644 root:root < "$tmp"`,
   ].join("\n");
 }
+
+/**
+ * Wait (at most $TIMEOUT s, then `fail`) until the systemd unit `unit` is active after a (re)start.
+ * Needs $TIMEOUT and `fail` (shFunctions).
+ */
+export function shWaitActive(unit: string): string {
+  return `deadline=$(( $(date +%s) + TIMEOUT ))
+until systemctl is-active --quiet ${unit}; do
+  [ "$(date +%s)" -lt "$deadline" ] || fail "${unit} is not active $TIMEOUT s after the start; see journalctl -u ${unit}"
+  sleep 1
+done`;
+}

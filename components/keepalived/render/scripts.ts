@@ -10,7 +10,7 @@
  *   changed configuration reloads it (SIGHUP); an unchanged member is left alone.
  * - remove (delete): stops and disables keepalived, releases the VIP, removes hakube's files.
  */
-import { heredoc, shAssignments, shCheckedPutConfig, shFunctions } from "../../shell";
+import { heredoc, shAssignments, shCheckedPutConfig, shFunctions, shWaitActive } from "../../shell";
 import { SH_INSTALL_PACKAGES, shRequireVersion } from "../../packages";
 import { PackageInstallMethod } from "../../loadbalancer/types";
 import {
@@ -137,11 +137,7 @@ else
   systemctl restart keepalived
   say "(re)started keepalived"
 fi
-deadline=$(( $(date +%s) + TIMEOUT ))
-until systemctl is-active --quiet keepalived; do
-  [ "$(date +%s)" -lt "$deadline" ] || fail "keepalived is not active $TIMEOUT s after the start; see journalctl -u keepalived"
-  sleep 1
-done
+${shWaitActive("keepalived")}
 if ip -o address show dev "$IFACE" | grep -q " $VIP "; then
   say "keepalived is active; this member holds $VIP"
 else

@@ -15,6 +15,7 @@ import {
   shAssignments,
   shCheckedPutConfig,
   shFunctions,
+  shWaitActive,
   SH_PUT_BUNDLE_FROM_STDIN,
   HostFile,
 } from "../../shell";
@@ -126,11 +127,7 @@ else
   systemctl restart haproxy
   say "started haproxy"
 fi
-deadline=$(( $(date +%s) + TIMEOUT ))
-until systemctl is-active --quiet haproxy; do
-  [ "$(date +%s)" -lt "$deadline" ] || fail "haproxy is not active $TIMEOUT s after the start; see journalctl -u haproxy"
-  sleep 1
-done`,
+${shWaitActive("haproxy")}`,
     "",
   ]
     .filter((part) => part !== "")
