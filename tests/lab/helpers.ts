@@ -3,6 +3,7 @@ import * as https from "node:https";
 import { ClientFiles } from "../../lab/deploy";
 import { etcdctl, EtcdctlResult } from "../../lab/etcdctl";
 import * as providers from "../../lab/providers";
+import { sleep, waitFor as pollUntil } from "../../lab/hosts/run";
 
 export interface TlsClient {
   ca: string;
@@ -60,32 +61,19 @@ export async function foreignClient(): Promise<{ ca: string; cert: string; key: 
   return { ca: String(ca.outputs.certPem), cert: String(cert.outputs.certPem), key: clientKey };
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+export { sleep };
 
-/** Poll `check` until it returns a value other than undefined/false, or throw after `timeoutMs`. */
-export async function waitFor<T>(
+/**
+ * Poll `check` until it returns a value other than undefined/false, or throw after `timeoutMs`: the lab's
+ * own waitFor (lab/hosts/run.ts), with the tests' argument order and a 200 ms default interval.
+ */
+export function waitFor<T>(
   what: string,
   timeoutMs: number,
   check: () => Promise<T | undefined | false>,
   everyMs = 200,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`,
-      );
-    await sleep(everyMs);
-  }
+  return pollUntil(what, check, timeoutMs, everyMs);
 }
 
 export class Etcd {
