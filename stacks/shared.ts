@@ -1,4 +1,4 @@
-/** Types the aws and bare-metal stacks share. Type-only: no resources here. */
+/** Types and plain helpers the aws and bare-metal stacks share. No resources are made here. */
 import * as hakube from "../index";
 
 /** The Kubernetes settings both stacks pass through to HaControlPlane. */
@@ -18,4 +18,17 @@ export interface EtcdStackArgs {
   version?: string;
   /** External only. @default EtcdCluster's (release, which needs `sha256`) */
   install?: hakube.EtcdInstallArgs;
+}
+
+/** HaControlPlane's `etcd` for an EtcdCluster on its own hosts; undefined (stacked etcd) without one. */
+export function externalEtcd(etcd: hakube.EtcdCluster | undefined): hakube.ControlPlaneEtcdArgs | undefined {
+  return etcd
+    ? {
+        topology: hakube.EtcdTopology.External,
+        endpoints: etcd.clientEndpoints,
+        caCertPem: etcd.caCertPem,
+        clientCertPem: etcd.clientCertPem,
+        clientKeyPem: etcd.clientKeyPem,
+      }
+    : undefined;
 }

@@ -20,7 +20,7 @@ import * as route53 from "@pulumi/aws/route53";
 import * as vpc from "@pulumi/aws/vpc";
 import * as tls from "@pulumi/tls";
 import * as hakube from "../../index";
-import type { ClusterArgs, EtcdStackArgs } from "../shared";
+import { externalEtcd, type ClusterArgs, type EtcdStackArgs } from "../shared";
 import {
   API_PORT,
   AWS_DEFAULTS,
@@ -356,15 +356,7 @@ export function awsStack(args: AwsStackArgs) {
       masters: masters.map((m) => hostArgs(m.plan)),
       workers: workers.map((w) => hostArgs(w.plan)),
       endpoint: `${plan.apiDnsName}:${API_PORT}`,
-      etcd: etcd
-        ? {
-            topology: hakube.EtcdTopology.External,
-            endpoints: etcd.clientEndpoints,
-            caCertPem: etcd.caCertPem,
-            clientCertPem: etcd.clientCertPem,
-            clientKeyPem: etcd.clientKeyPem,
-          }
-        : undefined,
+      etcd: externalEtcd(etcd),
     },
     {
       // kubeadm init reaches the API through the endpoint: the NLB, its name and the instances first.

@@ -9,7 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as hakube from "../../index";
-import type { ClusterArgs, EtcdStackArgs } from "../shared";
+import { externalEtcd, type ClusterArgs, type EtcdStackArgs } from "../shared";
 import { ApiEndpointKind, bareMetalProblems, DEFAULT_API_PORTS, DEFAULT_VIRTUAL_ROUTER_ID } from "./validate";
 
 export { ApiEndpointKind } from "./validate";
@@ -154,15 +154,7 @@ export function bareMetalStack(args: BareMetalStackArgs) {
       workers,
       endpoint,
       ca,
-      etcd: etcd
-        ? {
-            topology: hakube.EtcdTopology.External,
-            endpoints: etcd.clientEndpoints,
-            caCertPem: etcd.caCertPem,
-            clientCertPem: etcd.clientCertPem,
-            clientKeyPem: etcd.clientKeyPem,
-          }
-        : undefined,
+      etcd: externalEtcd(etcd),
     },
     { dependsOn: [...endpointParts, ...(etcd ? [etcd] : [])] },
   );
