@@ -4,6 +4,7 @@
  * "host:port" endpoints with IPv6 in brackets, ports and DNS names. IPv4 and IPv6 throughout. No Pulumi
  * import, and no import at all: components/validation.ts builds on this module and re-exports part of it.
  */
+import { show } from "./show";
 
 // ---------------------------------------------------------------------------------------------------
 // Addresses and their families
@@ -91,7 +92,7 @@ export function ipValue(address: unknown): { family: IpFamily; value: bigint } |
 /** An IP address as an unsigned integer. Throws if it is not an IP address. */
 export function ipToBigInt(address: string): bigint {
   const ip = ipValue(address);
-  if (!ip) throw new Error(`not an IP address: ${JSON.stringify(address)}`);
+  if (!ip) throw new Error(`not an IP address: ${show(address)}`);
   return ip.value;
 }
 

@@ -4,8 +4,10 @@
  * address, port and DNS name checks live in components/net.ts and are re-exported here.
  */
 import { isDnsLabel, isIP } from "./net";
+import { show } from "./show";
 
 export { isDnsLabel, isIP, isIPv4, isIPv6, isPort, urlHost } from "./net";
+export { show } from "./show";
 
 /** One thing wrong with the args: where (a property path such as "members[1].address") and what. */
 export interface Problem {
@@ -17,13 +19,6 @@ export interface Problem {
 export interface ValidationResult {
   errors: Problem[];
   warnings: Problem[];
-}
-
-/** Quote a received value for a message: strings in double quotes, everything else as JSON. */
-export function show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (value === undefined) return "undefined";
-  return JSON.stringify(value);
 }
 
 /** Problems in a list of hosts: empty, names not DNS labels, invalid or duplicate names and addresses. */

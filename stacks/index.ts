@@ -13,6 +13,7 @@ import { awsStack, AwsSubnetArgs, ClusterArgs, EtcdStackArgs } from "./aws/progr
 import { AWS_DEFAULTS, AwsNatGateways } from "./aws/plan";
 import { ApiEndpointKind, bareMetalStack, BareMetalHostArgs } from "./bare-metal/program";
 import { labStack, LabEtcdReleaseArgs, LabHostArgs } from "./lab/program";
+import { show } from "../components/show";
 
 const NAMESPACE = "hakube";
 const config = new pulumi.Config(NAMESPACE);
@@ -52,7 +53,7 @@ class ConfigReader {
     try {
       return JSON.parse(v);
     } catch {
-      this.problem(`${this.key(k)} must be ${shape}, got ${JSON.stringify(v)}`);
+      this.problem(`${this.key(k)} must be ${shape}, got ${show(v)}`);
       return undefined;
     }
   }
@@ -64,7 +65,7 @@ class ConfigReader {
     const v = this.raw(k);
     if (v === undefined) return opts.required ? this.missing(k, opts.required) : undefined;
     if (opts.oneOf && !opts.oneOf.includes(v as T)) {
-      this.problem(`${this.key(k)} must be one of ${opts.oneOf.join(", ")}, got ${JSON.stringify(v)}`);
+      this.problem(`${this.key(k)} must be one of ${opts.oneOf.join(", ")}, got ${show(v)}`);
       return undefined;
     }
     return v as T;
@@ -85,9 +86,7 @@ class ConfigReader {
       ]
         .filter(Boolean)
         .join(" and ");
-      this.problem(
-        `${this.key(k)} must be a whole number${range ? ` ${range}` : ""}, got ${JSON.stringify(v)}`,
-      );
+      this.problem(`${this.key(k)} must be a whole number${range ? ` ${range}` : ""}, got ${show(v)}`);
       return undefined;
     }
     return n;
@@ -97,7 +96,7 @@ class ConfigReader {
     const v = this.raw(k);
     if (v === undefined) return undefined;
     if (v !== "true" && v !== "false") {
-      this.problem(`${this.key(k)} must be true or false, got ${JSON.stringify(v)}`);
+      this.problem(`${this.key(k)} must be true or false, got ${show(v)}`);
       return undefined;
     }
     return v === "true";
@@ -109,7 +108,7 @@ class ConfigReader {
       return opts.required ? this.missing(k, opts.required) : undefined;
     }
     if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) {
-      this.problem(`${this.key(k)} must be a list of strings, got ${JSON.stringify(v)}`);
+      this.problem(`${this.key(k)} must be a list of strings, got ${show(v)}`);
       return undefined;
     }
     return v;
@@ -122,7 +121,7 @@ class ConfigReader {
       return opts.required ? this.missing(k, opts.required) : undefined;
     }
     if (!isRecord(v)) {
-      this.problem(`${this.key(k)} must be an object, got ${JSON.stringify(v)}`);
+      this.problem(`${this.key(k)} must be an object, got ${show(v)}`);
       return undefined;
     }
     return v;
@@ -135,7 +134,7 @@ class ConfigReader {
       return opts.required ? this.missing(k, opts.required) : undefined;
     }
     if (!Array.isArray(v) || !v.every(isRecord)) {
-      this.problem(`${this.key(k)} must be a list of ${shape}, got ${JSON.stringify(v)}`);
+      this.problem(`${this.key(k)} must be a list of ${shape}, got ${show(v)}`);
       return undefined;
     }
     return v;
@@ -154,7 +153,7 @@ class ConfigReader {
       if (v === undefined && optional) continue;
       if (typeof v !== type.replace("?", "") || v === "") {
         this.problem(
-          `${path}.${field} must be a ${optional ? "" : "non-empty "}${type.replace("?", "")}, got ${JSON.stringify(v)}`,
+          `${path}.${field} must be a ${optional ? "" : "non-empty "}${type.replace("?", "")}, got ${show(v)}`,
         );
         ok = false;
       }
@@ -314,12 +313,12 @@ function aws() {
   const hostKeys = r.object("awsHostKeys");
   if (hostKeys && !Object.values(hostKeys).every((v) => typeof v === "string")) {
     r.problem(
-      `hakube:awsHostKeys must map instance names to SSH public keys ("m1": "ssh-ed25519 AAAA..."), got ${JSON.stringify(hostKeys)}`,
+      `hakube:awsHostKeys must map instance names to SSH public keys ("m1": "ssh-ed25519 AAAA..."), got ${show(hostKeys)}`,
     );
   }
   const tags = r.object("awsTags");
   if (tags && !Object.values(tags).every((v) => typeof v === "string")) {
-    r.problem(`hakube:awsTags must map tag names to strings, got ${JSON.stringify(tags)}`);
+    r.problem(`hakube:awsTags must map tag names to strings, got ${show(tags)}`);
   }
   const args = {
     name: pulumi.getStack(),
@@ -413,7 +412,7 @@ const platform = config.get("platform");
 const program = platform ? programs[platform] : undefined;
 if (!program) {
   throw new pulumi.RunError(
-    `hakube:platform must be one of ${Object.keys(programs).join(", ")}, got ${JSON.stringify(platform ?? "")} (pulumi config set hakube:platform <platform>)`,
+    `hakube:platform must be one of ${Object.keys(programs).join(", ")}, got ${show(platform ?? "")} (pulumi config set hakube:platform <platform>)`,
   );
 }
 module.exports = program();

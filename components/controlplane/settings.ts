@@ -21,6 +21,7 @@ import { joinHostPort, parseHostPort } from "../net";
 import { renderDefaultAuditPolicy } from "./render/files";
 import { ControlPlaneSettings, EtcdTopology, HaControlPlaneArgs, KubernetesInstallMethod } from "./types";
 import { parseKubernetesVersion } from "./validate";
+import { show } from "../show";
 
 /**
  * The API server certificate's extra SANs, in this order without duplicates: the endpoint's host, every
@@ -38,18 +39,18 @@ export function apiServerCertSans(
 /** @param cluster the component name */
 export function resolveHaControlPlane(cluster: string, args: HaControlPlaneArgs): ControlPlaneSettings {
   const v = parseKubernetesVersion(args.kubernetesVersion);
-  if (!v) throw new Error(`unvalidated kubernetesVersion ${JSON.stringify(args.kubernetesVersion)}`);
+  if (!v) throw new Error(`unvalidated kubernetesVersion ${show(args.kubernetesVersion)}`);
   const api = args.apiServer ?? {};
   const bindPort = api.bindPort ?? DEFAULT_API_SERVER_PORT;
   const masters = args.masters.map((m) => ({ name: m.name, address: m.address }));
   const ep =
     args.endpoint !== undefined ? parseHostPort(args.endpoint) : { host: masters[0].address, port: bindPort };
-  if (!ep) throw new Error(`unvalidated endpoint ${JSON.stringify(args.endpoint)}`);
+  if (!ep) throw new Error(`unvalidated endpoint ${show(args.endpoint)}`);
   const audit = api.audit ?? {};
   const enc = api.secretsEncryption ?? {};
   const extraArgs = api.extraArgs ?? {};
   const encryptionAlgorithm = KUBEADM_ENCRYPTION_ALGORITHMS[args.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM];
-  if (!encryptionAlgorithm) throw new Error(`unvalidated keyAlgorithm ${JSON.stringify(args.keyAlgorithm)}`);
+  if (!encryptionAlgorithm) throw new Error(`unvalidated keyAlgorithm ${show(args.keyAlgorithm)}`);
   return {
     cluster,
     clusterName: args.clusterName ?? DEFAULT_CLUSTER_NAME,

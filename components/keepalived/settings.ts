@@ -24,6 +24,7 @@ import {
   VipHealthCheckKind,
   VrrpTransport,
 } from "./types";
+import { show } from "../show";
 
 export interface ResolvedKeepalivedVip {
   /** The VIP without prefix. */
@@ -62,7 +63,7 @@ export function checkWeight(priorities: readonly number[]): number {
 
 export function resolveKeepalivedVip(component: string, args: KeepalivedVipArgs): ResolvedKeepalivedVip {
   const parsed = parseAddressWithPrefix(args.address);
-  if (!parsed) throw new Error(`resolveKeepalivedVip: invalid address ${JSON.stringify(args.address)}`);
+  if (!parsed) throw new Error(`resolveKeepalivedVip: invalid address ${show(args.address)}`);
   const vip = { ...parsed, address: canonicalIp(parsed.address) };
   const port = args.port ?? DEFAULT_PORT;
   const timings = resolveTimings(args);

@@ -13,6 +13,7 @@ import {
   tlsKeyParameters,
 } from "./profiles";
 import { isIP } from "../validation";
+import { show } from "../show";
 
 /** A CA that can sign: its certificate and private key. A {@link CertificateAuthority} satisfies it. */
 export interface CaKeyPairArgs {
@@ -47,7 +48,7 @@ export class CertificateAuthority extends pulumi.ComponentResource implements Ca
     super("hakube:index:CertificateAuthority", name, {}, opts);
     if (!args || typeof args.commonName !== "string" || args.commonName.trim() === "") {
       throw new pulumi.InputPropertiesError({
-        message: `CertificateAuthority ${name}: commonName must be a non-empty string, got ${JSON.stringify(args?.commonName)}`,
+        message: `CertificateAuthority ${name}: commonName must be a non-empty string, got ${show(args?.commonName)}`,
         errors: [{ propertyPath: "commonName", reason: "must be a non-empty string" }],
       });
     }

@@ -2,6 +2,7 @@
  * Pure PKI decisions: key algorithms, key usages per certificate role, validity defaults and SANs.
  * No Pulumi import, so every choice here is unit-tested as plain data.
  */
+import { show } from "../show";
 
 /** The key algorithm for a CA or a certificate. A named enum so other Pulumi languages can use it. */
 export enum KeyAlgorithm {
@@ -49,7 +50,7 @@ export function tlsKeyParameters(algorithm: KeyAlgorithm): TlsKeyParameters {
       return { algorithm: "ED25519" };
   }
   throw new Error(
-    `unknown key algorithm ${JSON.stringify(algorithm)}; use one of ${Object.values(KeyAlgorithm).join(", ")}`,
+    `unknown key algorithm ${show(algorithm)}; use one of ${Object.values(KeyAlgorithm).join(", ")}`,
   );
 }
 
@@ -63,7 +64,7 @@ export function allowedUses(role: CertificateRole): string[] {
     case CertificateRole.Peer:
       return ["digital_signature", "key_encipherment", "server_auth", "client_auth"];
   }
-  throw new Error(`unknown certificate role ${JSON.stringify(role)}`);
+  throw new Error(`unknown certificate role ${show(role)}`);
 }
 
 /** `allowedUses` of a CA certificate. */

@@ -177,10 +177,9 @@ export interface AwsPlan {
 
 const ANYWHERE = ["0.0.0.0/0", "::/0"];
 
-/** A value as messages quote it: strings in double quotes, everything else as JSON. */
-export function show(value: unknown): string {
-  return value === undefined ? "undefined" : JSON.stringify(value);
-}
+import { show } from "../../components/validation";
+
+export { show };
 
 const ipv4 =
   /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;

@@ -37,10 +37,9 @@ export interface BareMetalCheckArgs {
   hostKeys: Array<{ key: string; hostKey?: string }>;
 }
 
-/** A value as messages quote it. */
-export function show(value: unknown): string {
-  return value === undefined ? "undefined" : JSON.stringify(value);
-}
+import { show } from "../../components/validation";
+
+export { show };
 
 export function bareMetalProblems(a: BareMetalCheckArgs): string[] {
   const problems: string[] = [];

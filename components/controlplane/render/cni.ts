@@ -2,6 +2,7 @@
 import { CNI_CHARTS } from "../defaults";
 import { parseCidr } from "../../net";
 import { CniKind, ControlPlaneSettings } from "../types";
+import { show } from "../../show";
 
 /** The chart of a CNI and where it goes. */
 export function cniChart(
@@ -9,7 +10,7 @@ export function cniChart(
   repository?: string,
 ): { repository: string; chart: string; namespace: string } {
   const c = CNI_CHARTS[kind];
-  if (!c) throw new Error(`unknown CNI ${JSON.stringify(kind)}`);
+  if (!c) throw new Error(`unknown CNI ${show(kind)}`);
   return { ...c, repository: repository ?? c.repository };
 }
 
@@ -50,5 +51,5 @@ export function cniChartValues(kind: CniKind, s: ControlPlaneSettings): { [key: 
         kubernetesServiceEndpoint: { host: s.endpoint.host, port: String(s.endpoint.port) },
       };
   }
-  throw new Error(`unknown CNI ${JSON.stringify(kind)}`);
+  throw new Error(`unknown CNI ${show(kind)}`);
 }

@@ -26,6 +26,7 @@ import { SH_APT } from "../../packages";
 import { CLUSTER_ENV_FILE, CONFIG_DIR, ENV_FILE, PKI_DIR, ROSTER_FILE, UNIT_FILE } from "../defaults";
 import { EtcdInstallMethod, EtcdMemberSettings } from "../types";
 import { memberUrls, PKI_FILES, renderEnvFile, renderUnit } from "./config";
+import { show } from "../../show";
 
 export { renderFileBundle };
 
@@ -139,7 +140,7 @@ export function renderInstallScript(s: EtcdInstallSettings): string {
       body = `say "install.method is preinstalled: checking $BIN_DIR"`;
       break;
     default:
-      throw new Error(`unknown install method ${JSON.stringify(s.method)}`);
+      throw new Error(`unknown install method ${show(s.method)}`);
   }
   return [
     `# hakube EtcdCluster ${s.cluster}: install etcd on ${s.name} (${s.method})`,
