@@ -2,18 +2,6 @@
 import { KeyAlgorithm } from "../pki/profiles";
 import { CniKind, SecretsEncryptionProvider } from "./types";
 
-/**
- * The kubeadm configuration API hakube renders. kubeadm reads v1beta4 from 1.31 on (where v1beta3 was
- * deprecated); see render/kubeadm.v1beta4.ts.
- */
-export const KUBEADM_API_VERSION = "kubeadm.k8s.io/v1beta4";
-/** The oldest minor that reads v1beta4. */
-export const MIN_KUBERNETES_MINOR = 31;
-/**
- * The newest minor hakube was written against (kubeadm's v1beta4 changelog lists 1.35). Newer minors are
- * accepted with a warning: v1beta4 may have been superseded by then.
- */
-export const MAX_KNOWN_KUBERNETES_MINOR = 35;
 /** kubeadm accepts encryptionAlgorithm "ECDSA-P384" from 1.34 on (v1beta4 changelog). */
 export const ECDSA_P384_MIN_MINOR = 34;
 
@@ -40,7 +28,18 @@ export const MIN_SERVICE_SUBNET_HOST_BITS = 4;
 
 /** The Kubernetes project's package repository; `/v1.31/deb/` (or `/rpm/`) is appended. */
 export const DEFAULT_PACKAGE_REPOSITORY = "https://pkgs.k8s.io/core:/stable:";
-/** containerd's CRI socket, as kubeadm names it. */
+/** The Kubernetes project's release server: `<root>/v1.31.4/bin/linux/amd64/kubeadm`. */
+export const DEFAULT_RELEASE_BASE_URL = "https://dl.k8s.io/release";
+/** Where a release install puts kubelet, kubeadm and kubectl (the Kubernetes docs' "without a package manager" path). */
+export const RELEASE_BIN_DIR = "/usr/local/bin";
+/** The Kubernetes project's image registry (kubeadm's default since 1.25; it serves every older image too). */
+export const DEFAULT_IMAGE_REPOSITORY = "registry.k8s.io";
+/** kubeadm encryptionAlgorithm arrived in 1.31 (v1beta4); before, the feature gate PublicKeysECDSA made kubeadm's keys ECDSA P-256. */
+export const ENCRYPTION_ALGORITHM_MIN_MINOR = 31;
+/**
+ * containerd's CRI socket as a URL. Every supported kubeadm takes this form (1.20 passes it to the kubelet
+ * with --container-runtime=remote; from 1.24 kubeadm warns about a socket path without "unix://").
+ */
 export const CRI_SOCKET = "unix:///var/run/containerd/containerd.sock";
 
 /** The CA keys hakube makes (and kubeadm's leaf certificates): ECDSA P-256, as the rest of hakube. */

@@ -10,7 +10,9 @@ import {
   DEFAULT_CLUSTER_NAME,
   DEFAULT_DNS_DOMAIN,
   DEFAULT_KEY_ALGORITHM,
+  DEFAULT_IMAGE_REPOSITORY,
   DEFAULT_PACKAGE_REPOSITORY,
+  DEFAULT_RELEASE_BASE_URL,
   DEFAULT_POD_SUBNET,
   DEFAULT_READY_TIMEOUT_SECONDS,
   DEFAULT_SECRETS_ENCRYPTION_PROVIDER,
@@ -21,6 +23,7 @@ import { joinHostPort, parseHostPort } from "../net";
 import { renderDefaultAuditPolicy } from "./render/files";
 import { ControlPlaneSettings, EtcdTopology, HaControlPlaneArgs, KubernetesInstallMethod } from "./types";
 import { parseKubernetesVersion } from "./validate";
+import { minorProfile } from "./versions";
 import { show } from "../show";
 
 /**
@@ -49,6 +52,10 @@ export function resolveHaControlPlane(cluster: string, args: HaControlPlaneArgs)
   const audit = api.audit ?? {};
   const enc = api.secretsEncryption ?? {};
   const extraArgs = api.extraArgs ?? {};
+  const profile = minorProfile(v.minor);
+  if (v.major !== 1 || !profile)
+    throw new Error(`unvalidated kubernetesVersion ${show(args.kubernetesVersion)}`);
+  const imageRepository = (args.imageRepository ?? DEFAULT_IMAGE_REPOSITORY).replace(/\/+$/, "");
   const encryptionAlgorithm = KUBEADM_ENCRYPTION_ALGORITHMS[args.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM];
   if (!encryptionAlgorithm) throw new Error(`unvalidated keyAlgorithm ${show(args.keyAlgorithm)}`);
   return {
@@ -83,7 +90,15 @@ export function resolveHaControlPlane(cluster: string, args: HaControlPlaneArgs)
     install: {
       method: args.install?.method ?? KubernetesInstallMethod.Package,
       repositoryUrl: (args.install?.repositoryUrl ?? DEFAULT_PACKAGE_REPOSITORY).replace(/\/+$/, ""),
+      releaseBaseUrl: (args.install?.baseUrl ?? DEFAULT_RELEASE_BASE_URL).replace(/\/+$/, ""),
+      sha256: args.install?.sha256 ? { ...args.install.sha256 } : undefined,
     },
+    kubeadmApi: profile.kubeadmApi,
+    cgroupDriver: profile.cgroupDriver,
+    imageRepository,
+    pauseImage: `${imageRepository}/pause:${profile.pauseTag}`,
+    kubeadmNeedsCrictl: profile.kubeadmNeedsCrictl,
+    nodesInContainers: args.nodesInContainers ?? false,
     readyTimeoutSeconds: args.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT_SECONDS,
     masters,
     workers: (args.workers ?? []).map((w) => ({ name: w.name, address: w.address })),

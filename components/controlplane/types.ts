@@ -3,6 +3,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { HostArgs } from "../hosts";
 import type { CaKeyPairArgs } from "../pki/certificateAuthority";
 import type { KeyAlgorithm } from "../pki/profiles";
+import type { CgroupDriver, KubeadmApiVersion } from "./versions";
 
 /** Where the control plane's etcd runs. */
 export enum EtcdTopology {
@@ -20,6 +21,14 @@ export enum KubernetesInstallMethod {
    * apt (Debian, Ubuntu) or dnf/yum (RHEL family, where containerd must already be installed). The default.
    */
   Package = "package",
+  /**
+   * kubelet, kubeadm and kubectl downloaded from a release server laid out as the official one
+   * (`<baseUrl>/v1.31.4/bin/linux/amd64/kubeadm`), each checked against the sha256 in `install.sha256`
+   * before anything is installed; containerd, runc, the CNI plugins and kubeadm's helper tools (conntrack,
+   * iptables, socat, ...) from the OS packages (apt only). For hosts without the Kubernetes package
+   * repository: air-gapped sites serve the binaries from their own mirror.
+   */
+  Release = "release",
   /** Everything is already on the host (golden images): only the versions and containerd's cgroup driver are checked. */
   Preinstalled = "preinstalled",
 }
@@ -114,6 +123,14 @@ export interface ApiServerArgs {
   extraArgs?: { [flag: string]: string };
 }
 
+/** The sha256 of each Kubernetes binary a `release` install downloads (64 hex digits each). */
+export interface KubernetesBinarySha256Args {
+  /** dl.k8s.io publishes it beside the binary: `<baseUrl>/v1.31.4/bin/linux/amd64/kubeadm.sha256`. */
+  kubeadm: string;
+  kubelet: string;
+  kubectl: string;
+}
+
 /** How the Kubernetes binaries get onto the hosts. */
 export interface KubernetesInstallArgs {
   /** @default KubernetesInstallMethod.Package */
@@ -123,6 +140,18 @@ export interface KubernetesInstallArgs {
    * @default "https://pkgs.k8s.io/core:/stable:" (the Kubernetes project's)
    */
   repositoryUrl?: string;
+  /**
+   * Release only: the release server's root, laid out as the official one:
+   * `<baseUrl>/v<version>/bin/linux/amd64/<binary>`.
+   * @default "https://dl.k8s.io/release" (the Kubernetes project's)
+   */
+  baseUrl?: string;
+  /**
+   * Release only, required: the sha256 of kubeadm, kubelet and kubectl of `kubernetesVersion` (linux/amd64).
+   * Each download is checked against it before anything is installed: take the values from a source you
+   * trust (the release's own .sha256 files, fetched once over https), not from the mirror the hosts use.
+   */
+  sha256?: KubernetesBinarySha256Args;
 }
 
 /** A pod network from a Helm chart, installed through the cluster's provider once the API is ready. */
@@ -201,6 +230,22 @@ export interface HaControlPlaneArgs {
   cni?: CniArgs;
   /** How long the readiness gate waits for every API server and node. @default 600 */
   readyTimeoutSeconds?: number;
+  /**
+   * The registry (and path) the control-plane and pause images come from: kubeadm's imageRepository and
+   * containerd's sandbox image. Air-gapped clusters point it at their own registry, which must serve
+   * `kube-apiserver:v<version>`, `kube-controller-manager`, `kube-scheduler`, `kube-proxy`, `pause`, `etcd`
+   * (stacked etcd) and `coredns` under the tags kubeadm of that version asks for (`kubeadm config images list`).
+   * @default "registry.k8s.io" (the Kubernetes project's)
+   */
+  imageRepository?: string;
+  /**
+   * Set when the nodes are themselves containers (systemd-nspawn, LXC, kind-style node images), not
+   * machines or VMs: containerd never asks for a negative OOM score adjustment (restrict_oom_score_adj: a
+   * container lacks CAP_SYS_RESOURCE) and kube-proxy leaves the conntrack table size alone (conntrack
+   * maxPerCore 0: nf_conntrack_max is global and read-only inside a container). kind sets both for its nodes.
+   * @default false
+   */
+  nodesInContainers?: boolean;
 }
 
 /** One node as the renderers see it. */
@@ -242,7 +287,27 @@ export interface ControlPlaneSettings {
   oidc?: OidcArgs;
   apiServerExtraArgs: Array<[string, string]>;
   ignorePreflightErrors: string[];
-  install: { method: KubernetesInstallMethod; repositoryUrl: string };
+  install: {
+    method: KubernetesInstallMethod;
+    /** Package: the repository root, without a trailing slash. */
+    repositoryUrl: string;
+    /** Release: the release server root, without a trailing slash. */
+    releaseBaseUrl: string;
+    /** Release: the expected sha256 of each binary. */
+    sha256?: { kubeadm: string; kubelet: string; kubectl: string };
+  };
+  /** kubeadm's configuration API for this version. */
+  kubeadmApi: KubeadmApiVersion;
+  /** The kubelet's and containerd's cgroup driver (the version's kubeadm default). */
+  cgroupDriver: CgroupDriver;
+  /** kubeadm's imageRepository, without a trailing slash. */
+  imageRepository: string;
+  /** containerd's sandbox image: `<imageRepository>/pause:<the version's tag>`. */
+  pauseImage: string;
+  /** kubeadm of this version runs crictl (before 1.31). */
+  kubeadmNeedsCrictl: boolean;
+  /** See HaControlPlaneArgs.nodesInContainers. */
+  nodesInContainers: boolean;
   readyTimeoutSeconds: number;
   masters: NodeSettings[];
   workers: NodeSettings[];

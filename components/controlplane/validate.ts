@@ -6,13 +6,13 @@
  */
 import { describeQuorum, faultTolerance } from "../quorum";
 import { KeyAlgorithm } from "../pki/profiles";
+import { isPastEndOfLife, MAX_KNOWN_KUBERNETES_MINOR, MIN_KUBERNETES_MINOR, minorProfile } from "./versions";
 import { hostListProblems, isIP, isPort, Problem, show, ValidationResult } from "../validation";
 import {
   ECDSA_P384_MIN_MINOR,
+  ENCRYPTION_ALGORITHM_MIN_MINOR,
   KUBEADM_ENCRYPTION_ALGORITHMS,
-  MAX_KNOWN_KUBERNETES_MINOR,
   MAX_SERVICE_SUBNET_HOST_BITS,
-  MIN_KUBERNETES_MINOR,
   MIN_SERVICE_SUBNET_HOST_BITS,
   NODE_CIDR_MASK,
   POD_SUBNET_NODE_MASK_MAX_DIFF,
@@ -97,7 +97,13 @@ function isHttpUrl(v: unknown, httpsOnly = false): boolean {
   }
 }
 
-export function validateHaControlPlaneArgs(args: HaControlPlaneArgs | undefined): ValidationResult {
+/**
+ * @param today the date that decides whether `kubernetesVersion` is past its end of life (tests pin it)
+ */
+export function validateHaControlPlaneArgs(
+  args: HaControlPlaneArgs | undefined,
+  today: Date = new Date(),
+): ValidationResult {
   const errors: Problem[] = [];
   const warnings: Problem[] = [];
   if (!args || typeof args !== "object") {
@@ -115,7 +121,7 @@ export function validateHaControlPlaneArgs(args: HaControlPlaneArgs | undefined)
   const endpoint = endpointProblems(args);
   errors.push(...endpoint.errors);
   warnings.push(...endpoint.warnings);
-  const version = versionProblems(args);
+  const version = versionProblems(args, today);
   errors.push(...version.errors);
   warnings.push(...version.warnings);
   errors.push(...subnetProblems(args));
@@ -229,24 +235,30 @@ function sameIp(a: unknown, b: unknown): boolean {
   return x !== undefined && y !== undefined && x.family === y.family && x.value === y.value;
 }
 
-function versionProblems(args: HaControlPlaneArgs): ValidationResult {
+function versionProblems(args: HaControlPlaneArgs, today: Date): ValidationResult {
   const errors: Problem[] = [];
   const warnings: Problem[] = [];
   const v = parseKubernetesVersion(args.kubernetesVersion);
+  const profile = v && v.major === 1 ? minorProfile(v.minor) : undefined;
   if (!v) {
     errors.push({
       path: "kubernetesVersion",
       message: `kubernetesVersion must be a release version such as "1.31.4" (or "v1.31.4"), got ${show(args.kubernetesVersion)}`,
     });
-  } else if (v.major !== 1 || v.minor < MIN_KUBERNETES_MINOR) {
+  } else if (!profile) {
     errors.push({
       path: "kubernetesVersion",
-      message: `kubernetesVersion must be 1.${MIN_KUBERNETES_MINOR} or later (hakube writes kubeadm's v1beta4 configuration, which kubeadm reads from 1.${MIN_KUBERNETES_MINOR} on), got ${show(args.kubernetesVersion)}`,
+      message: `kubernetesVersion must be 1.${MIN_KUBERNETES_MINOR} or later (hakube renders kubeadm's v1beta2, v1beta3 and v1beta4 configuration, for 1.${MIN_KUBERNETES_MINOR} on), got ${show(args.kubernetesVersion)}`,
     });
   } else if (v.minor > MAX_KNOWN_KUBERNETES_MINOR) {
     warnings.push({
       path: "kubernetesVersion",
-      message: `kubernetesVersion ${show(args.kubernetesVersion)} is newer than 1.${MAX_KNOWN_KUBERNETES_MINOR}, the newest minor hakube was written against; check that kubeadm still reads v1beta4`,
+      message: `kubernetesVersion ${show(args.kubernetesVersion)} is newer than 1.${MAX_KNOWN_KUBERNETES_MINOR}, the newest minor hakube was written against; it is configured as 1.${MAX_KNOWN_KUBERNETES_MINOR} (kubeadm ${profile.kubeadmApi}): check that kubeadm still reads it`,
+    });
+  } else if (isPastEndOfLife(profile, today)) {
+    warnings.push({
+      path: "kubernetesVersion",
+      message: `kubernetesVersion ${show(args.kubernetesVersion)}: Kubernetes 1.${v.minor} reached its end of life on ${profile.endOfLife} and gets no security fixes any more; plan an upgrade to a supported minor`,
     });
   }
   return { errors, warnings };
@@ -543,17 +555,52 @@ function installProblems(args: HaControlPlaneArgs): Problem[] {
       path: "install.method",
       message: `install.method must be one of ${methods.join(", ")}, got ${show(method)}`,
     });
-  } else if (install.repositoryUrl !== undefined) {
-    if (method !== KubernetesInstallMethod.Package) {
+    return problems;
+  }
+  const onlyFor = (field: "repositoryUrl" | "baseUrl" | "sha256", wanted: KubernetesInstallMethod) => {
+    if (install[field] !== undefined && method !== wanted) {
       problems.push({
-        path: "install.repositoryUrl",
-        message: `install.repositoryUrl only applies to install.method "package", got it with ${show(method)}`,
+        path: `install.${field}`,
+        message: `install.${field} only applies to install.method "${wanted}", got it with ${show(method)}`,
       });
-    } else if (!isHttpUrl(install.repositoryUrl)) {
+      return false;
+    }
+    return install[field] !== undefined;
+  };
+  for (const field of ["repositoryUrl", "baseUrl"] as const) {
+    const wanted =
+      field === "repositoryUrl" ? KubernetesInstallMethod.Package : KubernetesInstallMethod.Release;
+    if (onlyFor(field, wanted) && !isHttpUrl(install[field])) {
       problems.push({
-        path: "install.repositoryUrl",
-        message: `install.repositoryUrl must be an http(s) URL without spaces, quotes or backslashes, got ${show(install.repositoryUrl)}`,
+        path: `install.${field}`,
+        message: `install.${field} must be an http(s) URL without spaces, quotes or backslashes, got ${show(install[field])}`,
       });
+    }
+  }
+  onlyFor("sha256", KubernetesInstallMethod.Release);
+  if (method === KubernetesInstallMethod.Release) {
+    const sums = install.sha256 as unknown;
+    if (sums === undefined || sums === null || typeof sums !== "object" || Array.isArray(sums)) {
+      problems.push({
+        path: "install.sha256",
+        message: `install.sha256 is required with install.method "release": { kubeadm, kubelet, kubectl }, the sha256 of each binary of kubernetesVersion (published beside it as <binary>.sha256), got ${show(sums)}`,
+      });
+    } else {
+      const given = sums as Record<string, unknown>;
+      for (const bin of ["kubeadm", "kubelet", "kubectl"]) {
+        if (typeof given[bin] !== "string" || !/^[0-9a-f]{64}$/.test(given[bin] as string)) {
+          problems.push({
+            path: `install.sha256.${bin}`,
+            message: `install.sha256.${bin} must be the sha256 of ${bin} as 64 lower-case hex digits, got ${show(given[bin])}`,
+          });
+        }
+      }
+      for (const key of Object.keys(given).filter((k) => !["kubeadm", "kubelet", "kubectl"].includes(k))) {
+        problems.push({
+          path: `install.sha256.${key}`,
+          message: `install.sha256 has no field ${show(key)}: it takes kubeadm, kubelet and kubectl`,
+        });
+      }
     }
   }
   return problems;
@@ -570,6 +617,18 @@ function keyAlgorithmProblems(args: HaControlPlaneArgs): Problem[] {
       problems.push({
         path: key,
         message: `${key} must be one of ${supported.join(", ")} (kubeadm and kube-apiserver take RSA or ECDSA keys), got ${show(algo)}`,
+      });
+    } else if (
+      key === "keyAlgorithm" &&
+      v &&
+      v.major === 1 &&
+      v.minor < ENCRYPTION_ALGORITHM_MIN_MINOR &&
+      algo !== KeyAlgorithm.Rsa2048 &&
+      algo !== KeyAlgorithm.EcdsaP256
+    ) {
+      problems.push({
+        path: key,
+        message: `${key} ${algo} needs kubernetesVersion 1.${ENCRYPTION_ALGORITHM_MIN_MINOR} or later (kubeadm's encryptionAlgorithm); before, kubeadm makes RSA-2048 or, with its PublicKeysECDSA feature gate, ECDSA P-256 keys, got ${show(args.kubernetesVersion)}`,
       });
     } else if (algo === KeyAlgorithm.EcdsaP384 && v && v.major === 1 && v.minor < ECDSA_P384_MIN_MINOR) {
       problems.push({
@@ -597,6 +656,24 @@ function miscProblems(args: HaControlPlaneArgs): Problem[] {
       `a kubeadm preflight check name such as "NumCPU", or "all"`,
     ),
   );
+  if (
+    args.imageRepository !== undefined &&
+    (typeof args.imageRepository !== "string" ||
+      !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*\/?$/.test(
+        args.imageRepository,
+      ))
+  ) {
+    problems.push({
+      path: "imageRepository",
+      message: `imageRepository must be a registry host with an optional port and path, such as "registry.example.com:5000/k8s" (no scheme), got ${show(args.imageRepository)}`,
+    });
+  }
+  if (args.nodesInContainers !== undefined && typeof args.nodesInContainers !== "boolean") {
+    problems.push({
+      path: "nodesInContainers",
+      message: `nodesInContainers must be true or false, got ${show(args.nodesInContainers)}`,
+    });
+  }
   if (args.readyTimeoutSeconds !== undefined && !isWholeAtLeast(args.readyTimeoutSeconds, 30)) {
     problems.push({
       path: "readyTimeoutSeconds",

@@ -896,8 +896,36 @@ describe("HaControlPlane settings", () => {
     assert.deepEqual(st.install, {
       method: KubernetesInstallMethod.Package,
       repositoryUrl: "https://pkgs.k8s.io/core:/stable:",
+      releaseBaseUrl: "https://dl.k8s.io/release",
+      sha256: undefined,
     });
     assert.equal(st.readyTimeoutSeconds, 600);
+    assert.equal(st.imageRepository, "registry.k8s.io");
+    assert.equal(st.pauseImage, "registry.k8s.io/pause:3.10");
+    assert.equal(st.kubeadmApi, "v1beta4");
+    assert.equal(st.cgroupDriver, "systemd");
+    assert.equal(st.kubeadmNeedsCrictl, false);
+    assert.equal(st.nodesInContainers, false);
+  });
+  it("follows the version: kubeadm API, cgroup driver, pause image, crictl", () => {
+    const at = (v: string) => resolveHaControlPlane("cp", { masters: hosts(1), kubernetesVersion: v });
+    const pick = (v: string) => {
+      const st = at(v);
+      return [st.kubeadmApi, st.cgroupDriver, st.pauseImage, st.kubeadmNeedsCrictl];
+    };
+    assert.deepEqual(pick("1.20.2"), ["v1beta2", "cgroupfs", "registry.k8s.io/pause:3.2", true]);
+    assert.deepEqual(pick("1.21.14"), ["v1beta2", "cgroupfs", "registry.k8s.io/pause:3.4.1", true]);
+    assert.deepEqual(pick("1.22.0"), ["v1beta3", "systemd", "registry.k8s.io/pause:3.5", true]);
+    assert.deepEqual(pick("1.30.8"), ["v1beta3", "systemd", "registry.k8s.io/pause:3.9", true]);
+    assert.deepEqual(pick("1.31.0"), ["v1beta4", "systemd", "registry.k8s.io/pause:3.10", false]);
+    assert.deepEqual(pick("1.37.1"), ["v1beta4", "systemd", "registry.k8s.io/pause:3.10.1", false]);
+    const mirrored = resolveHaControlPlane("cp", {
+      masters: hosts(1),
+      kubernetesVersion: "1.20.2",
+      imageRepository: "10.77.0.1:5000/k8s/",
+    });
+    assert.equal(mirrored.imageRepository, "10.77.0.1:5000/k8s");
+    assert.equal(mirrored.pauseImage, "10.77.0.1:5000/k8s/pause:3.2");
   });
   it("takes a custom audit policy as it is", () => {
     const policy = "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n";

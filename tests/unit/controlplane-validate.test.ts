@@ -28,11 +28,13 @@ function args(over: Partial<HaControlPlaneArgs> = {}): HaControlPlaneArgs {
     ...over,
   };
 }
+/** The validator's "today": 1.31 was supported then, so only the version tests see end-of-life warnings. */
+const TODAY = new Date("2025-06-01T00:00:00Z");
 function errors(a: HaControlPlaneArgs | undefined) {
-  return validateHaControlPlaneArgs(a).errors.map((e) => `${e.path}: ${e.message}`);
+  return validateHaControlPlaneArgs(a, TODAY).errors.map((e) => `${e.path}: ${e.message}`);
 }
 function warnings(a: HaControlPlaneArgs) {
-  return validateHaControlPlaneArgs(a).warnings.map((e) => e.message);
+  return validateHaControlPlaneArgs(a, TODAY).warnings.map((e) => e.message);
 }
 const EXTERNAL = {
   topology: EtcdTopology.External,
@@ -44,7 +46,7 @@ const EXTERNAL = {
 
 describe("HaControlPlane validation", () => {
   it("accepts 3 masters, an endpoint, a version and workers", () => {
-    assert.deepEqual(validateHaControlPlaneArgs(args()), { errors: [], warnings: [] });
+    assert.deepEqual(validateHaControlPlaneArgs(args(), TODAY), { errors: [], warnings: [] });
   });
   it("refuses missing args", () => {
     assert.deepEqual(errors(undefined), [
@@ -140,17 +142,35 @@ describe("HaControlPlane validation", () => {
       }
       assert.deepEqual(parseKubernetesVersion("v1.32.0"), { major: 1, minor: 32, patch: 0 });
     });
-    it("must be 1.31 or later (kubeadm v1beta4)", () => {
-      assert.deepEqual(errors(args({ kubernetesVersion: "1.30.8" })), [
-        `kubernetesVersion: kubernetesVersion must be 1.31 or later (hakube writes kubeadm's v1beta4 configuration, which kubeadm reads from 1.31 on), got "1.30.8"`,
+    it("must be 1.20 or later (kubeadm v1beta2, v1beta3 or v1beta4)", () => {
+      assert.deepEqual(errors(args({ kubernetesVersion: "1.19.16" })), [
+        `kubernetesVersion: kubernetesVersion must be 1.20 or later (hakube renders kubeadm's v1beta2, v1beta3 and v1beta4 configuration, for 1.20 on), got "1.19.16"`,
       ]);
+      assert.deepEqual(errors(args({ kubernetesVersion: "1.20.2" })), []);
       assert.equal(errors(args({ kubernetesVersion: "2.0.0" })).length, 1);
     });
     it("warns beyond the newest minor hakube knows", () => {
       assert.deepEqual(warnings(args({ kubernetesVersion: "1.36.0" })), [
-        `kubernetesVersion "1.36.0" is newer than 1.35, the newest minor hakube was written against; check that kubeadm still reads v1beta4`,
+        `kubernetesVersion "1.36.0" is newer than 1.35, the newest minor hakube was written against; it is configured as 1.35 (kubeadm v1beta4): check that kubeadm still reads it`,
       ]);
       assert.deepEqual(warnings(args({ kubernetesVersion: "v1.35.2" })), []);
+    });
+    it("warns, without refusing, past the minor's end of life (by the date it is validated on)", () => {
+      const said = (version: string, day: string) =>
+        validateHaControlPlaneArgs(args({ kubernetesVersion: version }), new Date(day));
+      assert.deepEqual(said("1.20.2", "2026-12-07"), {
+        errors: [],
+        warnings: [
+          {
+            path: "kubernetesVersion",
+            message:
+              'kubernetesVersion "1.20.2": Kubernetes 1.20 reached its end of life on 2022-02-28 and gets no security fixes any more; plan an upgrade to a supported minor',
+          },
+        ],
+      });
+      assert.deepEqual(said("1.31.4", "2025-10-28").warnings, []);
+      assert.equal(said("1.31.4", "2025-10-29").warnings.length, 1);
+      assert.deepEqual(said("1.35.0", "2026-12-07").warnings, []);
     });
   });
 
@@ -350,7 +370,7 @@ describe("HaControlPlane validation", () => {
   describe("install, keys, the rest", () => {
     it("install method and repository", () => {
       assert.deepEqual(errors(args({ install: { method: "binary" as KubernetesInstallMethod } })), [
-        'install.method: install.method must be one of package, preinstalled, got "binary"',
+        'install.method: install.method must be one of package, release, preinstalled, got "binary"',
       ]);
       assert.deepEqual(
         errors(
@@ -368,6 +388,50 @@ describe("HaControlPlane validation", () => {
       assert.deepEqual(errors(args({ install: { repositoryUrl: "ftp://mirror.example" } })), [
         'install.repositoryUrl: install.repositoryUrl must be an http(s) URL without spaces, quotes or backslashes, got "ftp://mirror.example"',
       ]);
+    });
+    it("release install: base URL and a sha256 per binary", () => {
+      const sha = { kubeadm: "a".repeat(64), kubelet: "b".repeat(64), kubectl: "c".repeat(64) };
+      const release = (over: object) =>
+        errors(args({ install: { method: KubernetesInstallMethod.Release, sha256: sha, ...over } }));
+      assert.deepEqual(release({}), []);
+      assert.deepEqual(release({ baseUrl: "http://10.77.0.1:8780/kubernetes" }), []);
+      assert.deepEqual(release({ sha256: undefined }), [
+        'install.sha256: install.sha256 is required with install.method "release": { kubeadm, kubelet, kubectl }, the sha256 of each binary of kubernetesVersion (published beside it as <binary>.sha256), got undefined',
+      ]);
+      assert.deepEqual(release({ sha256: { ...sha, kubelet: "B".repeat(64), crictl: "c".repeat(64) } }), [
+        `install.sha256.kubelet: install.sha256.kubelet must be the sha256 of kubelet as 64 lower-case hex digits, got "${"B".repeat(64)}"`,
+        'install.sha256.crictl: install.sha256 has no field "crictl": it takes kubeadm, kubelet and kubectl',
+      ]);
+      assert.deepEqual(release({ baseUrl: "dl.k8s.io" }), [
+        'install.baseUrl: install.baseUrl must be an http(s) URL without spaces, quotes or backslashes, got "dl.k8s.io"',
+      ]);
+      assert.deepEqual(errors(args({ install: { baseUrl: "https://dl.k8s.io/release", sha256: sha } })), [
+        'install.baseUrl: install.baseUrl only applies to install.method "release", got it with "package"',
+        'install.sha256: install.sha256 only applies to install.method "release", got it with "package"',
+      ]);
+    });
+    it("image repository and nodes in containers", () => {
+      assert.deepEqual(errors(args({ imageRepository: "10.77.0.1:5000/k8s", nodesInContainers: true })), []);
+      assert.deepEqual(errors(args({ imageRepository: "https://registry.example" })), [
+        'imageRepository: imageRepository must be a registry host with an optional port and path, such as "registry.example.com:5000/k8s" (no scheme), got "https://registry.example"',
+      ]);
+      assert.deepEqual(errors(args({ nodesInContainers: "yes" as unknown as boolean })), [
+        'nodesInContainers: nodesInContainers must be true or false, got "yes"',
+      ]);
+    });
+    it("key algorithms before 1.31: RSA-2048 or ECDSA P-256 only (no encryptionAlgorithm yet)", () => {
+      assert.deepEqual(errors(args({ kubernetesVersion: "1.20.2", keyAlgorithm: KeyAlgorithm.Rsa2048 })), []);
+      assert.deepEqual(
+        errors(args({ kubernetesVersion: "1.20.2", keyAlgorithm: KeyAlgorithm.EcdsaP256 })),
+        [],
+      );
+      assert.deepEqual(errors(args({ kubernetesVersion: "1.30.1", keyAlgorithm: KeyAlgorithm.Rsa4096 })), [
+        `keyAlgorithm: keyAlgorithm RSA_4096 needs kubernetesVersion 1.31 or later (kubeadm's encryptionAlgorithm); before, kubeadm makes RSA-2048 or, with its PublicKeysECDSA feature gate, ECDSA P-256 keys, got "1.30.1"`,
+      ]);
+      assert.deepEqual(
+        errors(args({ kubernetesVersion: "1.20.2", serviceAccountKeyAlgorithm: KeyAlgorithm.Rsa4096 })),
+        [],
+      );
     });
     it("key algorithms: RSA or ECDSA, P-384 from 1.34", () => {
       assert.deepEqual(errors(args({ keyAlgorithm: KeyAlgorithm.Ed25519 })), [

@@ -24,7 +24,6 @@ import {
   BOOTSTRAP_TOKEN_TTL_SECONDS,
   CRI_SOCKET,
   ENCRYPTION_CONFIG_FILE,
-  KUBEADM_API_VERSION,
   PKI_DIR,
 } from "../defaults";
 import { ControlPlaneSettings, EtcdTopology, NodeSettings } from "../types";
@@ -32,6 +31,8 @@ import { PKI_FILES } from "./files";
 import { toYamlDocuments, YamlValue } from "./yaml";
 
 type Doc = { [key: string]: YamlValue };
+
+const KUBEADM_API_VERSION_V1BETA4 = "kubeadm.k8s.io/v1beta4";
 
 /** A v1beta4 extra argument. */
 const arg = (name: string, value: string | number | boolean): Doc => ({ name, value: String(value) });
@@ -60,7 +61,7 @@ export function buildInitConfigurationV1beta4(
   token: string,
 ): Doc {
   return {
-    apiVersion: KUBEADM_API_VERSION,
+    apiVersion: KUBEADM_API_VERSION_V1BETA4,
     kind: "InitConfiguration",
     bootstrapTokens: [
       {
@@ -148,7 +149,7 @@ export function buildClusterConfigurationV1beta4(
   }
   const volumes = apiServerExtraVolumes(s);
   return {
-    apiVersion: KUBEADM_API_VERSION,
+    apiVersion: KUBEADM_API_VERSION_V1BETA4,
     kind: "ClusterConfiguration",
     clusterName: s.clusterName,
     kubernetesVersion: `v${s.kubernetesVersion}`,
@@ -192,7 +193,7 @@ export function buildJoinConfigurationV1beta4(
   controlPlane: boolean,
 ): Doc {
   return {
-    apiVersion: KUBEADM_API_VERSION,
+    apiVersion: KUBEADM_API_VERSION_V1BETA4,
     kind: "JoinConfiguration",
     discovery: {
       bootstrapToken: {
