@@ -1,7 +1,8 @@
 /**
- * Deploy the lab stack (stacks/lab) to a lab: make sure the hosts exist, run the program with the lab
- * runner, and write the etcd client credentials where people and tests can use them. Used by
- * `npm run lab` and by the lab tests (with their own lab name and subnet).
+ * Deploy the lab stack (lab/stack) to a lab: make sure the hosts exist, run the program with the lab
+ * runner, and write what people and tests use (the kubeconfig HaControlPlane outputs, the etcd client
+ * credentials, the cluster CA) into the lab's folder. Used by `npm run lab`, the lab tests and the
+ * benchmarks (each with its own lab name and subnet).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -9,15 +10,17 @@ import { createLab, Lab, loadLab, Log } from "./hosts";
 import { up, RunSummary } from "./runner";
 import { isSecretWrapper } from "./runner/values";
 import { labDir } from "./hosts/paths";
-import { labStack, LabStackArgs } from "../stacks/lab/program";
+import { labStack, LabStackArgs } from "./stack/program";
 
 export interface DeployOptions {
   /** The lab's name (`.lab/<name>/`). */
   lab: string;
-  /** etcd members: the first `members` hosts, m1..mN. */
-  members?: number;
+  /** Control-plane hosts (and etcd members): the first `masters` hosts, m1..mN. @default 3 */
+  masters?: number;
   /** Or exactly these hosts, by name and in order (for replacement tests). */
-  memberNames?: string[];
+  masterNames?: string[];
+  /** Workers: the hosts after the masters. @default 1 with Kubernetes, 0 without */
+  workers?: number;
   /** 10.77.<subnetIndex>.0/24; a new lab takes it, an existing lab keeps its own. */
   subnetIndex?: number;
   /**
@@ -26,10 +29,12 @@ export interface DeployOptions {
    */
   ensureHosts?: boolean;
   /**
-   * Also deploy the API endpoint: the VIP (.10 of the lab subnet) with keepalived and HAProxy on the
-   * masters (the etcd members) in front of a kube-apiserver stand-in. @default true
+   * Deploy Kubernetes: the VIP (.10 of the lab subnet) with keepalived and HAProxy on the masters, and
+   * HaControlPlane with kubeadm. false: etcd only. @default true
    */
-  api?: boolean;
+  kubernetes?: boolean;
+  /** Kubernetes: "external" (an EtcdCluster on the masters) or "stacked" (kubeadm's). @default "external" */
+  etcd?: "external" | "stacked";
   /** KeepalivedVip timing and HAProxy check overrides (benchmarks compare profiles). */
   vipTiming?: LabStackArgs["vipTiming"];
   haproxyCheck?: LabStackArgs["haproxyCheck"];
@@ -39,7 +44,7 @@ export interface DeployOptions {
   log?: Log;
 }
 
-/** Where the client credentials are written (mode 0600 for the key). */
+/** Where the etcd client credentials are written (mode 0600 for the key). */
 export interface ClientFiles {
   ca: string;
   cert: string;
@@ -49,18 +54,35 @@ export interface ClientFiles {
 export interface DeployResult {
   lab: Lab;
   summary: RunSummary;
-  endpoints: string[];
-  members: string[];
-  files: ClientFiles;
-  /** The PEMs themselves, for tests. */
-  pem: { ca: string; cert: string; key: string };
-  /** The API endpoint, when deployed. */
-  api?: { vip: string; endpoint: string; caCertPem: string; certSans: string[] };
+  masters: string[];
+  workers: string[];
+  /** External etcd only (etcd-only labs included). */
+  etcd?: {
+    endpoints: string[];
+    members: string[];
+    files: ClientFiles;
+    pem: { ca: string; cert: string; key: string };
+  };
+  /** Kubernetes only. */
+  api?: {
+    vip: string;
+    endpoint: string;
+    caCertPem: string;
+    /** The kubeconfig HaControlPlane output, written to `kubeconfigPath` (0600). */
+    kubeconfig: string;
+    kubeconfigPath: string;
+    etcdTopology: "external" | "stacked";
+  };
 }
 
 /** Where the cluster CA (which the API endpoint's certificates chain to) is written. */
 export function clusterCaPath(lab: Lab): string {
   return path.join(lab.dir, "cluster-ca.crt");
+}
+
+/** Where the kubeconfig HaControlPlane outputs is written (mode 0600). */
+export function kubeconfigPath(lab: Lab | string): string {
+  return path.join(typeof lab === "string" ? labDir(lab) : lab.dir, "kubeconfig");
 }
 
 /** The lab's virtual IP: .10 of its subnet. */
@@ -93,59 +115,112 @@ async function existingLab(name: string): Promise<Lab> {
   return lab;
 }
 
+function writePrivate(file: string, content: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(file, content, { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
+}
+
 export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   const log = opts.log ?? (() => undefined);
-  const memberNames = opts.memberNames ?? Array.from({ length: opts.members ?? 3 }, (_, i) => `m${i + 1}`);
-  const hostCount = Math.max(...memberNames.map((n) => Number(n.replace(/^m/, ""))));
+  const kubernetes = opts.kubernetes ?? true;
+  const masterNames = opts.masterNames ?? Array.from({ length: opts.masters ?? 3 }, (_, i) => `m${i + 1}`);
+  const last = Math.max(...masterNames.map((n) => Number(n.replace(/^m/, ""))));
+  const workerNames = Array.from(
+    { length: opts.workers ?? (kubernetes ? 1 : 0) },
+    (_, i) => `m${last + i + 1}`,
+  );
+  const hostCount = last + workerNames.length;
   const lab =
     opts.ensureHosts === false
       ? await existingLab(opts.lab)
-      : await createLab({ name: opts.lab, hosts: hostCount, subnetIndex: opts.subnetIndex, log });
+      : await createLab({ name: opts.lab, hosts: hostCount, subnetIndex: opts.subnetIndex, kubernetes, log });
+  if (kubernetes && !lab.kubernetes)
+    throw new Error(`lab ${lab.name} serves no Kubernetes: create it with kubernetes`);
   const privateKey = fs.readFileSync(lab.privateKeyPath, "utf8");
   const summary = await up(
     () =>
       labStack({
         hosts: lab.hosts.map((h) => ({ name: h.name, address: h.address, hostKey: h.hostKey })),
         privateKey,
-        etcdMembers: memberNames,
+        masters: masterNames,
+        workers: workerNames,
         etcdRelease: lab.etcdRelease,
         etcdHeartbeatIntervalMs: opts.etcdHeartbeatIntervalMs,
         etcdElectionTimeoutMs: opts.etcdElectionTimeoutMs,
-        apiVip: opts.api === false ? undefined : `${vipOf(lab)}/24`,
+        kubernetes: kubernetes ? lab.kubernetes : undefined,
+        stackedEtcd: opts.etcd === "stacked",
+        apiVip: kubernetes ? `${vipOf(lab)}/24` : undefined,
         vipTiming: opts.vipTiming,
         haproxyCheck: opts.haproxyCheck,
       }),
     { statePath: runnerStatePath(lab), project: "hakube", stack: opts.lab, log },
   );
   const out = (k: string) => plain(summary.outputs[k]);
-  const pem = {
-    ca: String(out("etcdCaCertPem")),
-    cert: String(out("etcdClientCertPem")),
-    key: String(out("etcdClientKeyPem")),
-  };
-  const files = clientFiles(lab);
-  fs.mkdirSync(path.dirname(files.ca), { recursive: true, mode: 0o700 });
-  fs.writeFileSync(files.ca, pem.ca, { mode: 0o644 });
-  fs.writeFileSync(files.cert, pem.cert, { mode: 0o644 });
-  fs.writeFileSync(files.key, pem.key, { mode: 0o600 });
-  fs.chmodSync(files.key, 0o600);
-  const clusterCa = out("clusterCaCertPem");
-  if (clusterCa !== undefined) fs.writeFileSync(clusterCaPath(lab), String(clusterCa), { mode: 0o644 });
-  return {
-    lab,
-    summary,
-    endpoints: out("etcdEndpoints") as string[],
-    members: out("etcdMembers") as string[],
-    files,
-    pem,
-    api:
-      out("apiEndpoint") === undefined
-        ? undefined
-        : {
-            vip: vipOf(lab),
-            endpoint: String(out("apiEndpoint")),
-            caCertPem: String(out("clusterCaCertPem")),
-            certSans: out("apiCertSans") as string[],
-          },
-  };
+  const result: DeployResult = { lab, summary, masters: masterNames, workers: workerNames };
+  if (out("etcdEndpoints") !== undefined) {
+    const pem = {
+      ca: String(out("etcdCaCertPem")),
+      cert: String(out("etcdClientCertPem")),
+      key: String(out("etcdClientKeyPem")),
+    };
+    const files = clientFiles(lab);
+    fs.mkdirSync(path.dirname(files.ca), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(files.ca, pem.ca, { mode: 0o644 });
+    fs.writeFileSync(files.cert, pem.cert, { mode: 0o644 });
+    writePrivate(files.key, pem.key);
+    result.etcd = {
+      endpoints: out("etcdEndpoints") as string[],
+      members: out("etcdMembers") as string[],
+      files,
+      pem,
+    };
+  }
+  if (out("apiEndpoint") !== undefined) {
+    const caCertPem = String(out("clusterCaCertPem"));
+    fs.writeFileSync(clusterCaPath(lab), caCertPem, { mode: 0o644 });
+    const kubeconfig = String(out("kubeconfig"));
+    writePrivate(kubeconfigPath(lab), kubeconfig);
+    result.api = {
+      vip: vipOf(lab),
+      endpoint: String(out("apiEndpoint")),
+      caCertPem,
+      kubeconfig,
+      kubeconfigPath: kubeconfigPath(lab),
+      etcdTopology: out("etcdTopology") === "stacked" ? "stacked" : "external",
+    };
+  }
+  return result;
+}
+
+/** What an etcd-only deployment gives its callers (the etcd tests and benchmarks). */
+export interface EtcdDeployResult {
+  lab: Lab;
+  summary: RunSummary;
+  endpoints: string[];
+  members: string[];
+  files: ClientFiles;
+  pem: { ca: string; cert: string; key: string };
+}
+
+/** etcd only (EtcdCluster on m1..mN, or on `memberNames`): no VIP, no Kubernetes. */
+export async function deployEtcd(
+  opts: Omit<
+    DeployOptions,
+    "kubernetes" | "masters" | "masterNames" | "workers" | "etcd" | "vipTiming" | "haproxyCheck"
+  > & {
+    members?: number;
+    memberNames?: string[];
+  },
+): Promise<EtcdDeployResult> {
+  const { members, memberNames, ...rest } = opts;
+  const r = await deploy({
+    ...rest,
+    masters: members,
+    masterNames: memberNames,
+    workers: 0,
+    kubernetes: false,
+  });
+  if (!r.etcd) throw new Error("deployEtcd: the stack gave no etcd outputs");
+  return { lab: r.lab, summary: r.summary, ...r.etcd };
 }

@@ -44,6 +44,8 @@ export class Prober {
     private readonly timeoutMs = 5000,
     private readonly maxRequests = 8000,
     private readonly maxMs = 150_000,
+    /** A client certificate and key (PEM): requests as kubectl makes them with a kubeconfig. */
+    private readonly client?: { cert: string; key: string },
   ) {}
 
   start(): this {
@@ -70,7 +72,7 @@ export class Prober {
         this.results.push({ at, ok, ms: Date.now() - at, error });
         resolve();
       };
-      const req = https.get(this.url, { ca: this.ca, agent: false }, (res) => {
+      const req = https.get(this.url, { ca: this.ca, agent: false, ...this.client }, (res) => {
         res.resume();
         res.on("end", () =>
           finish(res.statusCode === 200, res.statusCode === 200 ? undefined : `status ${res.statusCode}`),

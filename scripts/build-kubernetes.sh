@@ -56,7 +56,7 @@ readonly CHROOT_PACKAGES=("$GO_PACKAGE" make rsync gcc libc6-dev patch)
 readonly GO_BINARIES=(kubectl kubeadm kube-scheduler kube-proxy kubelet kube-controller-manager kube-apiserver)
 # SHA256SUMS order.
 readonly BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubeadm kubectl pause)
-readonly MIN_FREE_KB=$((4 * 1024 * 1024))
+readonly MIN_FREE_KB=$((5 * 1024 * 1024))
 readonly NS_MARKER=_HAKUBE_BUILD_KUBERNETES_NS
 
 SCRIPT=$(readlink -f "${BASH_SOURCE[0]}")
@@ -89,7 +89,7 @@ out_is_complete() {
   [ "$(awk 'NF' "$dir/SHA256SUMS" | wc -l)" -eq "${#BINARIES[@]}" ] || return 1
   for name in "${BINARIES[@]}"; do
     [ -f "$dir/$name.xz" ] || return 1
-    want=$(awk -v n="$name" '$2 == n && $1 ~ /^[0-9a-f]{64}$/ { print $1 }' "$dir/SHA256SUMS")
+    want=$(awk -v n="$name" '$2 == n && length($1) == 64 && $1 ~ /^[0-9a-f]+$/ { print $1 }' "$dir/SHA256SUMS")
     [ -n "$want" ] || return 1
     got=$(xz -dc -- "$dir/$name.xz" | sha256sum | cut -d' ' -f1) || return 1
     [ "$got" = "$want" ] || return 1
@@ -263,7 +263,7 @@ cleanup() {
   elif [ -d "$BUILD_DIR" ]; then
     # Keep the logs of a failed run, drop the rest (set KEEP_BUILD=1 to keep the chroot for debugging).
     find "$BUILD_DIR" -mindepth 1 -maxdepth 1 ! -name logs -exec rm -rf --one-file-system -- {} +
-    say "build failed; logs kept in $LOG_DIR (KEEP_BUILD=1 keeps the chroot too)" >&2
+    say "build did not finish; logs kept in $LOG_DIR (KEEP_BUILD=1 keeps the chroot too)" >&2
   fi
   exit "$rc"
 }

@@ -15,6 +15,9 @@ PACKAGES=(
   keepalived        # `keepalived -t` checks of rendered configs (never started on this machine)
   haproxy           # `haproxy -c` checks of rendered configs (never started on this machine)
   ca-certificates
+  xz-utils          # unpacks the prebuilt Kubernetes binaries
+  skopeo            # pushes the lab's container images into its registry
+  docker-registry   # the lab's image registry (bound to a lab bridge address only)
 )
 if [ "$(id -u)" != 0 ]; then
   echo "install-deps: run as root (apt-get install ${PACKAGES[*]})" >&2

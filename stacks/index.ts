@@ -1,6 +1,6 @@
 /**
  * The Pulumi program of this repository (Pulumi.yaml's `main`): selects the environment's stack by the
- * config key `hakube:platform` (aws, bare-metal, lab). Each stack is a thin program under
+ * config key `hakube:platform` (aws, bare-metal). Each stack is a thin program under
  * stacks/<platform>/ taking a plain typed object; the readers below build that object from `hakube:*`
  * config and report every missing or malformed key at once, by name, before anything is created.
  *
@@ -12,7 +12,6 @@ import * as hakube from "../index";
 import { awsStack, AwsSubnetArgs, ClusterArgs, EtcdStackArgs } from "./aws/program";
 import { AWS_DEFAULTS, AwsNatGateways } from "./aws/plan";
 import { ApiEndpointKind, bareMetalStack, BareMetalHostArgs } from "./bare-metal/program";
-import { labStack, LabEtcdReleaseArgs, LabHostArgs } from "./lab/program";
 import { show } from "../components/show";
 
 const NAMESPACE = "hakube";
@@ -386,28 +385,7 @@ function bareMetal() {
   return bareMetalStack(args);
 }
 
-function lab() {
-  const r = new ConfigReader(config, "lab");
-  const hosts = r.objects("hosts", "hosts {name, address, hostKey}", {
-    required: "the lab's hosts, each {name, address, hostKey}",
-  });
-  const privateKey = r.secret("sshPrivateKey", {
-    required: "the SSH private key that root on every lab host accepts",
-  });
-  const etcdMembers = r.strings("etcdMembers", { required: "names of the hosts that run etcd, in order" });
-  const etcdRelease = r.object("etcdRelease", {
-    required: "{version, baseUrl, sha256} of the etcd release tarball",
-  });
-  r.check();
-  return labStack({
-    hosts: hosts as unknown as LabHostArgs[],
-    privateKey: privateKey!,
-    etcdMembers: etcdMembers!,
-    etcdRelease: etcdRelease as unknown as LabEtcdReleaseArgs,
-  });
-}
-
-const programs: Record<string, () => Record<string, unknown>> = { aws, "bare-metal": bareMetal, lab };
+const programs: Record<string, () => Record<string, unknown>> = { aws, "bare-metal": bareMetal };
 const platform = config.get("platform");
 const program = platform ? programs[platform] : undefined;
 if (!program) {

@@ -117,6 +117,31 @@ export const KUBEADM_LOG_DIR = "/var/log/hakube";
 export const MODULES_FILE = "/etc/modules-load.d/hakube-kubernetes.conf";
 export const SYSCTL_FILE = "/etc/sysctl.d/90-hakube-kubernetes.conf";
 export const CONTAINERD_CONFIG = "/etc/containerd/config.toml";
+/** Where containerd and the pod networks (Cilium, Calico) find and put CNI plugins and configurations. */
+export const CNI_BIN_DIR = "/opt/cni/bin";
+export const CNI_CONF_DIR = "/etc/cni/net.d";
+/** Where Debian's and Ubuntu's containernetworking-plugins package puts the plugins (linked into CNI_BIN_DIR). */
+export const DEBIAN_CNI_PLUGINS_DIR = "/usr/lib/cni";
+/** The release install's kubelet unit and kubeadm's drop-in (the kubelet and kubeadm packages ship them). */
+export const KUBELET_UNIT = "/etc/systemd/system/kubelet.service";
+export const KUBELET_DROPIN = "/etc/systemd/system/kubelet.service.d/10-kubeadm.conf";
+/**
+ * What the release install takes from the OS packages (apt): the container runtime, the CNI plugins, and
+ * the tools kubeadm's preflight requires (conntrack, iptables) or checks for (ebtables, ethtool, socat), as
+ * the kubelet and kubeadm packages depend on them.
+ */
+export const RELEASE_OS_PACKAGES = [
+  "containerd",
+  "runc",
+  "containernetworking-plugins",
+  "conntrack",
+  "iptables",
+  "ebtables",
+  "ethtool",
+  "socat",
+  "curl",
+  "ca-certificates",
+] as const;
 export const APT_KEYRING = "/etc/apt/keyrings/hakube-kubernetes.gpg";
 export const APT_SOURCE = "/etc/apt/sources.list.d/hakube-kubernetes.list";
 export const YUM_REPO = "/etc/yum.repos.d/hakube-kubernetes.repo";

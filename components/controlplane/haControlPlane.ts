@@ -27,13 +27,8 @@ import {
   workerFiles,
 } from "./render/files";
 import { renderInitConfigV1beta4, renderJoinConfigV1beta4 } from "./render/kubeadm.v1beta4";
-import {
-  renderInitScript,
-  renderJoinScript,
-  renderPrepareScript,
-  renderReadyScript,
-  renderTokenScript,
-} from "./render/scripts";
+import { renderPrepareScript } from "./render/prepare";
+import { renderInitScript, renderJoinScript, renderReadyScript, renderTokenScript } from "./render/scripts";
 import { resolveHaControlPlane } from "./settings";
 import { EtcdTopology, HaControlPlaneArgs } from "./types";
 import { externalEtcdEndpointProblems, validateHaControlPlaneArgs } from "./validate";

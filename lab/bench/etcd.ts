@@ -6,7 +6,7 @@
  *
  *   npm run bench -- etcd [--tries 5]
  */
-import { deploy } from "../deploy";
+import { deployEtcd } from "../deploy";
 import { endpointStatus, etcdctl } from "../etcdctl";
 import { createLab, destroyLab, powerOff, powerOn } from "../hosts";
 import { withLab } from "./cleanup";
@@ -54,15 +54,13 @@ async function oneTry(p: Profile, log: (l: string) => void): Promise<Record<stri
   const opts = {
     lab: LAB,
     subnetIndex: SUBNET,
-    // etcd only: the VIP and HAProxy have their own suite.
-    api: false,
     etcdHeartbeatIntervalMs: p.heartbeat,
     etcdElectionTimeoutMs: p.election,
   };
   // Hosts first (not timed), then the deployment.
   await createLab({ name: LAB, hosts: 4, subnetIndex: SUBNET });
   const t0 = Date.now();
-  const r = await deploy({ ...opts, members: 3, log: runnerLog });
+  const r = await deployEtcd({ ...opts, members: 3, log: runnerLog });
   const deployMs = Date.now() - t0;
   const formationMs = stamps.healthy - stamps.firstMember;
 
@@ -91,7 +89,7 @@ async function oneTry(p: Profile, log: (l: string) => void): Promise<Record<stri
   const catchUpMs = Date.now() - back;
 
   const j0 = Date.now();
-  await deploy({ ...opts, members: 4, log: runnerLog });
+  await deployEtcd({ ...opts, members: 4, log: runnerLog });
   const joinMs = Date.now() - j0;
   log(
     `  ${p.name}: deploy ${deployMs} ms, formation ${formationMs} ms, write gap ${writeGapMs} ms, catch-up ${catchUpMs} ms, join ${joinMs} ms`,

@@ -885,7 +885,7 @@ async function benchProfile(
   const figs: Record<Scenario["key"], Figure[]> = { s1: [], s2: [], s3: [], s4: [], s5: [], s6: [] };
   await destroyLab(LAB);
   const t0 = Date.now();
-  const r = await deploy({ lab: LAB, subnetIndex: SUBNET, members: 3, vipTiming: p.vipTiming });
+  const r = await deploy({ lab: LAB, subnetIndex: SUBNET, masters: 3, vipTiming: p.vipTiming });
   const ctx: Ctx = {
     lab: r.lab,
     vip: r.api!.vip,

@@ -3,6 +3,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { createHostCgroups, removeHostCgroups } from "./cgroups";
+import { LAB_NODE_UNIT_LINK, LAB_REGISTRY_CA_PATH, labNodeFiles } from "./node";
 import { isMounted, removeTree, unmountAll } from "./mounts";
 import { SUBNET_PREFIX } from "./network";
 import { assertPlainPath, labDir } from "./paths";
@@ -35,6 +36,8 @@ export function hostPaths(labName: string, hostName: string) {
     work: path.join(dir, "work"),
     merged: path.join(dir, "merged"),
     log: path.join(dir, "nspawn.log"),
+    /** Bound to /var/lib/containerd: containerd's overlay snapshots cannot live on the host's overlay root. */
+    containerd: path.join(dir, "containerd"),
   };
 }
 
@@ -114,8 +117,25 @@ export async function writeIdentity(state: LabState, host: HostState, labPublicK
   }
   fs.mkdirSync(path.join(root, "root/.ssh"), { recursive: true, mode: 0o700 });
   put(root, "root/.ssh/authorized_keys", labPublicKey.trim() + "\n", 0o600);
+  writeLabNodeFiles(root);
   const [type, blob] = fs.readFileSync(`${key}.pub`, "utf8").trim().split(/\s+/);
   return `${type} ${blob}`;
+}
+
+/** The lab's Kubernetes node measures (lab/hosts/node.ts), enabled at boot; rewritten at every boot. */
+function writeLabNodeFiles(root: string): void {
+  for (const f of labNodeFiles()) put(root, f.path, f.content, f.mode);
+  const link = path.join(root, LAB_NODE_UNIT_LINK.path);
+  fs.mkdirSync(path.dirname(link), { recursive: true });
+  fs.rmSync(link, { force: true });
+  fs.symlinkSync(LAB_NODE_UNIT_LINK.target, link);
+}
+
+/** Makes the host trust the lab registry's CA (applied by the node unit at boot), or forget it. */
+export function writeRegistryCa(state: LabState, host: HostState, caPem: string | undefined): void {
+  const file = path.join(hostPaths(state.name, host.name).merged, LAB_REGISTRY_CA_PATH);
+  if (caPem === undefined) fs.rmSync(file, { force: true });
+  else put(hostPaths(state.name, host.name).merged, LAB_REGISTRY_CA_PATH.slice(1), caPem);
 }
 
 // --- running ------------------------------------------------------------------------------------------
@@ -143,11 +163,21 @@ export async function startContainer(
     "--console=pipe",
     "--resolv-conf=off",
     "--link-journal=no",
+    // For a kubelet inside (lab/hosts/node.ts has the rest): every capability the machine has, the
+    // syscalls runc and the kubelet use that nspawn filters by default, and the kernel log the kubelet reads.
+    "--capability=all",
+    "--system-call-filter=@keyring bpf",
+    "--bind=/dev/kmsg",
+    // containerd stacks overlay mounts for its images, and an overlay cannot have its upper layer on an
+    // overlay (the host's root): its state gets a folder on this machine's own disk (kind uses a volume).
+    `--bind=${p.containerd}:/var/lib/containerd`,
     `--machine=${host.machine}`,
     `--hostname=${host.name}`,
     "-D",
     p.merged,
   ];
+  fs.mkdirSync(p.containerd, { recursive: true, mode: 0o711 });
+  assertPlainPath(p.containerd);
   const cgroups = createHostCgroups(host.machine);
   cgroups.forEach(assertPlainPath);
   const logFd = fs.openSync(p.log, "a", 0o600);

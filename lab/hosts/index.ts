@@ -25,7 +25,7 @@ export {
   ssh,
   sshTarget,
 } from "./lab";
-export type { CreateLabOptions, EtcdRelease, Lab, LabHost } from "./lab";
+export type { CreateLabOptions, EtcdRelease, Lab, LabHost, LabKubernetes } from "./lab";
 export { ensurePrerequisites } from "./prereqs";
 export { ensureRootfs, OFFLINE_PACKAGES } from "./rootfs";
 export { sshConnect, sshExec } from "./ssh";

@@ -11,6 +11,7 @@ import {
   startContainer,
   writeEtcHosts,
   writeIdentity,
+  writeRegistryCa,
 } from "./host";
 import { isMounted, removeTree, unmountAll } from "./mounts";
 import {
@@ -23,12 +24,16 @@ import {
   setVeth,
   subnetOf,
 } from "./network";
-import { assertLabName, labDir, labRoot } from "./paths";
+import { assertLabName, cacheDir, labDir, labRoot } from "./paths";
+import { ensureLabImages } from "./images";
+import { ensureKubernetesBinaries, publishKubernetesBinaries } from "./kubernetes";
+import { ensureRegistryCa, findStrayRegistries, labImageRepository, startLabRegistry } from "./registry";
 import { ensurePrerequisites } from "./prereqs";
 import {
   ensureEtcdTarball,
   findStrayReleaseServers,
   publishTarball,
+  kubernetesReleaseBaseUrl,
   releaseBaseUrl,
   startReleaseServer,
   RELEASE_PORT,
@@ -86,6 +91,22 @@ export interface Lab {
   /** "http://<gateway>:8780/etcd" */
   releaseBaseUrl: string;
   etcdRelease: EtcdRelease;
+  /** What HaControlPlane needs to install Kubernetes in this lab, once createLab was asked for it. */
+  kubernetes?: LabKubernetes;
+}
+
+/** Kubernetes in the lab: the release server's binaries and the registry's images. */
+export interface LabKubernetes {
+  /** "1.20.2" */
+  version: string;
+  /** HaControlPlane's install.baseUrl: "http://<gateway>:8780/kubernetes". */
+  releaseBaseUrl: string;
+  /** HaControlPlane's install.sha256. */
+  sha256: { kubeadm: string; kubelet: string; kubectl: string };
+  /** HaControlPlane's imageRepository: "<gateway>:5000/k8s". */
+  imageRepository: string;
+  /** The registry CA's certificate (PEM), which every host trusts. */
+  registryCaPem: string;
 }
 
 export interface CreateLabOptions {
@@ -95,6 +116,11 @@ export interface CreateLabOptions {
   hosts: number;
   /** Subnet 10.77.<subnetIndex>.0/24. Default 0, or the existing lab's. */
   subnetIndex?: number;
+  /**
+   * Also serve Kubernetes: its binaries on the release server and its images from a registry on the
+   * gateway (lab/hosts/kubernetes.ts, images.ts, registry.ts). Once set for a lab, it stays set.
+   */
+  kubernetes?: boolean;
   log?: Log;
 }
 
@@ -122,7 +148,8 @@ export async function createLab(opts: CreateLabOptions): Promise<Lab> {
     const publicKey = await ensureKeyPair(opts.name);
     await ensureBridge(state.bridge, state.subnetIndex);
     log(`bridge ${state.bridge}: ${subnetOf(state.subnetIndex).gateway}/24, no route out`);
-    await ensureReleaseServer(state, log);
+    const tarball = await ensureReleaseServer(state, log);
+    if (opts.kubernetes || state.kubernetes) await ensureKubernetes(state, rootfs, tarball, log);
     while (state.hosts.length < opts.hosts) state.hosts.push(newHost(state));
     writeState(state);
     await bringUp(state, state.hosts, publicKey, log);
@@ -193,7 +220,33 @@ async function ensureKeyPair(name: string): Promise<string> {
   return fs.readFileSync(`${key}.pub`, "utf8").trim();
 }
 
-async function ensureReleaseServer(state: LabState, log: Log): Promise<void> {
+/**
+ * Kubernetes binaries published on the release server, images in the registry storage, the lab's
+ * registry running on the gateway. Hosts get the registry's CA when they boot (bootHost).
+ */
+async function ensureKubernetes(
+  state: LabState,
+  rootfs: string,
+  etcdTarball: string,
+  log: Log,
+): Promise<void> {
+  const binaries = await ensureKubernetesBinaries(log);
+  publishKubernetesBinaries(state.name, binaries);
+  await ensureLabImages({ binaries, rootfs, etcdTarball }, log);
+  const sha = (b: "kubeadm" | "kubelet" | "kubectl") => binaries.files[b].sha256;
+  state.kubernetes = {
+    version: binaries.version,
+    sha256: { kubeadm: sha("kubeadm"), kubelet: sha("kubelet"), kubectl: sha("kubectl") },
+  };
+  if (!isAlive(state.registry)) {
+    for (const stray of findStrayRegistries(state.name)) await stopProcess(stray);
+    state.registry = await startLabRegistry(state.name, subnetOf(state.subnetIndex).gateway);
+    log(`registry on ${labImageRepository(subnetOf(state.subnetIndex).gateway)} (pid ${state.registry.pid})`);
+  }
+  writeState(state);
+}
+
+async function ensureReleaseServer(state: LabState, log: Log): Promise<string> {
   const tarball = await ensureEtcdTarball(state.rootfs, log);
   publishTarball(state.name, tarball);
   state.etcdRelease = { version: tarball.version, sha256: tarball.sha256, file: tarball.file };
@@ -204,16 +257,31 @@ async function ensureReleaseServer(state: LabState, log: Log): Promise<void> {
     log(`release server on ${releaseBaseUrl(gateway)} (pid ${state.releaseServer.pid})`);
   }
   writeState(state);
+  return tarball.path;
 }
 
 /** Boots the hosts that are not running (in parallel) and waits until all of them are ready. */
 async function bringUp(state: LabState, hosts: HostState[], publicKey: string, log: Log): Promise<void> {
-  await Promise.all(hosts.map((h) => bootHost(state, h, publicKey, log)));
-  // Hosts that already ran may have an outdated host list.
-  for (const h of state.hosts) if (isMounted(hostPaths(state.name, h.name).merged)) writeEtcHosts(state, h);
+  const registryCa = state.kubernetes ? (await ensureRegistryCa()).pem : undefined;
+  await Promise.all(hosts.map((h) => bootHost(state, h, publicKey, log, registryCa)));
+  // Hosts that already ran may have an outdated host list, or lack the registry CA.
+  for (const h of state.hosts) {
+    if (!isMounted(hostPaths(state.name, h.name).merged)) continue;
+    writeEtcHosts(state, h);
+    if (registryCa !== undefined && isRunning(h) && !hosts.includes(h)) {
+      writeRegistryCa(state, h, registryCa);
+      await execInHost(h, "update-ca-certificates >/dev/null");
+    }
+  }
 }
 
-async function bootHost(state: LabState, host: HostState, publicKey: string, log: Log): Promise<void> {
+async function bootHost(
+  state: LabState,
+  host: HostState,
+  publicKey: string,
+  log: Log,
+  registryCa?: string,
+): Promise<void> {
   const t0 = Date.now();
   if (isRunning(host)) {
     await waitReady(state, host, log);
@@ -223,6 +291,7 @@ async function bootHost(state: LabState, host: HostState, publicKey: string, log
   await killContainer(state, host); // a half-dead nspawn from a crash
   await mountOverlay(state, host);
   host.hostKey = await writeIdentity(state, host, publicKey);
+  writeRegistryCa(state, host, registryCa);
   writeState(state);
   const { nspawn, leader } = await startContainer(state, host);
   Object.assign(host, { nspawn, leader });
@@ -324,7 +393,12 @@ export async function destroyLab(name: string, log: Log = silent): Promise<void>
       await killContainer(state ?? orphanState(name), h);
     }
     await unmountAll(dir);
-    const servers = [state?.releaseServer, ...findStrayReleaseServers(name)];
+    const servers = [
+      state?.releaseServer,
+      ...findStrayReleaseServers(name),
+      state?.registry,
+      ...findStrayRegistries(name),
+    ];
     for (const s of servers) await stopProcess(s);
     await deleteLink(state?.bridge ?? bridgeName(name));
     await removeTree(dir);
@@ -406,7 +480,8 @@ export async function powerOn(lab: Lab, host: HostRef, log: Log = silent): Promi
   await withLabLock(lab.name, plog, async () => {
     const state = mustReadState(lab.name);
     const h = hostState(state, nameOf(host));
-    await bootHost(state, h, await ensureKeyPair(lab.name), plog);
+    const registryCa = state.kubernetes ? (await ensureRegistryCa()).pem : undefined;
+    await bootHost(state, h, await ensureKeyPair(lab.name), plog, registryCa);
     writeState(state);
     sync(lab, state);
   });
@@ -550,6 +625,7 @@ function toLab(state: LabState): Lab {
   const dir = labDir(state.name);
   const baseUrl = releaseBaseUrl(gateway);
   const rel = state.etcdRelease;
+  const k8s = state.kubernetes;
   return {
     name: state.name,
     dir,
@@ -566,6 +642,13 @@ function toLab(state: LabState): Lab {
       baseUrl,
       sha256: rel?.sha256 ?? "",
       url: rel ? `${baseUrl}/${rel.version}/${path.posix.basename(rel.file)}` : "",
+    },
+    kubernetes: k8s && {
+      version: k8s.version,
+      releaseBaseUrl: kubernetesReleaseBaseUrl(gateway),
+      sha256: { ...k8s.sha256 },
+      imageRepository: labImageRepository(gateway),
+      registryCaPem: fs.readFileSync(path.join(cacheDir(), "registry", "ca", "ca.crt"), "utf8"),
     },
   };
 }

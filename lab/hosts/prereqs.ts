@@ -15,7 +15,11 @@ const TOOLS: { cmd: string; pkg: string; why: string }[] = [
   { cmd: "umount", pkg: "mount", why: "unmounts the host overlays" },
   { cmd: "chroot", pkg: "coreutils", why: "prepares the root file system" },
   { cmd: "dpkg-deb", pkg: "dpkg", why: "indexes the offline packages and unpacks etcd" },
-  { cmd: "tar", pkg: "tar", why: "packs the etcd release tarball" },
+  { cmd: "tar", pkg: "tar", why: "packs the etcd release tarball and the image layers" },
+  { cmd: "xz", pkg: "xz-utils", why: "unpacks the Kubernetes binaries" },
+  { cmd: "skopeo", pkg: "skopeo", why: "pushes the lab's images into its registry" },
+  { cmd: "docker-registry", pkg: "docker-registry", why: "serves the lab's images to the hosts" },
+  { cmd: "ldd", pkg: "libc-bin", why: "finds the libraries the lab's images need" },
 ];
 
 const SEARCH_PATH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];

@@ -37,6 +37,11 @@ export function releaseBaseUrl(gateway: string): string {
   return `http://${gateway}:${RELEASE_PORT}/etcd`;
 }
 
+/** The Kubernetes binaries, laid out as dl.k8s.io/release (lab/hosts/kubernetes.ts). */
+export function kubernetesReleaseBaseUrl(gateway: string): string {
+  return `http://${gateway}:${RELEASE_PORT}/kubernetes`;
+}
+
 function tarballName(version: string): string {
   return `etcd-${version}-linux-amd64.tar.gz`;
 }

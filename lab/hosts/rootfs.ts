@@ -27,10 +27,29 @@ const BASE_PACKAGES = [
   "curl",
   "ca-certificates",
 ];
-/** Downloaded with their dependencies into the offline repository, not installed. */
-export const OFFLINE_PACKAGES = ["etcd-server", "etcd-client", "keepalived", "haproxy"];
+/**
+ * Downloaded with their dependencies into the offline repository, not installed: what the components
+ * install on hosts (etcd, keepalived, haproxy; for Kubernetes nodes containerd, runc, the CNI plugins and
+ * kubeadm's helpers), and what the lab builds its container images from (iptables and conntrack for
+ * kube-proxy, busybox for the test workload).
+ */
+export const OFFLINE_PACKAGES = [
+  "etcd-server",
+  "etcd-client",
+  "keepalived",
+  "haproxy",
+  "containerd",
+  "runc",
+  "containernetworking-plugins",
+  "conntrack",
+  "iptables",
+  "ebtables",
+  "ethtool",
+  "socat",
+  "busybox-static",
+];
 /** Bump when the build steps change: a new recipe builds a new cache folder next to the old one. */
-const RECIPE_REVISION = 3;
+const RECIPE_REVISION = 4;
 
 /** Inside the rootfs: the offline repository (a flat repo: .debs, Packages, Release). */
 export const OFFLINE_REPO = "/var/lib/hakube-lab/apt";

@@ -32,6 +32,12 @@ export interface ReleaseState {
   file: string;
 }
 
+export interface KubernetesState {
+  version: string;
+  /** sha256 of the binaries nodes download (kubeadm, kubelet, kubectl). */
+  sha256: { kubeadm: string; kubelet: string; kubectl: string };
+}
+
 export interface LabState {
   version: 1;
   name: string;
@@ -42,6 +48,10 @@ export interface LabState {
   releasePort: number;
   releaseServer?: ProcRef;
   etcdRelease?: ReleaseState;
+  /** Set once the lab serves Kubernetes (binaries on the release server, images in its registry). */
+  kubernetes?: KubernetesState;
+  /** The lab's image registry (docker-registry on the gateway), while it runs. */
+  registry?: ProcRef;
   hosts: HostState[];
   createdAt: string;
 }

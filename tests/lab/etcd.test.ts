@@ -5,7 +5,7 @@
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import { deploy, DeployResult, runnerStatePath } from "../../lab/deploy";
+import { deployEtcd, EtcdDeployResult, runnerStatePath } from "../../lab/deploy";
 import { endpointStatus } from "../../lab/etcdctl";
 import { destroyLab, exec, Lab, powerOff, powerOn, ssh } from "../../lab/hosts";
 import { readState } from "../../lab/runner";
@@ -17,14 +17,14 @@ const log = process.env.LAB_VERBOSE ? (l: string) => console.log(`      ${l}`) :
 
 describe("EtcdCluster on real etcd (lab)", function () {
   this.timeout(300_000);
-  let result: DeployResult;
+  let result: EtcdDeployResult;
   let lab: Lab;
   let etcd: Etcd;
   const figures: Record<string, number> = {};
 
   const up = async (opts: { members?: number; memberNames?: string[]; ensureHosts?: boolean }) => {
     const t0 = Date.now();
-    result = await deploy({ lab: LAB, subnetIndex: SUBNET, api: false, log, ...opts });
+    result = await deployEtcd({ lab: LAB, subnetIndex: SUBNET, log, ...opts });
     lab = result.lab;
     etcd = new Etcd(result.files, result.endpoints);
     return Date.now() - t0;

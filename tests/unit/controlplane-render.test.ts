@@ -36,13 +36,15 @@ import {
 } from "../../components/controlplane/render/kubeadm.v1beta4";
 import {
   renderAptSource,
+  renderPrepareScript,
+  renderSysctlFile,
+  renderYumRepo,
+} from "../../components/controlplane/render/prepare";
+import {
   renderInitScript,
   renderJoinScript,
-  renderPrepareScript,
   renderReadyScript,
-  renderSysctlFile,
   renderTokenScript,
-  renderYumRepo,
   shStageAndPutBundle,
 } from "../../components/controlplane/render/scripts";
 import { toYaml, yamlScalar } from "../../components/controlplane/render/yaml";
@@ -636,9 +638,20 @@ describe("HaControlPlane renderers", () => {
     const withWorkers = settings({ workers: workers(2) });
     const external = settings({ etcd: EXTERNAL });
     const preinstalled = settings({ install: { method: KubernetesInstallMethod.Preinstalled } });
+    const release = settings({
+      kubernetesVersion: "1.20.2",
+      imageRepository: "registry.example:5000/k8s",
+      nodesInContainers: true,
+      install: {
+        method: KubernetesInstallMethod.Release,
+        baseUrl: "https://mirror.example/release",
+        sha256: { kubeadm: "a".repeat(64), kubelet: "b".repeat(64), kubectl: "c".repeat(64) },
+      },
+    });
     const scripts: Record<string, string> = {
       "prepare-package.sh": renderPrepareScript(s, m1),
       "prepare-preinstalled.sh": renderPrepareScript(preinstalled, m1),
+      "prepare-release-1.20.sh": renderPrepareScript(release, m1),
       "init-m1.sh": renderInitScript(s, m1),
       "init-m1-external.sh": renderInitScript(external, m1),
       "join-m2.sh": renderJoinScript(s, m2, true),

@@ -35,7 +35,7 @@ const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"
   main: string;
   config: Record<string, Declaration>;
 };
-const EXAMPLES = ["aws-example", "bare-metal-example", "lab-example"];
+const EXAMPLES = ["aws-example", "bare-metal-example"];
 
 function stackFile(stack: string): Record<string, unknown> {
   const doc = yaml.load(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
@@ -259,22 +259,6 @@ describe("stacks/index.ts, Pulumi.yaml and the example stacks", () => {
       assert.ok(!rec.resources.some((r) => plainOccurrences(r.inputs, "FAKE-PRIVATE-KEY from config")));
       assert.ok(await pulumi.isSecret(exports.kubeconfig as pulumi.Output<string>));
     });
-
-    it("lab-example runs the lab branch as before: etcd on m1..m3", async () => {
-      const { config, secretKeys } = cliConfig(stackFile("lab-example"), { "hakube:sshPrivateKey": SSH_KEY });
-      const { rec, exports } = await run(config, secretKeys);
-      for (const m of ["m1", "m2", "m3"]) assert.ok(rec.names(CMD).includes(`etcd-${m}-member`), m);
-      assert.equal(rec.names(CMD).filter((n) => !n.startsWith("etcd-")).length, 0);
-      assert.deepEqual(Object.keys(exports).sort(), [
-        "etcdCaCertPem",
-        "etcdClientCertPem",
-        "etcdClientKeyPem",
-        "etcdEndpoints",
-        "etcdMembers",
-      ]);
-      const conn = inputs(rec.get("etcd-m2-install")).connection as Record<string, unknown>;
-      assert.equal(conn.hostKey, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPLACEHOLDERm2");
-    });
   });
 
   describe("config errors", () => {
@@ -286,11 +270,11 @@ describe("stacks/index.ts, Pulumi.yaml and the example stacks", () => {
     it("name hakube:platform when it is missing or unknown", async () => {
       assert.equal(
         await refused({}),
-        'hakube:platform must be one of aws, bare-metal, lab, got "" (pulumi config set hakube:platform <platform>)',
+        'hakube:platform must be one of aws, bare-metal, got "" (pulumi config set hakube:platform <platform>)',
       );
       assert.equal(
         await refused({ "hakube:platform": "gcp" }),
-        'hakube:platform must be one of aws, bare-metal, lab, got "gcp" (pulumi config set hakube:platform <platform>)',
+        'hakube:platform must be one of aws, bare-metal, got "gcp" (pulumi config set hakube:platform <platform>)',
       );
     });
 
@@ -410,13 +394,6 @@ describe("stacks/index.ts, Pulumi.yaml and the example stacks", () => {
         'hakube:vipRouterId must be a whole number at least 1 and at most 255, got "300"',
       ]) {
         assert.ok(message.includes(part), `${JSON.stringify(message)} lacks ${JSON.stringify(part)}`);
-      }
-    });
-
-    it("lab: with Pulumi.yaml's empty defaults, the lab's keys are still required, by name", async () => {
-      const message = await refused(cliConfig({ "hakube:platform": "lab" }).config);
-      for (const key of ["hosts", "sshPrivateKey", "etcdMembers", "etcdRelease"]) {
-        assert.ok(message.includes(`hakube:${key} is required for platform lab`), key);
       }
     });
   });

@@ -40,12 +40,17 @@ run_kubeadm() {
   fi
 }
 restart_api_server() {
-  _id=$(crictl --runtime-endpoint unix:///var/run/containerd/containerd.sock ps --quiet --name '^kube-apiserver$' 2>/dev/null | head -n 1)
-  [ -n "$_id" ] || fail "files kube-apiserver reads at start changed, but no kube-apiserver container runs on $NAME"
-  crictl --runtime-endpoint unix:///var/run/containerd/containerd.sock stop "$_id" >/dev/null
+  _running=""
+  for _id in $(ctr -n k8s.io containers ls -q 'labels."io.kubernetes.container.name"==kube-apiserver' 2>/dev/null); do
+    if ctr -n k8s.io tasks ls 2>/dev/null | awk -v id="$_id" '$1 == id && $3 == "RUNNING" { found = 1 } END { exit !found }'; then
+      _running="$_running $_id"
+    fi
+  done
+  [ -n "$_running" ] || fail "files kube-apiserver reads at start changed, but no kube-apiserver container runs on $NAME"
+  for _id in $_running; do ctr -n k8s.io tasks kill -s SIGTERM "$_id" >/dev/null; done
   sleep 2
   until curl -fsSg --cacert /etc/kubernetes/pki/ca.crt --max-time 5 "$LOCAL_READYZ" >/dev/null 2>&1; do
-    in_time || fail "kube-apiserver on $NAME is not ready $TIMEOUT s after a restart for its changed files; see crictl logs"
+    in_time || fail "kube-apiserver on $NAME is not ready $TIMEOUT s after a restart for its changed files; see its log in /var/log/pods"
     sleep 2
   done
   say "restarted kube-apiserver for its changed files; it is ready"

@@ -72,49 +72,39 @@ if [ -f /etc/fstab ] && awk '$1 !~ /^#/ && $3 == "swap" { found = 1 } END { exit
   mv -f /etc/fstab.hakube-new /etc/fstab
   say "commented out the swap entries of /etc/fstab (the old one is /etc/fstab.hakube-bak)"
 fi
-# overlay for containerd's snapshots, br_netfilter so that bridged pod traffic passes iptables.
+# overlay for containerd's snapshots, br_netfilter so that bridged pod traffic passes iptables; either
+# may be built into the kernel rather than a module, so what is checked is what they provide.
 put /etc/modules-load.d/hakube-kubernetes.conf 0644 root:root <<'HAKUBE_EOF'
 overlay
 br_netfilter
 HAKUBE_EOF
-for m in overlay br_netfilter; do
-  [ -d "/sys/module/$m" ] || modprobe "$m" || fail "cannot load the kernel module $m"
-done
-_before=$CHANGED
-CHANGED=0
+grep -qw overlay /proc/filesystems || modprobe overlay || fail "the kernel has no overlay file system and cannot load the module overlay"
+[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] || modprobe br_netfilter || fail "the kernel has no bridge netfilter and cannot load the module br_netfilter"
 put /etc/sysctl.d/90-hakube-kubernetes.conf 0644 root:root <<'HAKUBE_EOF'
 # Managed by hakube (HaControlPlane): bridged pod traffic passes iptables, and nodes forward packets.
 net.bridge.bridge-nf-call-iptables = 1
 net.bridge.bridge-nf-call-ip6tables = 1
 net.ipv4.ip_forward = 1
 HAKUBE_EOF
-[ "$CHANGED" = 0 ] || sysctl --system >/dev/null
-CHANGED=$((_before | CHANGED))
+# Only hakube's keys (sysctl --system would also apply other files, some of whose keys may be read-only).
+sysctl -q -p /etc/sysctl.d/90-hakube-kubernetes.conf >/dev/null || fail "sysctl -p /etc/sysctl.d/90-hakube-kubernetes.conf failed"
 for k in net.bridge.bridge-nf-call-iptables net.ipv4.ip_forward; do
-  [ "$(sysctl -n "$k")" = 1 ] || fail "sysctl $k is not 1 after sysctl --system: another file overrides /etc/sysctl.d/90-hakube-kubernetes.conf"
+  [ "$(sysctl -n "$k")" = 1 ] || fail "sysctl $k is not 1 after sysctl -p /etc/sysctl.d/90-hakube-kubernetes.conf"
 done
 if ! command -v containerd >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1; then
-    apt_install containerd || fail "apt-get install containerd failed"
+    (no_service_start && apt_install containerd) || fail "apt-get install containerd failed"
     say "installed containerd from the OS packages"
   else
     fail "containerd is not installed: on RHEL-family hosts install containerd.io from Docker's repository first, or use install.method preinstalled"
   fi
 fi
-install -d -m 0755 /etc/containerd
-if ! grep -qs 'SystemdCgroup = true' /etc/containerd/config.toml; then
-  [ ! -f /etc/containerd/config.toml ] || [ -f /etc/containerd/config.toml.hakube-bak ] || cp -p /etc/containerd/config.toml /etc/containerd/config.toml.hakube-bak
-  containerd config default > "$TMP/config.toml" || fail "containerd config default failed"
-  sed 's/SystemdCgroup = false/SystemdCgroup = true/' "$TMP/config.toml" | put /etc/containerd/config.toml 0644 root:root
-  grep -q 'SystemdCgroup = true' /etc/containerd/config.toml || fail "containerd's default configuration has no 'SystemdCgroup = false' line to switch; set the systemd cgroup driver in /etc/containerd/config.toml by hand"
-  systemctl restart containerd
-  say "containerd now uses the systemd cgroup driver (its default configuration otherwise)"
-fi
 have=$(kubeadm version -o short 2>/dev/null || true)
+if [ -n "$have" ] && [ "$have" != "v$VERSION" ] && [ -f /etc/kubernetes/kubelet.conf ]; then
+  fail "kubeadm $have is installed and $NAME is already part of a cluster: going to v$VERSION is an upgrade (kubeadm upgrade), which hakube does not automate yet"
+fi
 if [ "$have" = "v$VERSION" ] && [ "$(kubelet --version 2>/dev/null || true)" = "Kubernetes v$VERSION" ] && command -v kubectl >/dev/null 2>&1; then
   say "kubelet, kubeadm and kubectl $VERSION are installed"
-elif [ -n "$have" ] && [ -f /etc/kubernetes/kubelet.conf ]; then
-  fail "kubeadm $have is installed and $NAME is already part of a cluster: going to v$VERSION is an upgrade (kubeadm upgrade), which hakube does not automate yet"
 elif command -v apt-get >/dev/null 2>&1; then
   apt_install ca-certificates curl gpg || fail "apt-get install ca-certificates curl gpg failed"
   install -d -m 0755 /etc/apt/keyrings
@@ -143,6 +133,36 @@ HAKUBE_EOF
 else
   fail "no supported package manager (apt-get, dnf, yum); use install.method preinstalled"
 fi
+install -d -m 0755 /etc/containerd
+_before=$CHANGED
+CHANGED=0
+[ ! -f /etc/containerd/config.toml ] || grep -q '^# Managed by hakube' /etc/containerd/config.toml || [ -f /etc/containerd/config.toml.hakube-bak ] || cp -p /etc/containerd/config.toml /etc/containerd/config.toml.hakube-bak
+put /etc/containerd/config.toml 0644 root:root <<'HAKUBE_EOF'
+# Managed by hakube (HaControlPlane): containerd for the kubelet. containerd's defaults hold for the rest.
+version = 2
+
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "registry.k8s.io/pause:3.10"
+
+[plugins."io.containerd.grpc.v1.cri".containerd]
+  default_runtime_name = "runc"
+
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+  runtime_type = "io.containerd.runc.v2"
+
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+  SystemdCgroup = true
+
+[plugins."io.containerd.grpc.v1.cri".cni]
+  bin_dir = "/opt/cni/bin"
+  conf_dir = "/etc/cni/net.d"
+HAKUBE_EOF
+if [ "$CHANGED" = 1 ]; then
+  containerd --config /etc/containerd/config.toml config dump >/dev/null 2>&1 || fail "containerd refuses /etc/containerd/config.toml; see containerd --config /etc/containerd/config.toml config dump"
+  systemctl restart containerd
+  say "containerd restarted for its configuration (sandbox image registry.k8s.io/pause:3.10, systemd cgroups)"
+fi
+CHANGED=$((_before | CHANGED))
 put /etc/crictl.yaml 0644 root:root <<'HAKUBE_EOF'
 # Managed by hakube (HaControlPlane).
 runtime-endpoint: unix:///var/run/containerd/containerd.sock

@@ -33,29 +33,27 @@ if [ -f /etc/fstab ] && awk '$1 !~ /^#/ && $3 == "swap" { found = 1 } END { exit
   mv -f /etc/fstab.hakube-new /etc/fstab
   say "commented out the swap entries of /etc/fstab (the old one is /etc/fstab.hakube-bak)"
 fi
-# overlay for containerd's snapshots, br_netfilter so that bridged pod traffic passes iptables.
+# overlay for containerd's snapshots, br_netfilter so that bridged pod traffic passes iptables; either
+# may be built into the kernel rather than a module, so what is checked is what they provide.
 put /etc/modules-load.d/hakube-kubernetes.conf 0644 root:root <<'HAKUBE_EOF'
 overlay
 br_netfilter
 HAKUBE_EOF
-for m in overlay br_netfilter; do
-  [ -d "/sys/module/$m" ] || modprobe "$m" || fail "cannot load the kernel module $m"
-done
-_before=$CHANGED
-CHANGED=0
+grep -qw overlay /proc/filesystems || modprobe overlay || fail "the kernel has no overlay file system and cannot load the module overlay"
+[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] || modprobe br_netfilter || fail "the kernel has no bridge netfilter and cannot load the module br_netfilter"
 put /etc/sysctl.d/90-hakube-kubernetes.conf 0644 root:root <<'HAKUBE_EOF'
 # Managed by hakube (HaControlPlane): bridged pod traffic passes iptables, and nodes forward packets.
 net.bridge.bridge-nf-call-iptables = 1
 net.bridge.bridge-nf-call-ip6tables = 1
 net.ipv4.ip_forward = 1
 HAKUBE_EOF
-[ "$CHANGED" = 0 ] || sysctl --system >/dev/null
-CHANGED=$((_before | CHANGED))
+# Only hakube's keys (sysctl --system would also apply other files, some of whose keys may be read-only).
+sysctl -q -p /etc/sysctl.d/90-hakube-kubernetes.conf >/dev/null || fail "sysctl -p /etc/sysctl.d/90-hakube-kubernetes.conf failed"
 for k in net.bridge.bridge-nf-call-iptables net.ipv4.ip_forward; do
-  [ "$(sysctl -n "$k")" = 1 ] || fail "sysctl $k is not 1 after sysctl --system: another file overrides /etc/sysctl.d/90-hakube-kubernetes.conf"
+  [ "$(sysctl -n "$k")" = 1 ] || fail "sysctl $k is not 1 after sysctl -p /etc/sysctl.d/90-hakube-kubernetes.conf"
 done
 command -v containerd >/dev/null 2>&1 || fail "containerd is not installed (install.method preinstalled expects it on the image)"
-grep -qs 'SystemdCgroup = true' /etc/containerd/config.toml || fail "containerd does not use the systemd cgroup driver (SystemdCgroup = true in /etc/containerd/config.toml), which the kubelet is set up for"
+grep -qs 'SystemdCgroup = true' /etc/containerd/config.toml || fail "containerd's runc must use the systemd cgroup driver (SystemdCgroup = true in /etc/containerd/config.toml), as the kubelet of Kubernetes 1.31 is set up for"
 for b in kubeadm kubelet kubectl; do
   command -v "$b" >/dev/null 2>&1 || fail "$b is not installed (install.method preinstalled expects it on the image)"
 done

@@ -1,0 +1,440 @@
+/**
+ * HaControlPlane on real Kubernetes (v1.20.2, the one release that can be built here) on four lab hosts:
+ * kubeadm init through the VIP, control-plane joins one at a time, a worker, the lab's pod network; then
+ * faults: the VIP holder powered off, its link cut, keepalived killed, kube-apiserver stopped and killed,
+ * the dead master's return. One cluster with external etcd (EtcdCluster) for most of it, then one with
+ * kubeadm's stacked etcd for the power-off. Clients use the kubeconfig HaControlPlane output.
+ */
+import { strict as assert } from "node:assert";
+import * as crypto from "node:crypto";
+import { deploy, DeployResult } from "../../lab/deploy";
+import {
+  apiServerReady,
+  leaseHolders,
+  moveLeasesTo,
+  parkStaticPods,
+  settledVipHolder,
+  unparkStaticPods,
+  waitAllNodesReady,
+} from "../../lab/cluster";
+import { addressHolders, destroyLab, exec, Lab, linkDown, linkUp, powerOff, powerOn } from "../../lab/hosts";
+import { apiRequest, KubeCredentials, leaseHolderVia, readKubeconfig } from "../../lab/kubeapi";
+import { kubectl } from "../../lab/kubectl";
+import { Prober, ProbeSummary } from "../../lab/probe";
+import { sleep, waitFor } from "./helpers";
+
+const LAB = "t-k8s";
+const SUBNET = 8;
+const log = process.env.LAB_VERBOSE ? (l: string) => console.log(`      ${l}`) : undefined;
+
+/** An authenticated read that reaches etcd (quorum read), as `kubectl get namespace default` makes. */
+const READ_PATH = "/api/v1/namespaces/default";
+
+describe("HaControlPlane on real Kubernetes 1.20 (lab)", function () {
+  this.timeout(600_000);
+  let result: DeployResult;
+  let lab: Lab;
+  let creds: KubeCredentials;
+  let vip: string;
+  let nodes: string[];
+  const figures: Record<string, number> = {};
+
+  const holders = () => addressHolders(lab, vip);
+  const settled = (timeoutMs = 30_000, except?: string) => settledVipHolder(lab, vip, timeoutMs, except);
+  const probe = () =>
+    new Prober(`${creds.server}${READ_PATH}`, creds.ca, 50, 5000, 8000, 240_000, {
+      cert: creds.cert,
+      key: creds.key,
+    }).start();
+  /** Every request started after the fault succeeded; at most `inFlight` caught open by it failed. */
+  const onlyCaughtInFlight = (p: ProbeSummary, faultDoneAt: number, inFlight: number) => {
+    const late = p.failures.filter((r) => r.at >= faultDoneAt);
+    assert.equal(
+      late.length,
+      0,
+      `requests started after the fault failed: ${JSON.stringify(late.slice(0, 5))}`,
+    );
+    assert.ok(p.failed <= inFlight, `${p.failed} of ${p.total} requests failed: ${p.errors}`);
+  };
+  const kc = (args: string[], input?: string) =>
+    kubectl(result.api!.kubeconfigPath, args, { input, timeoutMs: 60_000 });
+
+  /** Brings every host back up, linked, with its static pods and daemons, and waits for a healthy cluster. */
+  const heal = async () => {
+    for (const h of lab.hosts) {
+      if (!h.running) await powerOn(lab, h.name);
+      if (h.linkDown) await linkUp(lab, h.name);
+    }
+    for (const m of result.masters) {
+      await unparkStaticPods(lab, m);
+      await exec(lab, m, "systemctl start keepalived haproxy");
+    }
+    await settled(60_000);
+    await waitFor(
+      "every API server to be ready",
+      120_000,
+      async () => {
+        for (const m of result.masters) if (!(await apiServerReady(lab, m))) return false;
+        return true;
+      },
+      1000,
+    );
+    await waitAllNodesReady(creds, nodes);
+  };
+
+  const up = async (etcd: "external" | "stacked") => {
+    await destroyLab(LAB);
+    const t0 = Date.now();
+    result = await deploy({ lab: LAB, subnetIndex: SUBNET, etcd, log });
+    figures[`deploy_${etcd}`] = Date.now() - t0;
+    lab = result.lab;
+    creds = readKubeconfig(result.api!.kubeconfig);
+    vip = result.api!.vip;
+    nodes = [...result.masters, ...result.workers];
+  };
+
+  /** Powers off the VIP holder (which first takes both leases) under load; returns what was measured. */
+  const holderPowerOff = async (label: string) => {
+    const holder = await settled();
+    await moveLeasesTo(lab, creds, holder, result.masters);
+    const p = probe();
+    const writes: Array<{ at: number; ok: boolean }> = [];
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 0; writing; i++) {
+        const at = Date.now();
+        const r = await apiRequest(creds, "POST", "/api/v1/namespaces/default/configmaps", {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name: `w-${label}-${i}` },
+          data: { at: String(at) },
+        });
+        writes.push({ at, ok: r.status === 201 });
+        await sleep(200);
+      }
+    })();
+    await sleep(1000);
+    const t0 = Date.now();
+    await powerOff(lab, holder);
+    const dead = Date.now();
+    const next = await settled(30_000, holder);
+    const vipMoved = Date.now() - t0;
+    const leaderMoved = await waitFor(
+      "both leases on a survivor",
+      60_000,
+      async () => {
+        const h = await leaseHolders(creds);
+        return Object.values(h).every((x) => x !== null && x !== holder) ? Date.now() - t0 : undefined;
+      },
+      250,
+    );
+    await sleep(2000);
+    writing = false;
+    await writer;
+    const summary = await p.stop();
+    const firstWriteAfter = writes.find((w) => w.at >= dead && w.ok);
+    return {
+      holder,
+      next,
+      vipMoved,
+      leaderMoved,
+      summary,
+      dead,
+      writes,
+      firstWriteMs: firstWriteAfter ? firstWriteAfter.at - t0 : -1,
+    };
+  };
+
+  before(async function () {
+    this.timeout(1_200_000);
+    await up("external");
+  });
+  after(async function () {
+    this.timeout(120_000);
+    await destroyLab(LAB);
+    if (Object.keys(figures).length > 0) console.log(`      lab figures (ms): ${JSON.stringify(figures)}`);
+  });
+
+  describe("with external etcd (EtcdCluster)", () => {
+    afterEach(async function () {
+      this.timeout(600_000);
+      await heal();
+    });
+
+    it("init through the VIP, joins one at a time, every node Ready, /readyz through the VIP verified against the cluster CA", async () => {
+      assert.equal(result.api!.endpoint, `${vip}:8443`);
+      assert.equal(creds.server, `https://${vip}:8443`, "the kubeconfig's server is the VIP");
+      await waitAllNodesReady(creds, nodes);
+      const readyz = await kc(["get", "--raw", "/readyz"]);
+      assert.equal(readyz.stdout.trim(), "ok", readyz.stderr);
+      // The order kubeadm ran in: init, then each join after the previous one (node registration times).
+      const json = JSON.parse((await kc(["get", "nodes", "-o", "json"])).stdout) as {
+        items: Array<{ metadata: { name: string; creationTimestamp: string } }>;
+      };
+      const created = new Map(
+        json.items.map((n) => [n.metadata.name, Date.parse(n.metadata.creationTimestamp)]),
+      );
+      for (let i = 1; i < result.masters.length; i++) {
+        assert.ok(
+          created.get(result.masters[i])! >= created.get(result.masters[i - 1])!,
+          `${result.masters[i]} registered before ${result.masters[i - 1]}`,
+        );
+      }
+      for (const w of result.workers)
+        assert.ok(created.get(w)! >= created.get(result.masters[result.masters.length - 1])!);
+      // Every join went through the VIP: kubeadm's log on each joining node names the endpoint.
+      for (const n of [...result.masters.slice(1), ...result.workers]) {
+        const joined = await exec(lab, n, "cat /var/log/hakube/kubeadm-join.log");
+        assert.match(joined.stdout, new RegExp(`${vip.replace(/\./g, "\\.")}:8443`), `${n} joined elsewhere`);
+      }
+      // A client trusting another CA is refused.
+      const wrong = await apiRequest({ ...creds, ca: result.etcd!.pem.ca }, "GET", "/readyz");
+      assert.ok(wrong.error, "the etcd CA must not verify the API server");
+    });
+
+    it("uses hakube's PKI: the same cluster CA on every master, API certificates naming the endpoint", async () => {
+      const want = crypto.createHash("sha256").update(result.api!.caCertPem).digest("hex");
+      for (const m of result.masters) {
+        const r = await exec(
+          lab,
+          m,
+          "sha256sum /etc/kubernetes/pki/ca.crt | cut -d' ' -f1; openssl verify -CAfile /etc/kubernetes/pki/ca.crt /etc/kubernetes/pki/apiserver.crt; openssl x509 -in /etc/kubernetes/pki/apiserver.crt -noout -ext subjectAltName",
+        );
+        const [sum] = r.stdout.split("\n");
+        assert.equal(sum, want, `${m}'s CA is not the one HaControlPlane made`);
+        assert.match(r.stdout, /apiserver\.crt: OK/, `${m}: ${r.stdout}${r.stderr}`);
+        assert.match(
+          r.stdout,
+          new RegExp(`IP Address:${vip.replace(/\./g, "\\.")}(,|$)`, "m"),
+          `${m}'s API certificate lacks the VIP`,
+        );
+        for (const other of result.masters) assert.match(r.stdout, new RegExp(`DNS:${other}(,|$)`, "m"));
+      }
+    });
+
+    it("schedules a Deployment's pods, and a Service reaches them through kube-proxy from every node", async () => {
+      const image = `${result.lab.kubernetes!.imageRepository}/hakube-lab/echo:1`;
+      const manifest = JSON.stringify({
+        apiVersion: "v1",
+        kind: "List",
+        items: [
+          {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: { name: "echo", namespace: "default" },
+            spec: {
+              replicas: 2,
+              selector: { matchLabels: { app: "echo" } },
+              template: {
+                metadata: { labels: { app: "echo" } },
+                spec: { containers: [{ name: "echo", image, ports: [{ containerPort: 8080 }] }] },
+              },
+            },
+          },
+          {
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: { name: "echo", namespace: "default" },
+            spec: { selector: { app: "echo" }, ports: [{ port: 80, targetPort: 8080 }] },
+          },
+        ],
+      });
+      const applied = await kc(["apply", "-f", "-"], manifest);
+      assert.equal(applied.code, 0, applied.stderr);
+      const rollout = await kc(["rollout", "status", "deployment/echo", "--timeout=180s"]);
+      assert.equal(rollout.code, 0, rollout.stderr);
+      const pods = JSON.parse((await kc(["get", "pods", "-l", "app=echo", "-o", "json"])).stdout) as {
+        items: Array<{ metadata: { name: string }; spec: { nodeName: string }; status: { phase: string } }>;
+      };
+      assert.equal(pods.items.filter((p) => p.status.phase === "Running").length, 2);
+      const names = new Set(pods.items.map((p) => p.metadata.name));
+      const clusterIp = (
+        await kc(["get", "service", "echo", "-o", "jsonpath={.spec.clusterIP}"])
+      ).stdout.trim();
+      for (const n of nodes) {
+        const answers = new Set<string>();
+        for (let i = 0; i < 12; i++) {
+          const r = await exec(lab, n, `curl -fsS --max-time 3 http://${clusterIp}/`);
+          assert.equal(r.code, 0, `${n} -> ${clusterIp}: ${r.stderr}`);
+          answers.add(r.stdout.trim());
+        }
+        for (const a of answers) assert.ok(names.has(a), `${n} got ${a}, not a pod of the Deployment`);
+      }
+    });
+
+    it("survives the VIP holder's power-off: new requests succeed, both leases move to a survivor, writes go on", async () => {
+      const r = await holderPowerOff("external");
+      onlyCaughtInFlight(r.summary, r.dead, 3);
+      assert.notEqual(r.next, r.holder);
+      assert.ok(r.firstWriteMs >= 0, "no write succeeded after the power-off");
+      Object.assign(figures, {
+        external_vipMoved: r.vipMoved,
+        external_leasesMoved: r.leaderMoved,
+        external_firstWriteAfter: r.firstWriteMs,
+        external_failedRequests: r.summary.failed,
+      });
+      // kubeadm's leases: 15 s duration; a survivor takes over within that plus its retry period.
+      assert.ok(r.leaderMoved < 45_000, `the leases moved after ${r.leaderMoved} ms`);
+    });
+
+    it("comes back after the power-off without a re-run, and a re-run then changes nothing", async () => {
+      const holder = await settled();
+      await powerOff(lab, holder);
+      await settled(30_000, holder);
+      await powerOn(lab, holder);
+      await waitFor(`${holder}'s API server`, 180_000, () => apiServerReady(lab, holder), 1000);
+      await waitAllNodesReady(creds, nodes);
+      const again = await deploy({ lab: LAB, subnetIndex: SUBNET, etcd: "external", log });
+      const s = again.summary;
+      assert.deepEqual(
+        {
+          created: s.created,
+          updated: s.updated,
+          replaced: s.replaced,
+          deleted: s.deleted,
+          commands: s.commandsRun,
+        },
+        { created: [], updated: [], replaced: [], deleted: [], commands: 0 },
+      );
+    });
+
+    it("keeps clients served when kube-apiserver stops on the VIP holder (HAProxy sends them elsewhere)", async () => {
+      const holder = await settled();
+      const p = probe();
+      await sleep(1000);
+      await parkStaticPods(lab, holder, ["kube-apiserver"]);
+      await waitFor(
+        `${holder}'s API server to stop`,
+        60_000,
+        async () => !(await apiServerReady(lab, holder)),
+        500,
+      );
+      await sleep(3000);
+      const summary = await p.stop();
+      assert.equal(
+        summary.failed,
+        0,
+        `${summary.failed} of ${summary.total} requests failed: ${summary.errors}`,
+      );
+      assert.deepEqual(await holders(), [holder], "the VIP stays where HAProxy is alive");
+    });
+
+    it("loses only requests in flight when kube-apiserver is killed behind HAProxy", async () => {
+      const holder = await settled();
+      const other = result.masters.find((m) => m !== holder)!;
+      const p = probe();
+      await sleep(1000);
+      await exec(lab, other, "pkill -KILL -x kube-apiserver");
+      const killed = Date.now();
+      await sleep(3000);
+      const summary = await p.stop();
+      onlyCaughtInFlight(summary, killed, 2);
+    });
+
+    it("moves the VIP when the holder's link is cut, and settles on one holder when it returns", async () => {
+      const holder = await settled();
+      const p = probe();
+      await sleep(1000);
+      await linkDown(lab, holder);
+      const cut = Date.now();
+      await waitFor("another host to take the VIP", 30_000, async () =>
+        (await holders()).some((h) => h !== holder),
+      );
+      await sleep(2000);
+      const summary = await p.stop();
+      onlyCaughtInFlight(summary, cut, 3);
+      await linkUp(lab, holder);
+      const after = await settled(30_000);
+      assert.deepEqual(await holders(), [after]);
+    });
+
+    it("leaves one holder, not two, when keepalived on the holder is killed with SIGKILL", async () => {
+      const holder = await settled();
+      const p = probe();
+      await sleep(1000);
+      await exec(lab, holder, "systemctl kill -s KILL keepalived");
+      await waitFor(
+        "the killed keepalived's VIP to be released",
+        5000,
+        async () => (await holders()).every((h) => h !== holder),
+        50,
+      );
+      const released = Date.now();
+      await sleep(3000);
+      const summary = await p.stop();
+      assert.equal((await holders()).length, 1, `VIP holders after SIGKILL: ${await holders()}`);
+      onlyCaughtInFlight(summary, released, 2);
+    });
+
+    it("does not flap when the dead master comes back: the VIP moves at most once more, only when healthy", async () => {
+      const holder = await settled();
+      await powerOff(lab, holder);
+      const interim = await settled(30_000, holder);
+      const p = probe();
+      const seen: string[] = [interim];
+      await powerOn(lab, holder);
+      const t0 = Date.now();
+      while (Date.now() - t0 < 20_000) {
+        const h = await holders();
+        if (h.length === 1 && h[0] !== seen[seen.length - 1]) {
+          seen.push(h[0]);
+          if (h[0] === holder) {
+            const healthy = await exec(
+              lab,
+              holder,
+              "curl -sf http://127.0.0.1:8404/healthz >/dev/null && echo up",
+            );
+            assert.match(healthy.stdout, /up/, "the VIP moved back before HAProxy was up");
+          }
+        }
+        await sleep(100);
+      }
+      const summary = await p.stop();
+      assert.ok(
+        seen.length <= 2,
+        `the VIP moved ${seen.length - 1} times after the master returned: ${seen.join(" -> ")}`,
+      );
+      // Moving back (preemption) resets the connections open through the VIP at that instant.
+      assert.ok(
+        summary.failed <= 3,
+        `${summary.failed} of ${summary.total} requests failed: ${summary.errors}`,
+      );
+    });
+  });
+
+  describe("with kubeadm's stacked etcd", () => {
+    before(async function () {
+      this.timeout(1_200_000);
+      await up("stacked");
+    });
+
+    it("is Ready on every node, with a 3-member etcd inside the control plane", async () => {
+      await waitAllNodesReady(creds, nodes);
+      const pods = await kc([
+        "-n",
+        "kube-system",
+        "get",
+        "pods",
+        "-l",
+        "component=etcd",
+        "-o",
+        "jsonpath={.items[*].spec.nodeName}",
+      ]);
+      assert.deepEqual(pods.stdout.trim().split(/\s+/).sort(), [...result.masters].sort());
+    });
+
+    it("survives the VIP holder's power-off: new requests succeed, both leases move, writes go on", async () => {
+      const r = await holderPowerOff("stacked");
+      onlyCaughtInFlight(r.summary, r.dead, 3);
+      assert.ok(r.firstWriteMs >= 0, "no write succeeded after the power-off");
+      Object.assign(figures, {
+        stacked_vipMoved: r.vipMoved,
+        stacked_leasesMoved: r.leaderMoved,
+        stacked_firstWriteAfter: r.firstWriteMs,
+        stacked_failedRequests: r.summary.failed,
+      });
+      assert.ok(r.leaderMoved < 45_000, `the leases moved after ${r.leaderMoved} ms`);
+      assert.ok(await leaseHolderVia(creds, "kube-scheduler"));
+    });
+  });
+});
