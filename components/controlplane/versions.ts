@@ -92,3 +92,17 @@ export function minorProfile(minor: number): KubernetesMinorProfile | undefined 
 export function isPastEndOfLife(profile: KubernetesMinorProfile, today: Date): boolean {
   return profile.endOfLife < today.toISOString().slice(0, 10);
 }
+
+/**
+ * True if kubeadm of this release, given ClusterConfiguration.imageRepository "registry.k8s.io" written out,
+ * must also be given CoreDNS's repository (dns.imageRepository "registry.k8s.io/coredns") to find CoreDNS.
+ * kubeadm 1.21.2 to 1.24 look for CoreDNS at `<imageRepository>/coredns/coredns` only when imageRepository is
+ * their built-in k8s.gcr.io, and at `<imageRepository>/coredns` otherwise (kubernetes/kubeadm#2501, the rule
+ * since kubernetes/kubernetes#102502 in 1.21.2); `registry.k8s.io/coredns:v1.8.x` does not exist
+ * (kubernetes/kubeadm#2761). 1.20 needs nothing (CoreDNS 1.7.0 is `registry.k8s.io/coredns:1.7.0`), nor do
+ * 1.21.0 and 1.21.1 (they put coredns/coredns under any repository), nor 1.25 and later (their built-in
+ * imageRepository is registry.k8s.io itself).
+ */
+export function kubeadmNeedsCorednsRepository(minor: number, patch: number): boolean {
+  return minor >= 21 && minor <= 24 && !(minor === 21 && patch < 2);
+}

@@ -57,6 +57,7 @@ import {
 } from "../../components/controlplane/types";
 import { KeyAlgorithm } from "../../components/pki/profiles";
 import { renderFileBundle, shAssignments, shFunctions } from "../../components/shell";
+import { EXTERNAL, HASH, OIDC_AND_EXTRAS, TOKEN } from "./helpers/controlplane";
 import { assertGolden } from "./helpers/golden";
 import { hosts } from "./helpers/hosts";
 import { runSh, shSyntaxError, tempDir } from "./helpers/sh";
@@ -79,16 +80,6 @@ const BASE: HaControlPlaneArgs = {
 function settings(over: Partial<HaControlPlaneArgs> = {}): ControlPlaneSettings {
   return resolveHaControlPlane("cp", { ...BASE, ...over });
 }
-const EXTERNAL = {
-  topology: EtcdTopology.External,
-  endpoints: ["https://10.0.0.21:2379", "https://10.0.0.22:2379", "https://10.0.0.23:2379"],
-  caCertPem: "ETCD CA",
-  clientCertPem: "ETCD CLIENT CERT",
-  clientKeyPem: "ETCD CLIENT KEY",
-};
-/** A fake token and hash: the renderers do not check them beyond the token's format. */
-const TOKEN = "abcdef.0123456789abcdef";
-const HASH = `sha256:${"0123456789abcdef".repeat(4)}`;
 const KEY32 = Buffer.alloc(32, "k").toString("base64");
 
 const s = settings();
@@ -96,7 +87,7 @@ const m1 = s.masters[0];
 const m2 = s.masters[1];
 
 /** One document of the init configuration by kind. */
-function initDoc(st: ControlPlaneSettings, kind: "InitConfiguration" | "ClusterConfiguration") {
+function initDoc(st: ControlPlaneSettings, kind: "InitConfiguration" | "ClusterConfiguration"): Any {
   return kind === "InitConfiguration"
     ? buildInitConfigurationV1beta4(st, st.masters[0], TOKEN)
     : buildClusterConfigurationV1beta4(
@@ -121,20 +112,7 @@ describe("HaControlPlane renderers", () => {
       );
     });
     it("OIDC, extra SANs, extra API server flags and ignored preflight checks", () => {
-      const st = settings({
-        apiServer: {
-          extraSans: ["api.example.com", "*.api.example.com", "192.0.2.10"],
-          oidc: {
-            issuerUrl: "https://login.example.com",
-            clientId: "kubernetes",
-            usernameClaim: "email",
-            groupsClaim: "groups",
-            groupsPrefix: "oidc:",
-          },
-          extraArgs: { "default-not-ready-toleration-seconds": "30", "anonymous-auth": "true" },
-        },
-        ignorePreflightErrors: ["NumCPU", "Mem"],
-      });
+      const st = settings(OIDC_AND_EXTRAS);
       assertGolden("controlplane/kubeadm-init-oidc.yaml", renderInitConfigV1beta4(st, st.masters[0], TOKEN));
     });
     it("audit log off", () => {
