@@ -26,7 +26,7 @@ import {
   renderKubeconfig,
   workerFiles,
 } from "./render/files";
-import { renderInitConfigV1beta4, renderJoinConfigV1beta4 } from "./render/kubeadm.v1beta4";
+import { renderInitConfig, renderJoinConfig } from "./render/kubeadm";
 import { renderPrepareScript } from "./render/prepare";
 import { renderInitScript, renderJoinScript, renderReadyScript, renderTokenScript } from "./render/scripts";
 import { resolveHaControlPlane } from "./settings";
@@ -195,7 +195,7 @@ export class HaControlPlane extends pulumi.ComponentResource {
     const firstConnection = connections.get(first.name)!;
     const initConfig = pulumi
       .all([token, etcdEndpoints])
-      .apply(([t, eps]) => renderInitConfigV1beta4(s, first, t, eps));
+      .apply(([t, eps]) => renderInitConfig(s, first, t, eps));
     const init = new remote.Command(
       `${name}-${first.name}-init`,
       {
@@ -227,7 +227,7 @@ export class HaControlPlane extends pulumi.ComponentResource {
     for (const node of s.masters.slice(1)) {
       const config = pulumi
         .all([token, caCertHash])
-        .apply(([t, h]) => renderJoinConfigV1beta4(s, node, { token: t, caCertHash: h }, true));
+        .apply(([t, h]) => renderJoinConfig(s, node, { token: t, caCertHash: h }, true));
       masterSteps.push(
         new remote.Command(
           `${name}-${node.name}-join`,
@@ -252,7 +252,7 @@ export class HaControlPlane extends pulumi.ComponentResource {
       const config = pulumi
         .all([token, caCertHash])
         .apply(([t, h]) =>
-          renderFileBundle(workerFiles(renderJoinConfigV1beta4(s, node, { token: t, caCertHash: h }, false))),
+          renderFileBundle(workerFiles(renderJoinConfig(s, node, { token: t, caCertHash: h }, false))),
         );
       return new remote.Command(
         `${name}-${node.name}-join`,

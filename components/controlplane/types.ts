@@ -184,8 +184,10 @@ export interface HaControlPlaneArgs {
    */
   endpoint?: string;
   /**
-   * The Kubernetes release, "1.31.4" (or "v1.31.4"). hakube renders kubeadm's v1beta4 configuration,
-   * which kubeadm reads from 1.31 on; 1.31 to 1.35 are the minors it was written against.
+   * The Kubernetes release, "1.31.4" (or "v1.31.4"), 1.20 or later. hakube renders kubeadm's configuration
+   * in the API that minor's kubeadm reads: v1beta2 for 1.20-1.21, v1beta3 for 1.22-1.30, v1beta4 from 1.31.
+   * 1.20 to 1.35 are the minors it was written against (newer ones are configured as 1.35, with a warning);
+   * a minor past its upstream end of life gets a warning, not a refusal.
    */
   kubernetesVersion: string;
   /** @default { topology: EtcdTopology.Stacked } */
@@ -210,7 +212,9 @@ export interface HaControlPlaneArgs {
   ca?: CaKeyPairArgs;
   /**
    * The algorithm of the CAs hakube makes and of the certificates kubeadm makes from them (kubeadm's
-   * encryptionAlgorithm). RSA or ECDSA: kubeadm cannot use Ed25519; ECDSA P-384 needs Kubernetes 1.34.
+   * encryptionAlgorithm from 1.31; before, ECDSA P-256 is kubeadm's PublicKeysECDSA feature gate and RSA-2048
+   * its default, the only two it offers). RSA or ECDSA: kubeadm cannot use Ed25519; ECDSA P-384 needs
+   * Kubernetes 1.34.
    * @default KeyAlgorithm.EcdsaP256
    */
   keyAlgorithm?: KeyAlgorithm;

@@ -59,6 +59,7 @@ import {
 } from "../../components/controlplane/types";
 import { KeyAlgorithm } from "../../components/pki/profiles";
 import { renderFileBundle, shAssignments, shFunctions } from "../../components/shell";
+import { EXTERNAL, HASH, OIDC_AND_EXTRAS, TOKEN } from "./helpers/controlplane";
 import { assertGolden } from "./helpers/golden";
 import { hosts } from "./helpers/hosts";
 import { runSh, shSyntaxError, tempDir } from "./helpers/sh";
@@ -81,16 +82,6 @@ const BASE: HaControlPlaneArgs = {
 function settings(over: Partial<HaControlPlaneArgs> = {}): ControlPlaneSettings {
   return resolveHaControlPlane("cp", { ...BASE, ...over });
 }
-const EXTERNAL = {
-  topology: EtcdTopology.External,
-  endpoints: ["https://10.0.0.21:2379", "https://10.0.0.22:2379", "https://10.0.0.23:2379"],
-  caCertPem: "ETCD CA",
-  clientCertPem: "ETCD CLIENT CERT",
-  clientKeyPem: "ETCD CLIENT KEY",
-};
-/** A fake token and hash: the renderers do not check them beyond the token's format. */
-const TOKEN = "abcdef.0123456789abcdef";
-const HASH = `sha256:${"0123456789abcdef".repeat(4)}`;
 const KEY32 = Buffer.alloc(32, "k").toString("base64");
 
 const s = settings();
@@ -98,7 +89,7 @@ const m1 = s.masters[0];
 const m2 = s.masters[1];
 
 /** One document of the init configuration by kind. */
-function initDoc(st: ControlPlaneSettings, kind: "InitConfiguration" | "ClusterConfiguration") {
+function initDoc(st: ControlPlaneSettings, kind: "InitConfiguration" | "ClusterConfiguration"): Any {
   return kind === "InitConfiguration"
     ? buildInitConfigurationV1beta4(st, st.masters[0], TOKEN)
     : buildClusterConfigurationV1beta4(
@@ -123,20 +114,7 @@ describe("HaControlPlane renderers", () => {
       );
     });
     it("OIDC, extra SANs, extra API server flags and ignored preflight checks", () => {
-      const st = settings({
-        apiServer: {
-          extraSans: ["api.example.com", "*.api.example.com", "192.0.2.10"],
-          oidc: {
-            issuerUrl: "https://login.example.com",
-            clientId: "kubernetes",
-            usernameClaim: "email",
-            groupsClaim: "groups",
-            groupsPrefix: "oidc:",
-          },
-          extraArgs: { "default-not-ready-toleration-seconds": "30", "anonymous-auth": "true" },
-        },
-        ignorePreflightErrors: ["NumCPU", "Mem"],
-      });
+      const st = settings(OIDC_AND_EXTRAS);
       assertGolden("controlplane/kubeadm-init-oidc.yaml", renderInitConfigV1beta4(st, st.masters[0], TOKEN));
     });
     it("audit log off", () => {
@@ -927,7 +905,8 @@ describe("HaControlPlane settings", () => {
       return [st.kubeadmApi, st.cgroupDriver, st.pauseImage, st.kubeadmNeedsCrictl];
     };
     assert.deepEqual(pick("1.20.2"), ["v1beta2", "cgroupfs", "registry.k8s.io/pause:3.2", true]);
-    assert.deepEqual(pick("1.21.14"), ["v1beta2", "cgroupfs", "registry.k8s.io/pause:3.4.1", true]);
+    // kubeadm 1.21's init writes systemd when the driver is unset (CHANGELOG-1.21, #99471).
+    assert.deepEqual(pick("1.21.14"), ["v1beta2", "systemd", "registry.k8s.io/pause:3.4.1", true]);
     assert.deepEqual(pick("1.22.0"), ["v1beta3", "systemd", "registry.k8s.io/pause:3.5", true]);
     assert.deepEqual(pick("1.30.8"), ["v1beta3", "systemd", "registry.k8s.io/pause:3.9", true]);
     assert.deepEqual(pick("1.31.0"), ["v1beta4", "systemd", "registry.k8s.io/pause:3.10", false]);

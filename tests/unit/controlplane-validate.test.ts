@@ -168,8 +168,9 @@ describe("HaControlPlane validation", () => {
           },
         ],
       });
-      assert.deepEqual(said("1.31.4", "2025-10-28").warnings, []);
-      assert.equal(said("1.31.4", "2025-10-29").warnings.length, 1);
+      // 1.31 ended on 2025-11-11 (kubernetes/website data/releases/eol.yaml), not on its planned 2025-10-28.
+      assert.deepEqual(said("1.31.4", "2025-11-11").warnings, []);
+      assert.equal(said("1.31.4", "2025-11-12").warnings.length, 1);
       assert.deepEqual(said("1.35.0", "2026-12-07").warnings, []);
     });
   });
