@@ -63,10 +63,15 @@ export const BOOTSTRAP_TOKEN_GROUP = "system:bootstrappers:kubeadm:default-node-
 /**
  * The kubeconfig's client certificate: kubeadm's admin.conf identity. Since 1.29 kubeadm binds the group
  * kubeadm:cluster-admins to cluster-admin during init (revocable by deleting that binding); system:masters,
- * which bypasses RBAC and cannot be revoked, is kept for kubeadm's break-glass super-admin.conf.
+ * which bypasses RBAC and cannot be revoked, is kept for kubeadm's break-glass super-admin.conf. Before
+ * 1.29 kubeadm makes no such binding and admin.conf is in system:masters, so the kubeconfig is too
+ * (versions.ts picks the group).
  */
 export const ADMIN_COMMON_NAME = "kubernetes-admin";
 export const ADMIN_GROUP = "kubeadm:cluster-admins";
+export const LEGACY_ADMIN_GROUP = "system:masters";
+/** kubeadm binds ADMIN_GROUP to cluster-admin from 1.29 (KEP-4214, "Separate super-user kubeconfig for kubeadm"; kubernetes/kubeadm#2414). */
+export const ADMIN_GROUP_MIN_MINOR = 29;
 
 /** Audit log rotation: kubespray's hardening guide (30 days, 10 files, 100 MB). */
 export const DEFAULT_AUDIT_MAX_AGE_DAYS = 30;

@@ -10,7 +10,6 @@ import { CertificateRole, tlsKeyParameters } from "../pki/profiles";
 import { renderFileBundle } from "../shell";
 import {
   ADMIN_COMMON_NAME,
-  ADMIN_GROUP,
   CNI_TIMEOUT_SECONDS,
   DEFAULT_KEY_ALGORITHM,
   DEFAULT_SERVICE_ACCOUNT_KEY_ALGORITHM,
@@ -99,7 +98,7 @@ export class HaControlPlane extends pulumi.ComponentResource {
       ca,
       {
         commonName: ADMIN_COMMON_NAME,
-        organization: ADMIN_GROUP,
+        organization: s.adminGroup,
         role: CertificateRole.Client,
         keyAlgorithm,
       },

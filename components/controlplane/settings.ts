@@ -3,6 +3,8 @@
  * Call only after validateHaControlPlaneArgs found no errors.
  */
 import {
+  ADMIN_GROUP,
+  ADMIN_GROUP_MIN_MINOR,
   DEFAULT_API_SERVER_PORT,
   DEFAULT_AUDIT_MAX_AGE_DAYS,
   DEFAULT_AUDIT_MAX_BACKUPS,
@@ -18,6 +20,7 @@ import {
   DEFAULT_SECRETS_ENCRYPTION_PROVIDER,
   DEFAULT_SERVICE_SUBNET,
   KUBEADM_ENCRYPTION_ALGORITHMS,
+  LEGACY_ADMIN_GROUP,
 } from "./defaults";
 import { joinHostPort, parseHostPort } from "../net";
 import { renderDefaultAuditPolicy } from "./render/files";
@@ -99,6 +102,7 @@ export function resolveHaControlPlane(cluster: string, args: HaControlPlaneArgs)
     pauseImage: `${imageRepository}/pause:${profile.pauseTag}`,
     kubeadmNeedsCrictl: profile.kubeadmNeedsCrictl,
     nodesInContainers: args.nodesInContainers ?? false,
+    adminGroup: v.minor >= ADMIN_GROUP_MIN_MINOR ? ADMIN_GROUP : LEGACY_ADMIN_GROUP,
     readyTimeoutSeconds: args.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT_SECONDS,
     masters,
     workers: (args.workers ?? []).map((w) => ({ name: w.name, address: w.address })),

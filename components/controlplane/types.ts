@@ -312,6 +312,8 @@ export interface ControlPlaneSettings {
   kubeadmNeedsCrictl: boolean;
   /** See HaControlPlaneArgs.nodesInContainers. */
   nodesInContainers: boolean;
+  /** The kubeconfig certificate's group (organization): the one kubeadm of this version binds to cluster-admin. */
+  adminGroup: string;
   readyTimeoutSeconds: number;
   masters: NodeSettings[];
   workers: NodeSettings[];

@@ -898,6 +898,13 @@ describe("HaControlPlane settings", () => {
     assert.equal(st.kubeadmNeedsCrictl, false);
     assert.equal(st.nodesInContainers, false);
   });
+  it("gives the kubeconfig the admin group kubeadm of that version binds to cluster-admin", () => {
+    const group = (v: string) =>
+      resolveHaControlPlane("cp", { masters: hosts(1), kubernetesVersion: v }).adminGroup;
+    assert.equal(group("1.20.2"), "system:masters");
+    assert.equal(group("1.28.9"), "system:masters");
+    assert.equal(group("1.29.0"), "kubeadm:cluster-admins");
+  });
   it("follows the version: kubeadm API, cgroup driver, pause image, crictl", () => {
     const at = (v: string) => resolveHaControlPlane("cp", { masters: hosts(1), kubernetesVersion: v });
     const pick = (v: string) => {
