@@ -30,7 +30,7 @@ import { renderPrepareScript } from "./render/prepare";
 import { renderInitScript, renderJoinScript, renderReadyScript, renderTokenScript } from "./render/scripts";
 import { resolveHaControlPlane } from "./settings";
 import { EtcdTopology, HaControlPlaneArgs } from "./types";
-import { externalEtcdEndpointProblems, validateHaControlPlaneArgs } from "./validate";
+import { apiServerEtcdEndpoints, externalEtcdEndpointProblems, validateHaControlPlaneArgs } from "./validate";
 
 /**
  * Inputs every command gets. The scripts never read their previous output, and passing it would need
@@ -127,14 +127,15 @@ export class HaControlPlane extends pulumi.ComponentResource {
     const externalEtcd = stacked ? undefined : args.etcd;
     const etcdEndpoints: pulumi.Output<string[] | undefined> = externalEtcd
       ? pulumi.output(externalEtcd.endpoints ?? []).apply((eps) => {
-          const problems = externalEtcdEndpointProblems(eps);
+          const colocated = externalEtcd.colocated === true;
+          const problems = externalEtcdEndpointProblems(eps, colocated);
           if (problems.length > 0) {
             throw new pulumi.ResourceError(
               `HaControlPlane ${name} has invalid arguments:\n${problems.map((p) => `  - ${p.message}`).join("\n")}`,
               this,
             );
           }
-          return eps;
+          return apiServerEtcdEndpoints(eps, colocated);
         })
       : pulumi.output(undefined);
 

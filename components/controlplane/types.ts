@@ -61,6 +61,16 @@ export interface ControlPlaneEtcdArgs {
   clientCertPem?: pulumi.Input<string>;
   /** External only, required: its key (`EtcdCluster.clientKeyPem`). Treated as a secret. */
   clientKeyPem?: pulumi.Input<string>;
+  /**
+   * External only: the etcd members run on the masters themselves (an EtcdCluster on the same hosts), and
+   * each API server talks to its own member only (`https://127.0.0.1:<port>`, which EtcdCluster's server
+   * certificates name), as kubeadm's stacked etcd does. With every member's URL instead, kube-apiserver's
+   * etcd client keeps sending a share of its requests to a member whose host died without closing its
+   * connections (power loss, cut cable) until its gRPC keepalive gives up (kubernetes/kubernetes#128812):
+   * clients wait or time out meanwhile (BENCHMARKS.md has the figures). Requires a member on every master.
+   * @default false
+   */
+  colocated?: boolean;
 }
 
 /** OpenID Connect sign-in to the API server (kube-apiserver's --oidc-* flags). */

@@ -345,7 +345,20 @@ function subnetProblems(args: HaControlPlaneArgs): Problem[] {
 }
 
 /** Problems in resolved external etcd endpoints (plain here, or from an Output in the component). */
-export function externalEtcdEndpointProblems(endpoints: unknown): Problem[] {
+/**
+ * The etcd URLs the API servers use: the external members' URLs, or with `colocated` the local member at
+ * the members' port (all members must listen on one port then). Call after externalEtcdEndpointProblems.
+ */
+export function apiServerEtcdEndpoints(endpoints: readonly string[], colocated: boolean): string[] {
+  if (!colocated) return [...endpoints];
+  const ports = [...new Set(endpoints.map((e) => new URL(e).port))];
+  if (ports.length !== 1) {
+    throw new Error(`etcd.colocated needs every member on one client port, got ports ${ports.join(", ")}`);
+  }
+  return [`https://127.0.0.1:${ports[0]}`];
+}
+
+export function externalEtcdEndpointProblems(endpoints: unknown, colocated = false): Problem[] {
   if (!Array.isArray(endpoints) || endpoints.length === 0) {
     return [
       {
@@ -368,6 +381,16 @@ export function externalEtcdEndpointProblems(endpoints: unknown): Problem[] {
       });
     }
   });
+  if (
+    problems.length === 0 &&
+    colocated &&
+    new Set(endpoints.map((e) => new URL(e as string).port)).size > 1
+  ) {
+    problems.push({
+      path: "etcd.endpoints",
+      message: `etcd.colocated needs every member on one client port (each API server uses https://127.0.0.1:<port>), got ${show(endpoints)}`,
+    });
+  }
   return problems;
 }
 
@@ -402,10 +425,25 @@ function etcdProblems(args: HaControlPlaneArgs): Problem[] {
       });
     }
   }
+  if (etcd.colocated !== undefined) {
+    if (typeof etcd.colocated !== "boolean") {
+      problems.push({
+        path: "etcd.colocated",
+        message: `etcd.colocated must be true or false, got ${show(etcd.colocated)}`,
+      });
+    } else if (topology !== EtcdTopology.External) {
+      problems.push({
+        path: "etcd.colocated",
+        message: `etcd.colocated only applies to etcd.topology "external" (stacked etcd is always local), got it with ${show(topology)}`,
+      });
+    }
+  }
   // Plain endpoints are checked now; an Output is checked when it resolves.
   if (topology === EtcdTopology.External && Array.isArray(etcd.endpoints)) {
     const plain = etcd.endpoints as unknown[];
-    if (plain.every((e) => typeof e === "string")) problems.push(...externalEtcdEndpointProblems(plain));
+    if (plain.every((e) => typeof e === "string")) {
+      problems.push(...externalEtcdEndpointProblems(plain, etcd.colocated === true));
+    }
   }
   return problems;
 }

@@ -146,6 +146,8 @@ export function labStack(args: LabStackArgs) {
             caCertPem: etcd.caCertPem,
             clientCertPem: etcd.clientCertPem,
             clientKeyPem: etcd.clientKeyPem,
+            // The members run on the masters: each API server uses its own (see ControlPlaneEtcdArgs).
+            colocated: true,
           }
         : { topology: hakube.EtcdTopology.Stacked },
       serviceSubnet: LAB_SERVICE_SUBNET,

@@ -46,15 +46,24 @@ describe("HaControlPlane on real Kubernetes 1.20 (lab)", function () {
       cert: creds.cert,
       key: creds.key,
     }).start();
-  /** Every request started after the fault succeeded; at most `inFlight` caught open by it failed. */
-  const onlyCaughtInFlight = (p: ProbeSummary, faultDoneAt: number, inFlight: number) => {
-    const late = p.failures.filter((r) => r.at >= faultDoneAt);
+  /**
+   * A fault can break the requests whose connections it catches open (their TCP state dies with the host,
+   * or the address leaves the interface under them); no server can save those. So: every request started
+   * after the fault was complete succeeded, and every failed one was open while the fault happened.
+   */
+  const onlyCaughtInFlight = (p: ProbeSummary, fault: { start: number; done: number }) => {
+    const late = p.failures.filter((r) => r.at >= fault.done);
     assert.equal(
       late.length,
       0,
       `requests started after the fault failed: ${JSON.stringify(late.slice(0, 5))}`,
     );
-    assert.ok(p.failed <= inFlight, `${p.failed} of ${p.total} requests failed: ${p.errors}`);
+    const unrelated = p.failures.filter((r) => r.at + r.ms < fault.start);
+    assert.equal(
+      unrelated.length,
+      0,
+      `requests that ended before the fault failed: ${JSON.stringify(unrelated.slice(0, 5))}`,
+    );
   };
   const kc = (args: string[], input?: string) =>
     kubectl(result.api!.kubeconfigPath, args, { input, timeoutMs: 60_000 });
@@ -139,7 +148,7 @@ describe("HaControlPlane on real Kubernetes 1.20 (lab)", function () {
       vipMoved,
       leaderMoved,
       summary,
-      dead,
+      fault: { start: t0, done: dead },
       writes,
       firstWriteMs: firstWriteAfter ? firstWriteAfter.at - t0 : -1,
     };
@@ -182,10 +191,10 @@ describe("HaControlPlane on real Kubernetes 1.20 (lab)", function () {
       }
       for (const w of result.workers)
         assert.ok(created.get(w)! >= created.get(result.masters[result.masters.length - 1])!);
-      // Every join went through the VIP: kubeadm's log on each joining node names the endpoint.
-      for (const n of [...result.masters.slice(1), ...result.workers]) {
-        const joined = await exec(lab, n, "cat /var/log/hakube/kubeadm-join.log");
-        assert.match(joined.stdout, new RegExp(`${vip.replace(/\./g, "\\.")}:8443`), `${n} joined elsewhere`);
+      // Every node talks to the API through the VIP: kubeadm wrote the endpoint into its kubelet's kubeconfig.
+      for (const n of nodes) {
+        const conf = await exec(lab, n, "grep 'server:' /etc/kubernetes/kubelet.conf");
+        assert.equal(conf.stdout.trim(), `server: https://${vip}:8443`, `${n}'s kubelet`);
       }
       // A client trusting another CA is refused.
       const wrong = await apiRequest({ ...creds, ca: result.etcd!.pem.ca }, "GET", "/readyz");
@@ -264,7 +273,7 @@ describe("HaControlPlane on real Kubernetes 1.20 (lab)", function () {
 
     it("survives the VIP holder's power-off: new requests succeed, both leases move to a survivor, writes go on", async () => {
       const r = await holderPowerOff("external");
-      onlyCaughtInFlight(r.summary, r.dead, 3);
+      onlyCaughtInFlight(r.summary, r.fault);
       assert.notEqual(r.next, r.holder);
       assert.ok(r.firstWriteMs >= 0, "no write succeeded after the power-off");
       Object.assign(figures, {
@@ -324,17 +333,19 @@ describe("HaControlPlane on real Kubernetes 1.20 (lab)", function () {
       const other = result.masters.find((m) => m !== holder)!;
       const p = probe();
       await sleep(1000);
+      const start = Date.now();
       await exec(lab, other, "pkill -KILL -x kube-apiserver");
       const killed = Date.now();
       await sleep(3000);
       const summary = await p.stop();
-      onlyCaughtInFlight(summary, killed, 2);
+      onlyCaughtInFlight(summary, { start, done: killed });
     });
 
     it("moves the VIP when the holder's link is cut, and settles on one holder when it returns", async () => {
       const holder = await settled();
       const p = probe();
       await sleep(1000);
+      const start = Date.now();
       await linkDown(lab, holder);
       const cut = Date.now();
       await waitFor("another host to take the VIP", 30_000, async () =>
@@ -342,7 +353,7 @@ describe("HaControlPlane on real Kubernetes 1.20 (lab)", function () {
       );
       await sleep(2000);
       const summary = await p.stop();
-      onlyCaughtInFlight(summary, cut, 3);
+      onlyCaughtInFlight(summary, { start, done: cut });
       await linkUp(lab, holder);
       const after = await settled(30_000);
       assert.deepEqual(await holders(), [after]);
@@ -352,6 +363,7 @@ describe("HaControlPlane on real Kubernetes 1.20 (lab)", function () {
       const holder = await settled();
       const p = probe();
       await sleep(1000);
+      const start = Date.now();
       await exec(lab, holder, "systemctl kill -s KILL keepalived");
       await waitFor(
         "the killed keepalived's VIP to be released",
@@ -363,7 +375,7 @@ describe("HaControlPlane on real Kubernetes 1.20 (lab)", function () {
       await sleep(3000);
       const summary = await p.stop();
       assert.equal((await holders()).length, 1, `VIP holders after SIGKILL: ${await holders()}`);
-      onlyCaughtInFlight(summary, released, 2);
+      onlyCaughtInFlight(summary, { start, done: released });
     });
 
     it("does not flap when the dead master comes back: the VIP moves at most once more, only when healthy", async () => {
@@ -425,7 +437,7 @@ describe("HaControlPlane on real Kubernetes 1.20 (lab)", function () {
 
     it("survives the VIP holder's power-off: new requests succeed, both leases move, writes go on", async () => {
       const r = await holderPowerOff("stacked");
-      onlyCaughtInFlight(r.summary, r.dead, 3);
+      onlyCaughtInFlight(r.summary, r.fault);
       assert.ok(r.firstWriteMs >= 0, "no write succeeded after the power-off");
       Object.assign(figures, {
         stacked_vipMoved: r.vipMoved,

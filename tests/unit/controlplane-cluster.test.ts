@@ -278,6 +278,27 @@ describe("HaControlPlane (mocks)", () => {
     );
   });
 
+  it("colocated external etcd: every API server uses its local member", async () => {
+    const { rec } = await deploy({
+      etcd: {
+        topology: EtcdTopology.External,
+        endpoints: pulumi.output([
+          "https://10.0.0.11:2379",
+          "https://10.0.0.12:2379",
+          "https://10.0.0.13:2379",
+        ]),
+        caCertPem: "ETCD CA PEM",
+        clientCertPem: "ETCD CLIENT CERT",
+        clientKeyPem: pulumi.secret("ETCD CLIENT KEY"),
+        colocated: true,
+      },
+    });
+    assert.match(
+      bundle(rec.get("cp-m1-init")).get("/etc/kubernetes/hakube/kubeadm.yaml")!,
+      /external:\n {4}endpoints:\n {4}- https:\/\/127.0.0.1:2379\n {4}caFile/,
+    );
+  });
+
   it("without audit and encryption: no key, no API server files", async () => {
     const { rec } = await deploy({
       apiServer: { audit: { enabled: false }, secretsEncryption: { enabled: false } },

@@ -9,6 +9,7 @@ import {
   SecretsEncryptionProvider,
 } from "../../components/controlplane/types";
 import {
+  apiServerEtcdEndpoints,
   externalEtcdEndpointProblems,
   parseKubernetesVersion,
   validateHaControlPlaneArgs,
@@ -273,6 +274,32 @@ describe("HaControlPlane validation", () => {
         { path: "etcd.endpoints", message: "etcd.endpoints must list at least one URL, got []" },
       ]);
       assert.deepEqual(externalEtcdEndpointProblems(["https://[fd00::21]:2379"]), []);
+    });
+    it("colocated: each API server uses its local member, on the members' one port", () => {
+      assert.deepEqual(errors(args({ etcd: { ...EXTERNAL, colocated: true } })), []);
+      assert.deepEqual(
+        errors(
+          args({
+            etcd: {
+              ...EXTERNAL,
+              colocated: true,
+              endpoints: ["https://10.0.0.21:2379", "https://10.0.0.22:2479"],
+            },
+          }),
+        ),
+        [
+          'etcd.endpoints: etcd.colocated needs every member on one client port (each API server uses https://127.0.0.1:<port>), got ["https://10.0.0.21:2379", "https://10.0.0.22:2479"]',
+        ],
+      );
+      assert.deepEqual(errors(args({ etcd: { colocated: true } })), [
+        'etcd.colocated: etcd.colocated only applies to etcd.topology "external" (stacked etcd is always local), got it with "stacked"',
+      ]);
+      assert.deepEqual(errors(args({ etcd: { ...EXTERNAL, colocated: "yes" as unknown as boolean } })), [
+        'etcd.colocated: etcd.colocated must be true or false, got "yes"',
+      ]);
+      const three = ["https://10.0.0.21:2379", "https://10.0.0.22:2379", "https://10.0.0.23:2379"];
+      assert.deepEqual(apiServerEtcdEndpoints(three, true), ["https://127.0.0.1:2379"]);
+      assert.deepEqual(apiServerEtcdEndpoints(three, false), three);
     });
     it("stacked takes no external settings", () => {
       assert.deepEqual(errors(args({ etcd: { endpoints: ["https://10.0.0.21:2379"] } })), [

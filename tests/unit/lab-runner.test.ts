@@ -319,12 +319,13 @@ describe("lab runner", function () {
 
   it("runs independent commands in parallel and reaches a host through a proxy", async () => {
     // Each command notes when it started and ended (on the server's clock, so slow SSH handshakes do
-    // not matter): run in parallel, every one starts before any one ends.
+    // not matter, as long as they differ by less than the 3 s each command sleeps): run in parallel,
+    // every one starts before any one ends.
     const summary = await up(() => {
       for (const name of ["p1", "p2", "p3"]) {
         new command.remote.Command(name, {
           connection: connection(),
-          create: `echo "start $(date +%s%N)" >> ${work}/${name}; sleep 1; echo "end $(date +%s%N)" >> ${work}/${name}`,
+          create: `echo "start $(date +%s%N)" >> ${work}/${name}; sleep 3; echo "end $(date +%s%N)" >> ${work}/${name}`,
         });
       }
       const hop = new command.remote.Command("hop", {
@@ -342,7 +343,10 @@ describe("lab runner", function () {
     );
     const lastStart = times.reduce((m, t) => (t.start > m ? t.start : m), 0n);
     const firstEnd = times.reduce((m, t) => (t.end < m ? t.end : m), times[0].end);
-    assert.ok(lastStart < firstEnd, `not in parallel: ${JSON.stringify(times, (_, v) => String(v))}`);
+    assert.ok(
+      lastStart < firstEnd,
+      `not in parallel: ${JSON.stringify(times, (_, v: unknown) => (typeof v === "bigint" ? String(v) : v))}`,
+    );
     assert.equal(summary.outputs.hop, "via-proxy");
   });
 

@@ -142,6 +142,7 @@ describe("package shell (components/packages.ts)", () => {
     const installing = files.filter((x) => /apt_install|install_packages|apt_get /.test(x.text));
     assert.deepEqual(installing.map((x) => x.f).sort(), [
       "controlplane/prepare-package.sh",
+      "controlplane/prepare-release-1.20.sh",
       "etcd/install-package.sh",
       "haproxy/install-package.sh",
       "keepalived/install-package.sh",
