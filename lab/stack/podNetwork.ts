@@ -15,7 +15,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
 import { COMMAND_DEFAULTS, HostArgs, secretConnection } from "../../components/hosts";
-import { heredoc, shAssignments, shFunctions } from "../../components/shell";
+import { shAssignments, shFunctions, shQuote } from "../../components/shell";
 
 const CONFLIST = "/etc/cni/net.d/10-hakube-lab.conflist";
 const ROUTES = "/etc/systemd/network/80-container-host0.network.d/hakube-lab-routes.conf";
@@ -81,7 +81,7 @@ while :; do
 done
 own=$(k get node "$NAME" -o 'jsonpath={.spec.podCIDR}')
 install -d -m 0755 /etc/cni/net.d "$(dirname ${ROUTES})"
-${heredoc(`sed "s|@POD_CIDR@|$own|" | put ${CONFLIST} 0644 root:root`, renderConflist("@POD_CIDR@"))}
+printf '%s' ${shQuote(renderConflist("@POD_CIDR@"))} | sed "s|@POD_CIDR@|$own|" | put ${CONFLIST} 0644 root:root
 {
   echo "# hakube lab: routes to the other nodes' pods and to the Service range (no default route here)."
   echo "[Route]"
@@ -95,7 +95,13 @@ ${heredoc(`sed "s|@POD_CIDR@|$own|" | put ${CONFLIST} 0644 root:root`, renderCon
     ip route replace "$cidr" via "$ip" dev host0
   done
 } | put ${ROUTES} 0644 root:root
-ip route replace "$SERVICES" dev host0 scope link`,
+ip route replace "$SERVICES" dev host0 scope link
+# The kubelet reports the node Ready once it finds the network's configuration.
+until [ "$(k get node "$NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)" = True ]; do
+  [ "$(date +%s)" -lt "$deadline" ] || fail "$NAME is not Ready $TIMEOUT s after its pod network was set up"
+  sleep 1
+done
+say "$NAME is Ready; its pods get addresses from $own"`,
     "",
   ].join("\n");
 }
