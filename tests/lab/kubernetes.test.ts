@@ -1,12 +1,16 @@
 /**
- * HaControlPlane on real Kubernetes (v1.20.2, the one release that can be built here) on four lab hosts:
- * kubeadm init through the VIP, control-plane joins one at a time, a worker, the lab's pod network; then
- * faults: the VIP holder powered off, its link cut, keepalived killed, kube-apiserver stopped and killed,
- * the dead master's return. One cluster with external etcd (EtcdCluster) for most of it, then one with
- * kubeadm's stacked etcd for the power-off. Clients use the kubeconfig HaControlPlane output.
+ * HaControlPlane on real Kubernetes (v1.20.2, the one release that can be built here) on four lab hosts,
+ * deployed by the main job as a user runs it (`npm run lab`, on a lab of its own): kubeadm init through
+ * the VIP, control-plane joins one at a time, a worker, the lab's pod network; the status; then faults:
+ * the VIP holder powered off, its link cut, keepalived killed, kube-apiserver stopped and killed, the
+ * dead master's return. One cluster with external etcd (EtcdCluster on the masters) for most of it, then
+ * one with kubeadm's stacked etcd (`--etcd stacked`). Clients use the kubeconfig HaControlPlane output.
  */
 import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { deploy, DeployResult } from "../../lab/deploy";
 import {
   apiServerReady,
@@ -25,6 +29,21 @@ import { sleep, waitFor } from "./helpers";
 
 const LAB = "t-k8s";
 const SUBNET = 8;
+const repo = path.resolve(__dirname, "..", "..");
+
+/** `npm run lab -- <args>` on the test's own lab, in a child process, as a user runs it. */
+function cli(...args: string[]) {
+  const r = spawnSync(
+    process.execPath,
+    ["--require", "tsx/cjs", "lab/cli.ts", ...args, "--lab", LAB, "--subnet", String(SUBNET)],
+    {
+      cwd: repo,
+      encoding: "utf8",
+      timeout: 1_500_000,
+    },
+  );
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
 const log = process.env.LAB_VERBOSE ? (l: string) => console.log(`      ${l}`) : undefined;
 
 /** An authenticated read that reaches etcd (quorum read), as `kubectl get namespace default` makes. */
@@ -91,11 +110,35 @@ describe("HaControlPlane on real Kubernetes 1.20 (lab)", function () {
     await waitAllNodesReady(creds, nodes);
   };
 
+  /**
+   * The main job on a fresh lab; then the same deployment once more through deploy() (what the tests use),
+   * which must change nothing.
+   */
   const up = async (etcd: "external" | "stacked") => {
     await destroyLab(LAB);
     const t0 = Date.now();
-    result = await deploy({ lab: LAB, subnetIndex: SUBNET, etcd, log });
+    const first = cli(...(etcd === "stacked" ? ["--etcd", "stacked"] : []));
     figures[`deploy_${etcd}`] = Date.now() - t0;
+    assert.equal(first.code, 0, first.stderr.slice(-3000));
+    assert.match(first.stdout, /Applied in .* created/);
+    assert.match(first.stdout, /kubernetes: 4 node\(s\), 4 Ready/, first.stdout);
+    assert.match(
+      first.stderr,
+      new RegExp(`deploying the lab stack: 3 master\\(s\\), 1 worker\\(s\\), ${etcd} etcd`),
+    );
+    result = await deploy({ lab: LAB, subnetIndex: SUBNET, etcd, log });
+    const s = result.summary;
+    assert.deepEqual(
+      {
+        created: s.created,
+        updated: s.updated,
+        replaced: s.replaced,
+        deleted: s.deleted,
+        commands: s.commandsRun,
+      },
+      { created: [], updated: [], replaced: [], deleted: [], commands: 0 },
+      "a second run of the unchanged program changes nothing",
+    );
     lab = result.lab;
     creds = readKubeconfig(result.api!.kubeconfig);
     vip = result.api!.vip;
@@ -219,6 +262,39 @@ describe("HaControlPlane on real Kubernetes 1.20 (lab)", function () {
         );
         for (const other of result.masters) assert.match(r.stdout, new RegExp(`DNS:${other}(,|$)`, "m"));
       }
+    });
+
+    it("prints the status as JSON: nodes, API endpoint, VIP holder, HAProxy backends, leaders, etcd, paths", () => {
+      const r = cli("status", "--json");
+      assert.equal(r.code, 0, r.stderr);
+      const st = JSON.parse(r.stdout);
+      assert.equal(st.exists, true);
+      assert.deepEqual(
+        st.kubernetes.nodes.map((n: { name: string; ready: boolean }) => [n.name, n.ready]),
+        nodes.map((n) => [n, true]),
+      );
+      assert.equal(st.api.endpoint, `${vip}:8443`);
+      assert.equal(st.api.holders.length, 1);
+      for (const m of result.masters) assert.deepEqual(st.api.haproxy[m], { m1: "UP", m2: "UP", m3: "UP" });
+      assert.ok(result.masters.includes(st.kubernetes.leaders.controllerManager));
+      assert.ok(result.masters.includes(st.kubernetes.leaders.scheduler));
+      assert.equal(st.etcd.topology, "external");
+      assert.equal(st.etcd.healthy, true);
+      assert.equal(st.etcd.members.length, 3);
+      for (const f of [st.sshKey, st.kubernetes.kubeconfig, st.kubernetes.kubectl, st.etcd.key])
+        assert.ok(fs.existsSync(f), f);
+      assert.equal(fs.statSync(st.kubernetes.kubeconfig).mode & 0o777, 0o600);
+      assert.equal(fs.statSync(st.etcd.key).mode & 0o777, 0o600);
+    });
+
+    it("refuses bad arguments with a usage line, and a change of etcd topology in place", () => {
+      const bad = cli("--masters", "zero");
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /--masters must be a whole number from 1 to 7, got "zero"/);
+      assert.match(bad.stderr, /usage: npm run lab/);
+      const switched = cli("--etcd", "stacked");
+      assert.equal(switched.code, 1);
+      assert.match(switched.stderr, /runs external etcd; a cluster cannot change its etcd topology in place/);
     });
 
     it("schedules a Deployment's pods, and a Service reaches them through kube-proxy from every node", async () => {
@@ -447,6 +523,17 @@ describe("HaControlPlane on real Kubernetes 1.20 (lab)", function () {
       });
       assert.ok(r.leaderMoved < 45_000, `the leases moved after ${r.leaderMoved} ms`);
       assert.ok(await leaseHolderVia(creds, "kube-scheduler"));
+    });
+
+    it("npm run lab -- down removes every host, link and process it made", async () => {
+      await heal();
+      const r = cli("down");
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(JSON.parse(cli("status", "--json").stdout).exists, false);
+      const links = spawnSync("ip", ["-o", "link"], { encoding: "utf8" }).stdout;
+      assert.doesNotMatch(links, new RegExp(`hk-${LAB}|vb-hk${SUBNET}-`));
+      const procs = spawnSync("ps", ["-eo", "args"], { encoding: "utf8" }).stdout;
+      assert.doesNotMatch(procs, new RegExp(`hk${SUBNET}-m[0-9]|lab/${LAB}/registry`));
     });
   });
 });
