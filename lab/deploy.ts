@@ -38,6 +38,8 @@ export interface DeployOptions {
   /** KeepalivedVip timing and HAProxy check overrides (benchmarks compare profiles). */
   vipTiming?: LabStackArgs["vipTiming"];
   haproxyCheck?: LabStackArgs["haproxyCheck"];
+  /** Leader election profile of the controller manager and scheduler (benchmarks compare them). */
+  leaderElection?: LabStackArgs["leaderElection"];
   /** etcd raft timings (benchmarks compare profiles). */
   etcdHeartbeatIntervalMs?: number;
   etcdElectionTimeoutMs?: number;
@@ -153,6 +155,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
         apiVip: kubernetes ? `${vipOf(lab)}/24` : undefined,
         vipTiming: opts.vipTiming,
         haproxyCheck: opts.haproxyCheck,
+        leaderElection: opts.leaderElection,
       }),
     { statePath: runnerStatePath(lab), project: "hakube", stack: opts.lab, log },
   );

@@ -1,6 +1,6 @@
 /** HaControlPlane defaults, each with where it comes from, and the paths on the hosts. Pure: no Pulumi import. */
 import { KeyAlgorithm } from "../pki/profiles";
-import { CniKind, SecretsEncryptionProvider } from "./types";
+import { CniKind, LeaderElectionProfile, LeaderElectionTimings, SecretsEncryptionProvider } from "./types";
 
 /** kubeadm accepts encryptionAlgorithm "ECDSA-P384" from 1.34 on (v1beta4 changelog). */
 export const ECDSA_P384_MIN_MINOR = 34;
@@ -150,3 +150,13 @@ export const RELEASE_OS_PACKAGES = [
 export const APT_KEYRING = "/etc/apt/keyrings/hakube-kubernetes.gpg";
 export const APT_SOURCE = "/etc/apt/sources.list.d/hakube-kubernetes.list";
 export const YUM_REPO = "/etc/yum.repos.d/hakube-kubernetes.repo";
+
+/**
+ * Leader election per profile; undefined writes nothing (the components' defaults: lease 15 s, renew
+ * deadline 10 s, retry 2 s, in k8s.io/component-base's LeaderElectionConfiguration). Fast halves the lease
+ * and keeps a renew deadline of 6 s, several times a loaded etcd write, and retries every second.
+ */
+export const LEADER_ELECTION_PROFILES: Record<LeaderElectionProfile, LeaderElectionTimings | undefined> = {
+  [LeaderElectionProfile.Default]: undefined,
+  [LeaderElectionProfile.Fast]: { leaseDurationSeconds: 8, renewDeadlineSeconds: 6, retryPeriodSeconds: 1 },
+};

@@ -20,11 +20,18 @@ import {
   DEFAULT_SECRETS_ENCRYPTION_PROVIDER,
   DEFAULT_SERVICE_SUBNET,
   KUBEADM_ENCRYPTION_ALGORITHMS,
+  LEADER_ELECTION_PROFILES,
   LEGACY_ADMIN_GROUP,
 } from "./defaults";
 import { joinHostPort, parseHostPort } from "../net";
 import { renderDefaultAuditPolicy } from "./render/files";
-import { ControlPlaneSettings, EtcdTopology, HaControlPlaneArgs, KubernetesInstallMethod } from "./types";
+import {
+  ControlPlaneSettings,
+  EtcdTopology,
+  HaControlPlaneArgs,
+  KubernetesInstallMethod,
+  LeaderElectionProfile,
+} from "./types";
 import { parseKubernetesVersion } from "./validate";
 import { minorProfile } from "./versions";
 import { show } from "../show";
@@ -103,6 +110,7 @@ export function resolveHaControlPlane(cluster: string, args: HaControlPlaneArgs)
     kubeadmNeedsCrictl: profile.kubeadmNeedsCrictl,
     nodesInContainers: args.nodesInContainers ?? false,
     adminGroup: v.minor >= ADMIN_GROUP_MIN_MINOR ? ADMIN_GROUP : LEGACY_ADMIN_GROUP,
+    leaderElection: LEADER_ELECTION_PROFILES[args.leaderElection?.profile ?? LeaderElectionProfile.Default],
     readyTimeoutSeconds: args.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT_SECONDS,
     masters,
     workers: (args.workers ?? []).map((w) => ({ name: w.name, address: w.address })),

@@ -49,6 +49,27 @@ export enum CniKind {
   Calico = "calico",
 }
 
+/** How fast a new kube-controller-manager and kube-scheduler leader takes over from one that died. */
+export enum LeaderElectionProfile {
+  /**
+   * The components' own timings, which kubeadm keeps: lease 15 s, renew deadline 10 s, retry every 2 s. A
+   * dead leader is replaced after about 15 to 17 s. The default.
+   */
+  Default = "default",
+  /**
+   * Lease 8 s, renew deadline 6 s, retry every 1 s: a dead leader is replaced after about 8 to 9 s. A leader
+   * that cannot renew its lease within 6 s (a stalled API server or etcd, a starved host) steps down and
+   * restarts; BENCHMARKS.md has both profiles measured side by side.
+   */
+  Fast = "fast",
+}
+
+/** Leader election of kube-controller-manager and kube-scheduler (each runs on every master, one leads). */
+export interface LeaderElectionArgs {
+  /** @default LeaderElectionProfile.Default */
+  profile?: LeaderElectionProfile;
+}
+
 /** etcd: stacked on the masters (the default), or an external cluster. */
 export interface ControlPlaneEtcdArgs {
   /** @default EtcdTopology.Stacked */
@@ -244,6 +265,8 @@ export interface HaControlPlaneArgs {
   cni?: CniArgs;
   /** How long the readiness gate waits for every API server and node. @default 600 */
   readyTimeoutSeconds?: number;
+  /** @default { profile: LeaderElectionProfile.Default } */
+  leaderElection?: LeaderElectionArgs;
   /**
    * The registry (and path) the control-plane and pause images come from: kubeadm's imageRepository and
    * containerd's sandbox image. Air-gapped clusters point it at their own registry, which must serve
@@ -260,6 +283,13 @@ export interface HaControlPlaneArgs {
    * @default false
    */
   nodesInContainers?: boolean;
+}
+
+/** kube-controller-manager's and kube-scheduler's --leader-elect-* durations, in seconds. */
+export interface LeaderElectionTimings {
+  leaseDurationSeconds: number;
+  renewDeadlineSeconds: number;
+  retryPeriodSeconds: number;
 }
 
 /** One node as the renderers see it. */
@@ -324,6 +354,8 @@ export interface ControlPlaneSettings {
   nodesInContainers: boolean;
   /** The kubeconfig certificate's group (organization): the one kubeadm of this version binds to cluster-admin. */
   adminGroup: string;
+  /** Leader election timings for kube-controller-manager and kube-scheduler; undefined: their defaults. */
+  leaderElection?: LeaderElectionTimings;
   readyTimeoutSeconds: number;
   masters: NodeSettings[];
   workers: NodeSettings[];

@@ -34,6 +34,7 @@ import {
   EtcdTopology,
   HaControlPlaneArgs,
   KubernetesInstallMethod,
+  LeaderElectionProfile,
   SecretsEncryptionProvider,
 } from "./types";
 
@@ -710,6 +711,14 @@ function miscProblems(args: HaControlPlaneArgs): Problem[] {
     problems.push({
       path: "nodesInContainers",
       message: `nodesInContainers must be true or false, got ${show(args.nodesInContainers)}`,
+    });
+  }
+  const profile = args.leaderElection?.profile;
+  const profiles = Object.values(LeaderElectionProfile) as string[];
+  if (profile !== undefined && !profiles.includes(profile)) {
+    problems.push({
+      path: "leaderElection.profile",
+      message: `leaderElection.profile must be one of ${profiles.join(", ")}, got ${show(profile)}`,
     });
   }
   if (args.readyTimeoutSeconds !== undefined && !isWholeAtLeast(args.readyTimeoutSeconds, 30)) {

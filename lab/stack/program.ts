@@ -62,6 +62,8 @@ export interface LabStackArgs {
   vipTiming?: hakube.VrrpTimingArgs;
   /** HAProxy check overrides (benchmarks compare profiles). */
   haproxyCheck?: hakube.HaproxyCheckArgs;
+  /** Leader election of the controller manager and scheduler (benchmarks compare profiles). */
+  leaderElection?: hakube.LeaderElectionProfile;
 }
 
 export function labStack(args: LabStackArgs) {
@@ -160,6 +162,7 @@ export function labStack(args: LabStackArgs) {
       imageRepository: k.imageRepository,
       nodesInContainers: true,
       ignorePreflightErrors: LAB_IGNORED_PREFLIGHT_ERRORS,
+      leaderElection: args.leaderElection ? { profile: args.leaderElection } : undefined,
     },
     { dependsOn: [keepalived, lb, ...(etcd ? [etcd] : [])] },
   );

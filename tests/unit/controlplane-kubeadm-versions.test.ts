@@ -9,7 +9,12 @@ import * as yaml from "js-yaml";
 import { renderInitConfig, renderJoinConfig } from "../../components/controlplane/render/kubeadm";
 import { argsAsMap, keyAlgorithmAsFeatureGate } from "../../components/controlplane/render/kubeadm.v1beta2";
 import { resolveHaControlPlane } from "../../components/controlplane/settings";
-import { ControlPlaneSettings, EtcdTopology, HaControlPlaneArgs } from "../../components/controlplane/types";
+import {
+  ControlPlaneSettings,
+  EtcdTopology,
+  HaControlPlaneArgs,
+  LeaderElectionProfile,
+} from "../../components/controlplane/types";
 import { KeyAlgorithm } from "../../components/pki/profiles";
 import { EXTERNAL, HASH, OIDC_AND_EXTRAS, TOKEN } from "./helpers/controlplane";
 import { assertGolden } from "./helpers/golden";
@@ -156,6 +161,24 @@ describe("kubeadm configuration per API version", () => {
       assert.deepEqual(d.InitConfiguration.nodeRegistration.kubeletExtraArgs, [
         { name: "node-ip", value: "10.0.0.11" },
       ]);
+    });
+    it("the fast leader election profile: three more flags for the controller manager and the scheduler", () => {
+      const fast = { leaderElection: { profile: LeaderElectionProfile.Fast } };
+      const want = {
+        "leader-elect": "true",
+        "leader-elect-lease-duration": "8s",
+        "leader-elect-renew-deadline": "6s",
+        "leader-elect-retry-period": "1s",
+      };
+      for (const api of ["v1beta2", "v1beta3"] as const) {
+        const d = docs(api, fast);
+        assert.deepEqual(d.ClusterConfiguration.controllerManager.extraArgs, want);
+        assert.deepEqual(d.ClusterConfiguration.scheduler.extraArgs, want);
+      }
+      assert.deepEqual(
+        docs("v1beta4", fast).ClusterConfiguration.scheduler.extraArgs,
+        Object.entries(want).map(([name, value]) => ({ name, value })),
+      );
     });
     it("a map cannot hold a flag twice: v1beta2 and v1beta3 refuse rather than drop one", () => {
       assert.deepEqual(

@@ -6,6 +6,7 @@ import {
   EtcdTopology,
   HaControlPlaneArgs,
   KubernetesInstallMethod,
+  LeaderElectionProfile,
   SecretsEncryptionProvider,
 } from "../../components/controlplane/types";
 import {
@@ -436,6 +437,12 @@ describe("HaControlPlane validation", () => {
       assert.deepEqual(errors(args({ install: { baseUrl: "https://dl.k8s.io/release", sha256: sha } })), [
         'install.baseUrl: install.baseUrl only applies to install.method "release", got it with "package"',
         'install.sha256: install.sha256 only applies to install.method "release", got it with "package"',
+      ]);
+    });
+    it("leader election profile", () => {
+      assert.deepEqual(errors(args({ leaderElection: { profile: LeaderElectionProfile.Fast } })), []);
+      assert.deepEqual(errors(args({ leaderElection: { profile: "quick" as LeaderElectionProfile } })), [
+        'leaderElection.profile: leaderElection.profile must be one of default, fast, got "quick"',
       ]);
     });
     it("image repository and nodes in containers", () => {

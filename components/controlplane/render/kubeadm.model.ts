@@ -223,9 +223,24 @@ export function buildKubeadmCluster(
     networking: { dnsDomain: s.dnsDomain, serviceSubnet: s.serviceSubnet, podSubnet: s.podSubnet },
     etcd,
     apiServer: { certSANs: s.certSans, extraArgs: apiServerArgs(s), extraVolumes: apiServerVolumes(s) },
-    controllerManagerExtraArgs: [["leader-elect", "true"]],
-    schedulerExtraArgs: [["leader-elect", "true"]],
+    controllerManagerExtraArgs: leaderElectionArgs(s),
+    schedulerExtraArgs: leaderElectionArgs(s),
   };
+}
+
+/** leader-elect (the default, written out), and the profile's timings when it is not the default. */
+function leaderElectionArgs(s: ControlPlaneSettings): ArgPairs {
+  const t = s.leaderElection;
+  return [
+    ["leader-elect", "true"],
+    ...(t
+      ? ([
+          ["leader-elect-lease-duration", `${t.leaseDurationSeconds}s`],
+          ["leader-elect-renew-deadline", `${t.renewDeadlineSeconds}s`],
+          ["leader-elect-retry-period", `${t.retryPeriodSeconds}s`],
+        ] as ArgPairs)
+      : []),
+  ];
 }
 
 /** The first master's own part, with the bootstrap token that every join uses. */
