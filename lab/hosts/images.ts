@@ -6,7 +6,7 @@ import { KubernetesBinaries, LAB_KUBERNETES_VERSION } from "./kubernetes";
 import { cacheDir } from "./paths";
 import { pushImages, REGISTRY_NAMESPACE } from "./registry";
 import { OFFLINE_REPO } from "./rootfs";
-import { elapsed, Log, run, withLock } from "./run";
+import { elapsed, Log, REPRODUCIBLE_TAR, run, withLock } from "./run";
 
 /**
  * The container images a kubeadm cluster pulls, made by the lab from the Kubernetes binaries it has and
@@ -191,18 +191,7 @@ async function copyLibraries(root: string, elves: string[], libRoots: string[]):
 async function ociLayout(root: string, recipe: Recipe, out: string): Promise<void> {
   fs.mkdirSync(path.join(out, "blobs", "sha256"), { recursive: true });
   const layer = path.join(out, "layer.tar");
-  await run("tar", [
-    "--sort=name",
-    "--owner=0",
-    "--group=0",
-    "--numeric-owner",
-    "--mtime=@0",
-    "-C",
-    root,
-    "-cf",
-    layer,
-    ".",
-  ]);
+  await run("tar", [...REPRODUCIBLE_TAR, "-C", root, "-cf", layer, "."]);
   const blob = (data: Buffer) => {
     const digest = crypto.createHash("sha256").update(data).digest("hex");
     fs.writeFileSync(path.join(out, "blobs", "sha256", digest), data);

@@ -1,19 +1,17 @@
-import { spawn } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as path from "path";
 import { cacheDir, labDir } from "./paths";
 import {
   allPids,
-  cleanEnv,
+  freePort,
   cmdlineOf,
   isAlive,
   Log,
   ProcRef,
   procRef,
   run,
+  startServer,
   stopProcess,
-  waitFor,
 } from "./run";
 
 /**
@@ -49,6 +47,9 @@ export function labImageRepository(gateway: string): string {
   return `${gateway}:${REGISTRY_PORT}/${REGISTRY_NAMESPACE}`;
 }
 
+/** openssl req: a new ECDSA P-256 key, unencrypted. */
+const NEW_EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+
 /** The lab CA (made once, kept in the cache) that signs every lab registry's certificate. */
 export async function ensureRegistryCa(): Promise<{ cert: string; key: string; pem: string }> {
   const dir = caDir();
@@ -59,11 +60,7 @@ export async function ensureRegistryCa(): Promise<{ cert: string; key: string; p
     await run("openssl", [
       "req",
       "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
+      ...NEW_EC_KEY,
       "-keyout",
       `${key}.new`,
       "-out",
@@ -106,11 +103,7 @@ async function issueServerCert(labName: string, gateway: string): Promise<void> 
   await run("openssl", [
     "req",
     "-new",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
+    ...NEW_EC_KEY,
     "-keyout",
     f.key,
     "-out",
@@ -167,37 +160,12 @@ function registryConfig(addr: string, readonly: boolean, tls?: { cert: string; k
   ].join("\n");
 }
 
-function startRegistryProcess(config: string, logFile: string): ProcRef {
-  const logFd = fs.openSync(logFile, "a", 0o600);
-  const child = spawn(REGISTRY_BIN, ["serve", config], {
-    detached: true,
-    stdio: ["ignore", logFd, logFd],
-    env: cleanEnv(),
-  });
-  fs.closeSync(logFd);
-  child.on("error", () => undefined);
-  child.unref();
-  const ref = child.pid === undefined ? undefined : procRef(child.pid);
-  if (!ref) throw new Error(`${REGISTRY_BIN} did not start; see ${logFile}`);
-  return ref;
-}
-
-async function waitListening(ref: ProcRef, host: string, port: number, logFile: string): Promise<void> {
-  try {
-    await waitFor(
-      `the registry on ${host}:${port}`,
-      async () => {
-        if (!isAlive(ref))
-          throw new Error(`it exited: ${fs.readFileSync(logFile, "utf8").trim().slice(-500)}`);
-        return canConnect(host, port);
-      },
-      15_000,
-      100,
-    );
-  } catch (e) {
-    await stopProcess(ref);
-    throw e;
-  }
+function startRegistry(
+  config: string,
+  logFile: string,
+  listen: { host: string; port: number },
+): Promise<ProcRef> {
+  return startServer("the registry", REGISTRY_BIN, ["serve", config], logFile, listen);
 }
 
 /** Starts the lab's registry on gateway:5000 (detached, like the release server). */
@@ -207,9 +175,7 @@ export async function startLabRegistry(labName: string, gateway: string): Promis
   await issueServerCert(labName, gateway);
   const f = labRegistryFiles(labName);
   fs.writeFileSync(f.config, registryConfig(`${gateway}:${REGISTRY_PORT}`, true, f), { mode: 0o600 });
-  const ref = startRegistryProcess(f.config, f.log);
-  await waitListening(ref, gateway, REGISTRY_PORT, f.log);
-  return ref;
+  return startRegistry(f.config, f.log, { host: gateway, port: REGISTRY_PORT });
 }
 
 /** Registry processes serving this lab's config, including one a crash left out of the state file. */
@@ -235,9 +201,8 @@ export async function pushImages(layouts: Array<{ layout: string; ref: string }>
   const config = path.join(work, "config.yml");
   const logFile = path.join(work, "registry.log");
   fs.writeFileSync(config, registryConfig(`127.0.0.1:${port}`, false));
-  const ref = startRegistryProcess(config, logFile);
+  const ref = await startRegistry(config, logFile, { host: "127.0.0.1", port });
   try {
-    await waitListening(ref, "127.0.0.1", port, logFile);
     for (const l of layouts) {
       await run(
         "skopeo",
@@ -256,31 +221,4 @@ export async function pushImages(layouts: Array<{ layout: string; ref: string }>
     await stopProcess(ref);
     fs.rmSync(work, { recursive: true, force: true });
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** A TCP connect to this machine's own address (never leaves the machine). */
-function canConnect(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port, timeout: 1000 });
-    s.on("connect", () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on("error", () => resolve(false));
-    s.on("timeout", () => {
-      s.destroy();
-      resolve(false);
-    });
-  });
 }

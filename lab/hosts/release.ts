@@ -1,21 +1,18 @@
-import { spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
-import * as net from "net";
 import * as path from "path";
 import { cacheDir, labDir } from "./paths";
 import { OFFLINE_REPO } from "./rootfs";
 import {
   allPids,
-  cleanEnv,
   cmdlineOf,
   isAlive,
   Log,
   ProcRef,
   procRef,
+  REPRODUCIBLE_TAR,
   run,
-  stopProcess,
-  waitFor,
+  startServer,
   withLock,
 } from "./run";
 import type { ReleaseState } from "./state";
@@ -98,11 +95,7 @@ async function buildTarball(serverDeb: string, clientDeb: string, version: strin
     // Reproducible: fixed order, owner and times, gzip without a timestamp.
     const partial = `${out}.partial`;
     await run("tar", [
-      "--sort=name",
-      "--owner=0",
-      "--group=0",
-      "--numeric-owner",
-      "--mtime=@0",
+      ...REPRODUCIBLE_TAR,
       "-I",
       "gzip -n",
       "-C",
@@ -157,52 +150,15 @@ http.createServer((req, res) => {
 `;
 
 /** Starts the release server on gateway:RELEASE_PORT (detached: it outlives this process). */
-export async function startReleaseServer(labName: string, gateway: string): Promise<ProcRef> {
-  const root = releaseRoot(labName);
-  const logFile = path.join(labDir(labName), "release-server.log");
-  const logFd = fs.openSync(logFile, "a", 0o600);
-  const child = spawn(process.execPath, ["-e", SERVER_SOURCE, root, gateway, String(RELEASE_PORT)], {
-    detached: true,
-    stdio: ["ignore", logFd, logFd],
-    env: cleanEnv(),
-  });
-  fs.closeSync(logFd);
-  child.on("error", () => undefined);
-  child.unref();
-  const ref = child.pid === undefined ? undefined : procRef(child.pid);
-  if (!ref) throw new Error(`release server did not start; see ${logFile}`);
-  try {
-    await waitFor(
-      `the release server on ${gateway}:${RELEASE_PORT}`,
-      async () => {
-        if (!isAlive(ref))
-          throw new Error(`it exited: ${fs.readFileSync(logFile, "utf8").trim().slice(-500)}`);
-        return canConnect(gateway, RELEASE_PORT);
-      },
-      10_000,
-      100,
-    );
-  } catch (e) {
-    await stopProcess(ref);
-    throw e;
-  }
-  return ref;
-}
-
-/** A TCP connect to this machine's own bridge address (never leaves the machine). */
-function canConnect(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port, timeout: 1000 });
-    s.on("connect", () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on("error", () => resolve(false));
-    s.on("timeout", () => {
-      s.destroy();
-      resolve(false);
-    });
-  });
+export function startReleaseServer(labName: string, gateway: string): Promise<ProcRef> {
+  return startServer(
+    "the release server",
+    process.execPath,
+    ["-e", SERVER_SOURCE, releaseRoot(labName), gateway, String(RELEASE_PORT)],
+    path.join(labDir(labName), "release-server.log"),
+    { host: gateway, port: RELEASE_PORT },
+    10_000,
+  );
 }
 
 /** The lab's release server processes, including one that a crash left out of the state file. */

@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { removeTree } from "./mounts";
 import { cacheDir } from "./paths";
+import { RELEASE_OS_PACKAGES } from "../../components/controlplane/defaults";
 import { cleanEnv, elapsed, Log, run, withLock } from "./run";
 
 /**
@@ -38,14 +39,7 @@ export const OFFLINE_PACKAGES = [
   "etcd-client",
   "keepalived",
   "haproxy",
-  "containerd",
-  "runc",
-  "containernetworking-plugins",
-  "conntrack",
-  "iptables",
-  "ebtables",
-  "ethtool",
-  "socat",
+  ...RELEASE_OS_PACKAGES,
   "busybox-static",
 ];
 /** Bump when the build steps change: a new recipe builds a new cache folder next to the old one. */

@@ -1,5 +1,6 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
+import * as net from "net";
 
 /** Logging callback used across the lab: one line per call. */
 export type Log = (msg: string) => void;
@@ -275,4 +276,73 @@ function lockIsStale(lockPath: string): boolean {
   } catch {
     return false; // vanished meanwhile: just retry
   }
+}
+
+/** tar options that make an archive depend only on its files: fixed order, owner and times. */
+export const REPRODUCIBLE_TAR = ["--sort=name", "--owner=0", "--group=0", "--numeric-owner", "--mtime=@0"];
+
+/** A TCP connect to one of this machine's own addresses (loopback or the lab bridge; never further). */
+export function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port, timeout: 1000 });
+    s.on("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on("error", () => resolve(false));
+    s.on("timeout", () => {
+      s.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts a server detached (it outlives this process; its output goes to `logFile`) and waits until it
+ * accepts connections on host:port. A server that exits or does not listen in time is stopped and the
+ * end of its log is in the error.
+ */
+export async function startServer(
+  what: string,
+  cmd: string,
+  args: string[],
+  logFile: string,
+  listen: { host: string; port: number },
+  timeoutMs = 15_000,
+): Promise<ProcRef> {
+  const logFd = fs.openSync(logFile, "a", 0o600);
+  const child = spawn(cmd, args, { detached: true, stdio: ["ignore", logFd, logFd], env: cleanEnv() });
+  fs.closeSync(logFd);
+  child.on("error", () => undefined);
+  child.unref();
+  const ref = child.pid === undefined ? undefined : procRef(child.pid);
+  if (!ref) throw new Error(`${what} did not start; see ${logFile}`);
+  try {
+    await waitFor(
+      `${what} on ${listen.host}:${listen.port}`,
+      async () => {
+        if (!isAlive(ref))
+          throw new Error(`it exited: ${fs.readFileSync(logFile, "utf8").trim().slice(-500)}`);
+        return canConnect(listen.host, listen.port);
+      },
+      timeoutMs,
+      100,
+    );
+  } catch (e) {
+    await stopProcess(ref);
+    throw e;
+  }
+  return ref;
 }

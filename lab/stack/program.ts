@@ -11,6 +11,7 @@
  */
 import * as hakube from "../../index";
 import type { LabKubernetes } from "../hosts";
+import { externalEtcd } from "../../stacks/shared";
 import { LabPodNetwork } from "./podNetwork";
 
 /** The port HAProxy listens on, on the VIP: the API endpoint is `<vip>:8443`. */
@@ -141,17 +142,8 @@ export function labStack(args: LabStackArgs) {
       workers,
       endpoint: `${vip}:${LAB_API_PORT}`,
       kubernetesVersion: k.version,
-      etcd: etcd
-        ? {
-            topology: hakube.EtcdTopology.External,
-            endpoints: etcd.clientEndpoints,
-            caCertPem: etcd.caCertPem,
-            clientCertPem: etcd.clientCertPem,
-            clientKeyPem: etcd.clientKeyPem,
-            // The members run on the masters: each API server uses its own (see ControlPlaneEtcdArgs).
-            colocated: true,
-          }
-        : { topology: hakube.EtcdTopology.Stacked },
+      // The members run on the masters: each API server uses its own (ControlPlaneEtcdArgs.colocated).
+      etcd: etcd ? { ...externalEtcd(etcd), colocated: true } : { topology: hakube.EtcdTopology.Stacked },
       serviceSubnet: LAB_SERVICE_SUBNET,
       ca,
       install: {

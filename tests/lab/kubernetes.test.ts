@@ -31,6 +31,16 @@ const LAB = "t-k8s";
 const SUBNET = 8;
 const repo = path.resolve(__dirname, "..", "..");
 
+/** A run of the lab runner that created, updated, replaced and deleted nothing, and ran no command. */
+function assertNoChanges(s: DeployResult["summary"], message: string): void {
+  const changed = { created: s.created, updated: s.updated, replaced: s.replaced, deleted: s.deleted };
+  assert.deepEqual(
+    { ...changed, commands: s.commandsRun },
+    { created: [], updated: [], replaced: [], deleted: [], commands: 0 },
+    message,
+  );
+}
+
 /** `npm run lab -- <args>` on the test's own lab, in a child process, as a user runs it. */
 function cli(...args: string[]) {
   const r = spawnSync(
@@ -128,17 +138,7 @@ describe("HaControlPlane on real Kubernetes 1.20 (lab)", function () {
     );
     result = await deploy({ lab: LAB, subnetIndex: SUBNET, etcd, log });
     const s = result.summary;
-    assert.deepEqual(
-      {
-        created: s.created,
-        updated: s.updated,
-        replaced: s.replaced,
-        deleted: s.deleted,
-        commands: s.commandsRun,
-      },
-      { created: [], updated: [], replaced: [], deleted: [], commands: 0 },
-      "a second run of the unchanged program changes nothing",
-    );
+    assertNoChanges(s, "a second run of the unchanged program changes nothing");
     lab = result.lab;
     creds = readKubeconfig(result.api!.kubeconfig);
     vip = result.api!.vip;
@@ -371,16 +371,7 @@ describe("HaControlPlane on real Kubernetes 1.20 (lab)", function () {
       await waitAllNodesReady(creds, nodes);
       const again = await deploy({ lab: LAB, subnetIndex: SUBNET, etcd: "external", log });
       const s = again.summary;
-      assert.deepEqual(
-        {
-          created: s.created,
-          updated: s.updated,
-          replaced: s.replaced,
-          deleted: s.deleted,
-          commands: s.commandsRun,
-        },
-        { created: [], updated: [], replaced: [], deleted: [], commands: 0 },
-      );
+      assertNoChanges(s, "a run of the unchanged program changes nothing");
     });
 
     it("keeps clients served when kube-apiserver stops on the VIP holder (HAProxy sends them elsewhere)", async () => {
