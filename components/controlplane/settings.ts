@@ -24,7 +24,12 @@ import {
 } from "./defaults";
 import { joinHostPort, parseHostPort } from "../net";
 import { renderDefaultAuditPolicy } from "./render/files";
-import { ControlPlaneSettings, EtcdTopology, HaControlPlaneArgs, KubernetesInstallMethod } from "./types";
+import {
+  ControlPlaneSettings,
+  EtcdTopology,
+  KnownHaControlPlaneArgs,
+  KubernetesInstallMethod,
+} from "./types";
 import { parseKubernetesVersion } from "./validate";
 import { minorProfile } from "./versions";
 import { show } from "../show";
@@ -42,8 +47,13 @@ export function apiServerCertSans(
   return [...new Set([endpointHost, ...masters.flatMap((m) => [m.address, m.name]), ...extraSans])];
 }
 
+/** The group of the kubeconfig's certificate: the one kubeadm of this minor binds to cluster-admin. */
+export function adminGroup(minor: number): string {
+  return minor >= ADMIN_GROUP_MIN_MINOR ? ADMIN_GROUP : LEGACY_ADMIN_GROUP;
+}
+
 /** @param cluster the component name */
-export function resolveHaControlPlane(cluster: string, args: HaControlPlaneArgs): ControlPlaneSettings {
+export function resolveHaControlPlane(cluster: string, args: KnownHaControlPlaneArgs): ControlPlaneSettings {
   const v = parseKubernetesVersion(args.kubernetesVersion);
   if (!v) throw new Error(`unvalidated kubernetesVersion ${show(args.kubernetesVersion)}`);
   const api = args.apiServer ?? {};
@@ -102,7 +112,7 @@ export function resolveHaControlPlane(cluster: string, args: HaControlPlaneArgs)
     pauseImage: `${imageRepository}/pause:${profile.pauseTag}`,
     kubeadmNeedsCrictl: profile.kubeadmNeedsCrictl,
     nodesInContainers: args.nodesInContainers ?? false,
-    adminGroup: v.minor >= ADMIN_GROUP_MIN_MINOR ? ADMIN_GROUP : LEGACY_ADMIN_GROUP,
+    adminGroup: adminGroup(v.minor),
     readyTimeoutSeconds: args.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT_SECONDS,
     masters,
     workers: (args.workers ?? []).map((w) => ({ name: w.name, address: w.address })),

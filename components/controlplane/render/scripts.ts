@@ -18,7 +18,7 @@
  * Checked with `sh -n`, golden files and shell tests of their file handling, and run for real by the lab
  * (tests/lab/kubernetes.test.ts) with kubeadm 1.20, the one Kubernetes release that can be built here.
  */
-import { heredoc, shAssignments, shFunctions, shQuote } from "../../shell";
+import { shAssignments, shFunctions, shQuote } from "../../shell";
 import {
   ADMIN_CONF,
   BOOTSTRAP_TOKEN_TTL_SECONDS,
