@@ -54,6 +54,26 @@ export function enforce(
   }
 }
 
+/** A component's argument checks: the same validator on the args as given and once their Outputs resolved. */
+export interface ArgsChecker<A> {
+  /** Validate the args as given: throw on errors, log each warning once (see {@link enforce}). */
+  now(args: A): void;
+  /** The args once resolved, validated again; warnings already logged are not repeated ({@link checkWhenKnown}). */
+  whenKnown<K extends A>(known: pulumi.Output<K>): pulumi.Output<K>;
+}
+
+export function argsChecker<A>(
+  validate: (args: A) => ValidationResult,
+  component: string,
+  resource?: pulumi.Resource,
+): ArgsChecker<A> {
+  const said = new Set<string>();
+  return {
+    now: (args) => enforce(validate(args), component, resource, said),
+    whenKnown: (known) => checkWhenKnown(known, validate, component, resource, said),
+  };
+}
+
 /**
  * The args once every value given as an Output or Promise has resolved, checked by the same validator
  * that ran in the constructor on the values known then. An error fails this Output with the same

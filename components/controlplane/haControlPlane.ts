@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { remote } from "@pulumi/command";
-import { checkWhenKnown, enforce } from "../errors";
+import { argsChecker } from "../errors";
 import { checkedConnection, knownHosts } from "../hosts";
 import { after } from "../outputs";
 import { CaKeyPairArgs, CertificateAuthority, issueCertificate } from "../pki/certificateAuthority";
@@ -78,8 +78,8 @@ export class HaControlPlane extends pulumi.ComponentResource {
   constructor(name: string, args: HaControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hakube:index:HaControlPlane", name, {}, opts);
     const component = `HaControlPlane ${name}`;
-    const said = new Set<string>();
-    enforce(validateHaControlPlaneArgs(args), component, this, said);
+    const check = argsChecker((a: HaControlPlaneArgs) => validateHaControlPlaneArgs(a), component, this);
+    check.now(args);
     const child = { parent: this };
     const keyAlgorithm = args.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM;
     const topology = args.etcd?.topology ?? EtcdTopology.Stacked;
@@ -88,7 +88,7 @@ export class HaControlPlane extends pulumi.ComponentResource {
     const workerHosts = args.workers ?? [];
 
     // The args once every Output in them resolved, checked again by the same rules: what is rendered.
-    const known = checkWhenKnown(
+    const known = check.whenKnown(
       pulumi
         .all([
           knownHosts(args.masters),
@@ -106,10 +106,6 @@ export class HaControlPlane extends pulumi.ComponentResource {
           etcd: args.etcd && { ...args.etcd, endpoints, caCertPem: etcdCa },
           ca: args.ca && { ...args.ca, certPem: caCert as string },
         })),
-      (k) => validateHaControlPlaneArgs(k),
-      component,
-      this,
-      said,
     );
     const s: pulumi.Output<ControlPlaneSettings> = known.apply((k) => resolveHaControlPlane(name, k));
 

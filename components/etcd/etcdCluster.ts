@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
-import { checkWhenKnown, enforce } from "../errors";
+import { argsChecker } from "../errors";
 import { checkedConnection, COMMAND_DEFAULTS, knownHosts } from "../hosts";
 import { after } from "../outputs";
 import { CaKeyPairArgs, CertificateAuthority, issueCertificate } from "../pki/certificateAuthority";
@@ -50,17 +50,10 @@ export class EtcdCluster extends pulumi.ComponentResource {
   constructor(name: string, args: EtcdClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hakube:index:EtcdCluster", name, {}, opts);
     const component = `EtcdCluster ${name}`;
-    const given = validateEtcdClusterArgs(args);
-    const said = new Set<string>();
-    enforce(given, component, this, said);
+    const check = argsChecker(validateEtcdClusterArgs, component, this);
+    check.now(args);
     // The args once every member address is known, checked again by the same rules.
-    const known = checkWhenKnown(
-      knownHosts(args.members).apply((members) => ({ ...args, members })),
-      validateEtcdClusterArgs,
-      component,
-      this,
-      said,
-    );
+    const known = check.whenKnown(knownHosts(args.members).apply((members) => ({ ...args, members })));
 
     const token = `${pulumi.getProject()}-${pulumi.getStack()}-${name}`;
     const resolved = known.apply((k) => resolveEtcdCluster(name, k, token));

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
-import { checkWhenKnown, enforce } from "../errors";
+import { argsChecker } from "../errors";
 import { checkedConnection, COMMAND_DEFAULTS, knownHosts } from "../hosts";
 import { canonicalIp, parseAddressWithPrefix } from "../net";
 import { after } from "../outputs";
@@ -43,16 +43,9 @@ export class KeepalivedVip extends pulumi.ComponentResource {
   constructor(name: string, args: KeepalivedVipArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hakube:index:KeepalivedVip", name, {}, opts);
     const component = `KeepalivedVip ${name}`;
-    const given = validateKeepalivedVipArgs(args);
-    const said = new Set<string>();
-    enforce(given, component, this, said);
-    const known = checkWhenKnown(
-      knownHosts(args.members).apply((members) => ({ ...args, members })),
-      validateKeepalivedVipArgs,
-      component,
-      this,
-      said,
-    );
+    const checker = argsChecker(validateKeepalivedVipArgs, component, this);
+    checker.now(args);
+    const known = checker.whenKnown(knownHosts(args.members).apply((members) => ({ ...args, members })));
     const resolved = known.apply((k) => resolveKeepalivedVip(name, k));
     const connections = args.members.map((host, i) =>
       checkedConnection(host.connection, `members[${i}].connection`, component, known),

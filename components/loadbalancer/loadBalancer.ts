@@ -3,7 +3,7 @@ import { remote } from "@pulumi/command";
 import * as ec2 from "@pulumi/aws/ec2";
 import * as lb from "@pulumi/aws/lb";
 import * as vpc from "@pulumi/aws/vpc";
-import { checkWhenKnown, enforce } from "../errors";
+import { ArgsChecker, argsChecker } from "../errors";
 import { checkedConnection, COMMAND_DEFAULTS, knownHosts } from "../hosts";
 import { after } from "../outputs";
 import { renderHaproxyReadyScript } from "./render/ready";
@@ -64,13 +64,12 @@ export class LoadBalancer extends pulumi.ComponentResource {
   constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hakube:index:LoadBalancer", name, {}, opts);
     const component = `LoadBalancer ${name}`;
-    const given = validateLoadBalancerArgs(args);
-    const said = new Set<string>();
-    enforce(given, component, this, said);
+    const check = argsChecker(validateLoadBalancerArgs, component, this);
+    check.now(args);
 
     const out =
       args.kind === LoadBalancerKind.Haproxy
-        ? this.haproxy(name, args, args.haproxy as HaproxyArgs, component, said)
+        ? this.haproxy(name, args, args.haproxy as HaproxyArgs, component, check)
         : this.awsNlb(name, args, args.awsNlb as AwsNlbArgs);
     const port = args.port ?? DEFAULT_PORT;
     this.address = out.address;
@@ -97,7 +96,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     args: LoadBalancerArgs,
     h: HaproxyArgs,
     component: string,
-    said: Set<string>,
+    check: ArgsChecker<LoadBalancerArgs>,
   ): KindOutputs {
     // The args once every address (hosts, backends, bindAddress) is known, checked again by the same rules.
     const knownHaproxy: pulumi.Output<KnownHaproxyArgs> = pulumi
@@ -108,13 +107,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
         backends: h.backends.map((b, i) => ({ name: b.name, address: addresses[i] })),
         bindAddress,
       }));
-    const known = checkWhenKnown(
-      knownHaproxy.apply((haproxy) => ({ ...args, haproxy })),
-      validateLoadBalancerArgs,
-      component,
-      this,
-      said,
-    );
+    const known = check.whenKnown(knownHaproxy.apply((haproxy) => ({ ...args, haproxy })));
     const s = known.apply((k) => resolveHaproxy(name, k, k.haproxy as KnownHaproxyArgs));
     const stdin =
       h.caCertPem === undefined

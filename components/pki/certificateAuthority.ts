@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { checkWhenKnown, enforce } from "../errors";
+import { argsChecker, enforce } from "../errors";
 import {
   allowedUses,
   CA_ALLOWED_USES,
@@ -115,22 +115,17 @@ export function issueCertificate(
   opts: pulumi.CustomResourceOptions,
 ): IssuedCertificate {
   const component = `issueCertificate ${name}`;
-  const given = validateCertificateRequest(ca, req);
-  const said = new Set<string>();
-  enforce(given, component, undefined, said);
+  const check = argsChecker((r: CertificateRequestArgs) => validateCertificateRequest(ca, r), component);
+  check.now(req);
   const key = new tls.PrivateKey(
     `${name}-key`,
     tlsKeyParameters(req.keyAlgorithm ?? ca.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM),
     opts,
   );
   // SANs given as Outputs are checked by the same rules once they resolve, then sorted.
-  const sans = checkWhenKnown(
-    pulumi.all(req.altNames ?? []).apply((altNames) => ({ ...req, altNames })),
-    (known) => validateCertificateRequest(ca, known),
-    component,
-    undefined,
-    said,
-  ).apply((known) => subjectAltNames(known.altNames, isIP));
+  const sans = check
+    .whenKnown(pulumi.all(req.altNames ?? []).apply((altNames) => ({ ...req, altNames })))
+    .apply((known) => subjectAltNames(known.altNames, isIP));
   const csr = new tls.CertRequest(
     `${name}-csr`,
     {

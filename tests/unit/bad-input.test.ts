@@ -8,7 +8,7 @@ import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import * as hakube from "../../index";
 import { hosts } from "./helpers/hosts";
-import { Recorder } from "./helpers/mocks";
+import { captureWarnings, Recorder } from "./helpers/mocks";
 
 const SHA = "a".repeat(64);
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
@@ -452,17 +452,7 @@ const cases: Case[] = [
 ];
 
 describe("bad input: refused with the component and field named, nothing registered, no warning", () => {
-  let warnings: string[] = [];
-  const original = pulumi.log.warn;
-  beforeEach(() => {
-    warnings = [];
-    (pulumi.log as { warn: typeof original }).warn = async (msg: string) => {
-      warnings.push(msg);
-    };
-  });
-  afterEach(() => {
-    (pulumi.log as { warn: typeof original }).warn = original;
-  });
+  const warnings = captureWarnings();
 
   it(`has at least 60 cases (${cases.length})`, () => assert.ok(cases.length >= 60));
   for (const [title, build, message] of cases) {
@@ -476,24 +466,14 @@ describe("bad input: refused with the component and field named, nothing registe
       });
       await rec.idle();
       assert.deepEqual(rec.names(), [], "nothing registered");
-      assert.deepEqual(warnings, [], "no warning");
+      assert.deepEqual(warnings.list, [], "no warning");
       assert.ok(!message.includes("CANARY"), "no key text");
     });
   }
 });
 
 describe("warnings: each fact once", () => {
-  const original = pulumi.log.warn;
-  let warnings: string[] = [];
-  beforeEach(() => {
-    warnings = [];
-    (pulumi.log as { warn: typeof original }).warn = async (msg: string) => {
-      warnings.push(msg);
-    };
-  });
-  afterEach(() => {
-    (pulumi.log as { warn: typeof original }).warn = original;
-  });
+  const warnings = captureWarnings();
   const shared =
     "HaControlPlane k8s: ca is also the etcd CA (etcd.caCertPem): etcd trusts every certificate the cluster CA signs (kubelets', users'), so each of them can read and write all of etcd; give the EtcdCluster a CA of its own";
 
@@ -513,10 +493,14 @@ describe("warnings: each fact once", () => {
     })();
     await rec.idle();
     assert.deepEqual(
-      warnings.filter((w) => w.includes("etcd CA")),
+      warnings.list.filter((w) => w.includes("etcd CA")),
       [shared],
     );
-    assert.equal(new Set(warnings).size, warnings.length, `a warning repeated: ${warnings.join("\n")}`);
+    assert.equal(
+      new Set(warnings.list).size,
+      warnings.list.length,
+      `a warning repeated: ${warnings.list.join("\n")}`,
+    );
   });
 
   it("warns once when the shared CA comes through outputs (an EtcdCluster signed by the cluster CA)", async () => {
@@ -544,9 +528,13 @@ describe("warnings: each fact once", () => {
     });
     await rec.idle();
     assert.deepEqual(
-      warnings.filter((w) => w.includes("etcd CA")),
+      warnings.list.filter((w) => w.includes("etcd CA")),
       [shared],
     );
-    assert.equal(new Set(warnings).size, warnings.length, `a warning repeated: ${warnings.join("\n")}`);
+    assert.equal(
+      new Set(warnings.list).size,
+      warnings.list.length,
+      `a warning repeated: ${warnings.list.join("\n")}`,
+    );
   });
 });

@@ -251,3 +251,22 @@ export class Recorder {
 export function resolve<T>(o: pulumi.Output<T>): Promise<T> {
   return new Promise((r) => o.apply((v) => r(v)));
 }
+
+/**
+ * Collect what pulumi.log.warn is given from each test's start to its end (in a describe: installs
+ * beforeEach/afterEach hooks). Read `warnings.list` inside a test.
+ */
+export function captureWarnings(): { list: string[] } {
+  const warnings = { list: [] as string[] };
+  const original = pulumi.log.warn;
+  beforeEach(() => {
+    warnings.list = [];
+    (pulumi.log as { warn: typeof original }).warn = async (msg: string) => {
+      warnings.list.push(msg);
+    };
+  });
+  afterEach(() => {
+    (pulumi.log as { warn: typeof original }).warn = original;
+  });
+  return warnings;
+}
