@@ -34,8 +34,9 @@ export class KeepalivedVip extends pulumi.ComponentResource {
   public readonly address: pulumi.Output<string>;
   /**
    * address:port ("10.0.0.10:6443", "[fd00::10]:6443"), e.g. HaControlPlane's `endpoint`. Resolves only
-   * after the final check passed: exactly one member holds the VIP and, unless `healthCheck.kind` is
-   * `apiServer` (the API servers come after this component), `port` accepts connections on it. A resource
+   * after the final check passed: exactly one member holds the VIP and, with `healthCheck.kind` haproxy
+   * (HAProxy listens there), `port` accepts connections on it (not with apiServer or none: the API servers
+   * behind it come after this component, through this very output). A resource
    * that takes it as an input therefore waits for a working VIP without `dependsOn`.
    */
   public readonly endpoint: pulumi.Output<string>;

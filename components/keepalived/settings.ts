@@ -40,7 +40,7 @@ export interface ResolvedKeepalivedVip {
   needsCheckTools: boolean;
   timings: VrrpTimings;
   members: KeepalivedMemberSettings[];
-  /** The final check: whether `port` must accept connections (not with the API server's health check), and how long to wait. */
+  /** The final check: whether `port` must accept connections (haproxy health check only), and how long to wait. */
   check: VipReadySettings;
 }
 
@@ -129,7 +129,7 @@ export function resolveKeepalivedVip(component: string, args: KnownKeepalivedVip
       interface: args.interface,
       port,
       endpoint: hostPort(vip.address, port),
-      connect: kind !== VipHealthCheckKind.ApiServer,
+      connect: kind === VipHealthCheckKind.Haproxy,
       timeoutSeconds: args.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT_SECONDS,
     },
   };

@@ -105,8 +105,8 @@ export interface KeepalivedVipArgs {
   /** @default { method: PackageInstallMethod.Package } */
   install?: PackageInstallArgs;
   /**
-   * How long the final check waits for the VIP to settle on one member and, unless the health check is
-   * the API server's (which exists only later), for `port` to accept connections on it. @default 600
+   * How long the final check waits for the VIP to settle on one member and, with the haproxy health
+   * check, for `port` to accept connections on it (a LoadBalancer installed meanwhile). @default 600
    */
   readyTimeoutSeconds?: number;
 }

@@ -15,6 +15,8 @@ import {
 import { renderHaproxyReadyScript } from "../../components/loadbalancer/render/ready";
 import { resolveHaproxy } from "../../components/loadbalancer/settings";
 import { KnownHaproxyArgs, LoadBalancerKind } from "../../components/loadbalancer/types";
+import { resolveKeepalivedVip } from "../../components/keepalived/settings";
+import { VipHealthCheckKind } from "../../components/keepalived/types";
 import { hosts } from "./helpers/hosts";
 import { runSh, shSyntaxError, tempDir } from "./helpers/sh";
 
@@ -131,5 +133,21 @@ describe("final checks (VIP probe and check, HAProxy ready)", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("waits for the VIP's port only with the haproxy health check (the API servers come after the VIP)", () => {
+    const connect = (kind: VipHealthCheckKind) =>
+      resolveKeepalivedVip("vip", {
+        address: "10.0.0.10/24",
+        interface: "eth0",
+        members: hosts(3),
+        virtualRouterId: 51,
+        healthCheck: { kind },
+      }).check.connect;
+    assert.deepEqual(
+      [VipHealthCheckKind.Haproxy, VipHealthCheckKind.ApiServer, VipHealthCheckKind.None].map(connect),
+      [true, false, false],
+    );
+    assert.doesNotMatch(renderVipProbeScript({ ...VIP, connect: false }, "m1"), /tcp_open/);
   });
 });

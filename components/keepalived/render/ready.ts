@@ -2,9 +2,9 @@
  * Pure renderers for KeepalivedVip's final check, which its `endpoint` output waits for:
  *
  * - probe (every member, after every member's keepalived is configured): waits until this member's view
- *   of the VIP has not changed for a few seconds, then prints whether it holds it; unless the health check
- *   is the API server's (which exists only after this component), it also waits until the VIP's port
- *   accepts TCP connections (HAProxy on the holder, for instance).
+ *   of the VIP has not changed for a few seconds, then prints whether it holds it; with the haproxy health
+ *   check it also waits until the VIP's port accepts TCP connections (HAProxy on the holder). Not with
+ *   apiServer or none: the API servers behind the VIP come after it, through its endpoint.
  * - check (first member, stdin = every probe's stdout): fails unless exactly one member holds the VIP.
  */
 import { shAssignments, shFunctions, SH_RETRY, SH_TCP_OPEN } from "../../shell";
@@ -20,7 +20,7 @@ export interface VipReadySettings {
   port: number;
   /** vip:port (IPv6 in brackets). */
   endpoint: string;
-  /** Wait until `port` accepts connections (not with the API server's health check). */
+  /** Wait until `port` accepts connections (the haproxy health check only: HAProxy listens there). */
   connect: boolean;
   timeoutSeconds: number;
 }
