@@ -455,6 +455,8 @@ describe("aws stack (mocks)", () => {
       "w3",
     ]) {
       after(rec, "k8s-m1-prepare", earlier);
+      // Through outputs (the endpoint, the instances' privateIp), not dependsOn: read from the registrations.
+      assert.ok(rec.dependsOn("k8s-m1-init", earlier), `k8s-m1-init does not depend on ${earlier}`);
     }
     after(rec, "k8s-m2-join", "k8s-m1-init");
     after(rec, "k8s-m3-join", "k8s-m2-join");
