@@ -215,4 +215,24 @@ describe("composing the components through outputs (mocks)", () => {
       (e: Error) => e.message === expected.replace("EtcdCluster etcd ", "EtcdCluster etcd2 "),
     );
   });
+
+  it("checks an endpoint Output when it resolves, with the constructor's message, and runs no command", async () => {
+    const rec = new Recorder();
+    await rec.install();
+    const args = { masters: hosts(3), kubernetesVersion: "1.35.0", ca };
+    const cp = new hakube.HaControlPlane("k8s", { ...args, endpoint: pulumi.output("10.0.0.10") });
+    const failure = await (cp.endpoint as unknown as { promise(): Promise<unknown> }).promise().then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    await rec.idle();
+    const expected =
+      'HaControlPlane k8s has invalid arguments:\n  - endpoint must be "host:port" with a DNS name, an IPv4 address or an IPv6 address in brackets, and a port 1-65535, got "10.0.0.10"';
+    assert.equal(failure?.message, expected);
+    assert.deepEqual(rec.byType(CMD), []);
+    assert.throws(
+      () => new hakube.HaControlPlane("k8s2", { ...args, endpoint: "10.0.0.10" }),
+      (e: Error) => e.message === expected.replace("HaControlPlane k8s ", "HaControlPlane k8s2 "),
+    );
+  });
 });
