@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { lateInvalidArguments } from "./errors";
+import { connectionProblems } from "./validation";
 
 /**
  * How to reach a machine over SSH without a further hop: a bastion, or (via {@link ConnectionArgs}) a
@@ -46,8 +48,12 @@ export interface HostArgs {
    * at most 63 characters, starting and ending with a letter or digit). Resource names derive from it.
    */
   name: string;
-  /** The IPv4 or IPv6 address that other members and clients use to reach this host. */
-  address: string;
+  /**
+   * The IPv4 or IPv6 address that other members and clients use to reach this host: a string, or an
+   * Output such as an EC2 instance's `privateIp`. A plain value is checked before anything is created; an
+   * Output is checked with the same rules when it resolves, before any command or configuration uses it.
+   */
+  address: pulumi.Input<string>;
   /** How to reach the host over SSH. */
   connection: ConnectionArgs;
 }
@@ -65,6 +71,37 @@ export function secretConnection(c: ConnectionArgs): ConnectionArgs {
     privateKey: secretIfSet(c.privateKey),
     privateKeyPassword: secretIfSet(c.privateKeyPassword),
   };
+}
+
+/** A host whose address is known: what the renderers get once every Output resolved. */
+export type KnownHost<H extends HostArgs = HostArgs> = Omit<H, "address"> & { address: string };
+
+/** The hosts with their addresses resolved (every other field, the connection included, as given). */
+export function knownHosts<H extends HostArgs>(hosts: readonly H[]): pulumi.Output<KnownHost<H>[]> {
+  return pulumi
+    .all(hosts.map((h) => h.address))
+    .apply((addresses) => hosts.map((h, i): KnownHost<H> => ({ ...h, address: addresses[i] })));
+}
+
+/**
+ * The connection a host's commands get: credentials secret (see {@link secretConnection}), available only
+ * once `after` has resolved (a component passes its args, checked once known: so no command starts before
+ * that check passed) and once the connection's own Outputs (host, port, hostKey) resolved and passed the
+ * same checks, with the same message, as plain values get in the constructor.
+ *
+ * @param path the connection's property path in the component's args ("members[0].connection")
+ */
+export function checkedConnection(
+  c: ConnectionArgs,
+  path: string,
+  component: string,
+  after: pulumi.Output<unknown>,
+): pulumi.Output<pulumi.Unwrap<ConnectionArgs>> {
+  return pulumi.all([after, pulumi.output(secretConnection(c))]).apply(([, conn]) => {
+    const problems = connectionProblems(conn, path);
+    if (problems.length > 0) throw lateInvalidArguments(component, problems);
+    return conn;
+  });
 }
 
 /**

@@ -117,3 +117,24 @@ until systemctl is-active --quiet ${unit}; do
   sleep 1
 done`;
 }
+
+/**
+ * `tcp_open HOST PORT`: true if a TCP connection to HOST:PORT opens within 3 s (bash's /dev/tcp, so
+ * nothing else need be installed; IPv6 addresses without brackets). Needs `fail` (shFunctions).
+ */
+export const SH_TCP_OPEN = `command -v bash >/dev/null 2>&1 || fail "bash is not installed: the check opens TCP connections with it"
+tcp_open() { timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>/dev/null; }`;
+
+/**
+ * \`retry SECONDS WHAT COMMAND...\`: run COMMAND once a second until it succeeds, or \`fail\` after SECONDS
+ * saying WHAT did not happen. Needs \`fail\` (shFunctions).
+ */
+export const SH_RETRY = `retry() {
+  _limit=$1 _what=$2
+  shift 2
+  _deadline=$(( $(date +%s) + _limit ))
+  until "$@"; do
+    [ "$(date +%s)" -lt "$_deadline" ] || fail "$_what after $_limit s"
+    sleep 1
+  done
+}`;

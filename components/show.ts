@@ -17,7 +17,8 @@ export function show(value: unknown): string {
     }
     return JSON.stringify(value);
   }
-  if (value === null || typeof value === "number" || typeof value === "boolean") return JSON.stringify(value);
+  if (typeof value === "number") return Number.isFinite(value) ? JSON.stringify(value) : String(value);
+  if (value === null || typeof value === "boolean") return JSON.stringify(value);
   if (Array.isArray(value)) {
     const scalar = value.every((v) => v === null || ["string", "number", "boolean"].includes(typeof v));
     if (scalar && value.length <= 10) return `[${value.map(show).join(", ")}]`;

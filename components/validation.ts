@@ -3,10 +3,10 @@
  * and the value received; components turn the list into one error before any resource exists. The
  * address, port and DNS name checks live in components/net.ts and are re-exported here.
  */
-import { isDnsLabel, isIP } from "./net";
+import { isDnsLabel, isIP, isPort } from "./net";
 import { show } from "./show";
 
-export { isDnsLabel, isIP, isIPv4, isIPv6, isPort, urlHost } from "./net";
+export { isDnsLabel, isIP, isIPv4, isIPv6, isPort, isSanDnsName, urlHost } from "./net";
 export { show } from "./show";
 
 /** One thing wrong with the args: where (a property path such as "members[1].address") and what. */
@@ -21,9 +21,118 @@ export interface ValidationResult {
   warnings: Problem[];
 }
 
-/** Problems in a list of hosts: empty, names not DNS labels, invalid or duplicate names and addresses. */
+/**
+ * True for a value that is not known yet: a Pulumi Output or a Promise (an `Input<string>` such as an EC2
+ * instance's `privateIp`). Validators skip such values; the component checks them with the same rules
+ * once they resolve (components/errors.ts `checkWhenKnown`). Pure: recognises an Output by the marker
+ * property Pulumi sets on every Output, without importing Pulumi.
+ */
+export function isPending(v: unknown): boolean {
+  if (v === null || typeof v !== "object") return false;
+  const o = v as { __pulumiOutput?: unknown; then?: unknown };
+  return o.__pulumiOutput === true || typeof o.then === "function";
+}
+
+/** Key types an SSH server presents, as OpenSSH names them in a public key line. */
+const SSH_KEY_TYPES = [
+  "ssh-ed25519",
+  "ssh-rsa",
+  "ecdsa-sha2-nistp256",
+  "ecdsa-sha2-nistp384",
+  "ecdsa-sha2-nistp521",
+  "sk-ssh-ed25519@openssh.com",
+  "sk-ecdsa-sha2-nistp256@openssh.com",
+];
+
+/**
+ * An OpenSSH public key line, "<type> <base64> [comment]", as `ssh-keyscan` prints it after the host name
+ * and as @pulumi/command's `hostKey` takes it: a known type, and base64 whose first field names that type.
+ */
+export function isOpenSshPublicKey(v: unknown): boolean {
+  if (typeof v !== "string") return false;
+  const m = /^(\S+) ([A-Za-z0-9+/]+={0,2})(?: [^\r\n]*)?$/.exec(v.trim());
+  if (!m || !SSH_KEY_TYPES.includes(m[1])) return false;
+  const blob = Buffer.from(m[2], "base64");
+  if (blob.length < 4) return false;
+  return blob.subarray(4, 4 + blob.readUInt32BE(0)).toString("latin1") === m[1];
+}
+
+/** A connection target: an IP address or a host name, nothing with spaces or quotes. */
+function isConnectionHost(v: unknown): boolean {
+  return typeof v === "string" && /^[A-Za-z0-9.:_%[\]-]+$/.test(v);
+}
+
+/**
+ * Problems in a host's SSH connection (and its proxy) at `path`: missing, a host that is no address or
+ * name, a port outside 1-65535, a `hostKey` that is no OpenSSH public key line, retry settings that are
+ * not whole numbers. Values not known yet are skipped (see {@link isPending}). Credentials are never
+ * checked or shown.
+ */
+export function connectionProblems(c: unknown, path: string, proxy = false): Problem[] {
+  if (isPending(c)) return [];
+  if (c === null || typeof c !== "object" || Array.isArray(c)) {
+    return [
+      {
+        path,
+        message: `${path} must be an object with at least host (how to reach the machine over SSH), got ${show(c)}`,
+      },
+    ];
+  }
+  const problems: Problem[] = [];
+  const conn = c as Record<string, unknown>;
+  const known = (key: string) => conn[key] !== undefined && !isPending(conn[key]);
+  if (!isPending(conn.host) && !isConnectionHost(conn.host)) {
+    problems.push({
+      path: `${path}.host`,
+      message: `${path}.host must be the IP address or DNS name to connect to, got ${show(conn.host)}`,
+    });
+  }
+  if (known("port") && !isPort(conn.port)) {
+    problems.push({
+      path: `${path}.port`,
+      message: `${path}.port must be a port number 1-65535, got ${show(conn.port)}`,
+    });
+  }
+  if (known("user") && (typeof conn.user !== "string" || !/^[A-Za-z0-9._-]+$/.test(conn.user))) {
+    problems.push({
+      path: `${path}.user`,
+      message: `${path}.user must be a user name (letters, digits, '.', '_', '-'), got ${show(conn.user)}`,
+    });
+  }
+  if (known("hostKey") && !isOpenSshPublicKey(conn.hostKey)) {
+    problems.push({
+      path: `${path}.hostKey`,
+      message: `${path}.hostKey must be the host's OpenSSH public key line, "<type> <base64>" as ssh-keyscan prints it after the host name (such as "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI..."), got ${show(conn.hostKey)}`,
+    });
+  }
+  for (const key of ["dialErrorLimit", "perDialTimeout"]) {
+    const v = conn[key];
+    if (known(key) && !(typeof v === "number" && Number.isInteger(v) && v >= 1)) {
+      problems.push({
+        path: `${path}.${key}`,
+        message: `${path}.${key} must be a whole number, at least 1, got ${show(v)}`,
+      });
+    }
+  }
+  if (conn.proxy !== undefined) {
+    if (proxy) {
+      problems.push({
+        path: `${path}.proxy`,
+        message: `${path}.proxy has a proxy of its own: @pulumi/command connects through one bastion only, got ${show(conn.proxy)}`,
+      });
+    } else {
+      problems.push(...connectionProblems(conn.proxy, `${path}.proxy`, true));
+    }
+  }
+  return problems;
+}
+
+/**
+ * Problems in a list of hosts: empty, names not DNS labels, invalid or duplicate names and addresses, and
+ * each host's connection. Addresses not known yet are skipped (checked again once they resolve).
+ */
 export function hostListProblems(
-  hosts: ReadonlyArray<{ name?: unknown; address?: unknown }> | undefined,
+  hosts: ReadonlyArray<{ name?: unknown; address?: unknown; connection?: unknown }> | undefined,
   path: string,
 ): Problem[] {
   const problems: Problem[] = [];
@@ -35,10 +144,17 @@ export function hostListProblems(
   const seenAddresses = new Map<unknown, number>();
   hosts.forEach((h, i) => {
     const at = `${path}[${i}]`;
-    if (!isDnsLabel(h?.name)) {
+    if (h === null || typeof h !== "object" || Array.isArray(h)) {
+      problems.push({
+        path: at,
+        message: `${at} must be a host: an object with name, address and connection, got ${show(h)}`,
+      });
+      return;
+    }
+    if (!isDnsLabel(h.name)) {
       problems.push({
         path: `${at}.name`,
-        message: `${at}.name must be a DNS label (lower-case letters, digits and '-', 1-63 characters, starting and ending with a letter or digit), got ${show(h?.name)}`,
+        message: `${at}.name must be a DNS label (lower-case letters, digits and '-', 1-63 characters, starting and ending with a letter or digit), got ${show(h.name)}`,
       });
     } else if (seenNames.has(h.name)) {
       problems.push({
@@ -48,10 +164,12 @@ export function hostListProblems(
     } else {
       seenNames.set(h.name, i);
     }
-    if (!isIP(h?.address)) {
+    if (isPending(h.address)) {
+      // Not known yet: checked with the same rules once it resolves.
+    } else if (!isIP(h.address)) {
       problems.push({
         path: `${at}.address`,
-        message: `${at}.address must be an IPv4 or IPv6 address, got ${show(h?.address)}`,
+        message: `${at}.address must be an IPv4 or IPv6 address, got ${show(h.address)}`,
       });
     } else if (seenAddresses.has(h.address)) {
       problems.push({
@@ -61,6 +179,7 @@ export function hostListProblems(
     } else {
       seenAddresses.set(h.address, i);
     }
+    problems.push(...connectionProblems(h.connection, `${at}.connection`));
   });
   return problems;
 }

@@ -13,6 +13,7 @@ import { awsStack, AwsSubnetArgs, ClusterArgs, EtcdStackArgs } from "./aws/progr
 import { AWS_DEFAULTS, AwsNatGateways } from "./aws/plan";
 import { ApiEndpointKind, bareMetalStack, BareMetalHostArgs } from "./bare-metal/program";
 import { show } from "../components/show";
+import { isOpenSshPublicKey } from "../components/validation";
 
 const NAMESPACE = "hakube";
 const config = new pulumi.Config(NAMESPACE);
@@ -310,7 +311,7 @@ function aws() {
     );
   }
   const hostKeys = r.object("awsHostKeys");
-  if (hostKeys && !Object.values(hostKeys).every((v) => typeof v === "string")) {
+  if (hostKeys && !Object.values(hostKeys).every(isOpenSshPublicKey)) {
     r.problem(
       `hakube:awsHostKeys must map instance names to SSH public keys ("m1": "ssh-ed25519 AAAA..."), got ${show(hostKeys)}`,
     );

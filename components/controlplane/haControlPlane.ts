@@ -3,8 +3,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { remote } from "@pulumi/command";
-import { enforce } from "../errors";
-import { secretConnection } from "../hosts";
+import { argsChecker } from "../errors";
+import { checkedConnection, knownHosts } from "../hosts";
+import { after } from "../outputs";
 import { CaKeyPairArgs, CertificateAuthority, issueCertificate } from "../pki/certificateAuthority";
 import { CertificateRole, tlsKeyParameters } from "../pki/profiles";
 import { renderFileBundle } from "../shell";
@@ -28,9 +29,9 @@ import {
 import { renderInitConfig, renderJoinConfig } from "./render/kubeadm";
 import { renderPrepareScript } from "./render/prepare";
 import { renderInitScript, renderJoinScript, renderReadyScript, renderTokenScript } from "./render/scripts";
-import { resolveHaControlPlane } from "./settings";
-import { EtcdTopology, HaControlPlaneArgs } from "./types";
-import { apiServerEtcdEndpoints, externalEtcdEndpointProblems, validateHaControlPlaneArgs } from "./validate";
+import { adminGroup, resolveHaControlPlane } from "./settings";
+import { ControlPlaneSettings, EtcdTopology, HaControlPlaneArgs, KnownHaControlPlaneArgs } from "./types";
+import { apiServerEtcdEndpoints, parseKubernetesVersion, validateHaControlPlaneArgs } from "./validate";
 
 /**
  * Inputs every command gets. The scripts never read their previous output, and passing it would need
@@ -47,35 +48,66 @@ const COMMAND_DEFAULTS = { addPreviousOutputInEnv: false };
  * kubeadm makes each master's own certificates from the CAs it finds in /etc/kubernetes/pki. Keys, the
  * token and kubeadm's configuration travel on stdin, never in a command line.
  *
- * Order (dependsOn): every host's `prepare` in parallel; `<first master>-init`; `token` (renews the
- * bootstrap token); the other masters' `join` one at a time, in order (stacked etcd grows one member at a
- * time); the workers' `join` in parallel; `ready` (the endpoint and every API server answer /readyz, every
- * node is registered); then the provider and the CNI.
+ * Order: every host's `prepare` in parallel; `<first master>-init`; `token` (renews the bootstrap token);
+ * the other masters' `join` one at a time, in order (stacked etcd grows one member at a time); the
+ * workers' `join` in parallel; `ready` (the endpoint and every API server answer /readyz, every node is
+ * registered); then the provider and the CNI.
  *
  * The endpoint must already forward to the first master's API server port when `kubeadm init` runs
- * (kubeadm talks to the API through it): create the KeepalivedVip or LoadBalancer first and pass it in
- * `dependsOn`.
+ * (kubeadm talks to the API through it), and an external etcd must be healthy. Both come through the
+ * outputs: every command waits for the args' Outputs (addresses, `endpoint`, external etcd's endpoints and
+ * CA), and a KeepalivedVip's or LoadBalancer's `endpoint` resolves only once it forwards, an EtcdCluster's
+ * outputs only once its health gate passed. No `dependsOn` is needed.
  *
  * Removing a host from the args does not remove it from the cluster (no drain, no `kubeadm reset`, no etcd
  * member removal yet): do that by hand first.
  */
 export class HaControlPlane extends pulumi.ComponentResource {
-  /** A kubeconfig for "kubernetes-admin" (group kubeadm:cluster-admins), server https://<endpoint>. Secret. */
+  /**
+   * A kubeconfig for "kubernetes-admin" (group kubeadm:cluster-admins), server https://<endpoint>. Secret.
+   * Resolves once the readiness gate passed: a provider or tool given it finds a working cluster.
+   */
   public readonly kubeconfig: pulumi.Output<string>;
   /** A Kubernetes provider (@pulumi/kubernetes) on `kubeconfig`, usable once the readiness gate has passed. */
   public readonly provider: k8s.Provider;
-  /** The "host:port" every client uses. */
+  /** The "host:port" every client uses. Resolves once the readiness gate passed. */
   public readonly endpoint: pulumi.Output<string>;
-  /** The cluster CA certificate (what clients trust). */
+  /** The cluster CA certificate (what clients trust). Not gated. */
   public readonly caCertPem: pulumi.Output<string>;
 
   constructor(name: string, args: HaControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hakube:index:HaControlPlane", name, {}, opts);
-    enforce(validateHaControlPlaneArgs(args), `HaControlPlane ${name}`, this);
-    const s = resolveHaControlPlane(name, args);
+    const component = `HaControlPlane ${name}`;
+    const check = argsChecker((a: HaControlPlaneArgs) => validateHaControlPlaneArgs(a), component, this);
+    check.now(args);
     const child = { parent: this };
     const keyAlgorithm = args.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM;
-    const stacked = s.etcdTopology === EtcdTopology.Stacked;
+    const topology = args.etcd?.topology ?? EtcdTopology.Stacked;
+    const stacked = topology === EtcdTopology.Stacked;
+    const externalEtcd = stacked ? undefined : args.etcd;
+    const workerHosts = args.workers ?? [];
+
+    // The args once every Output in them resolved, checked again by the same rules: what is rendered.
+    const known = check.whenKnown(
+      pulumi
+        .all([
+          knownHosts(args.masters),
+          knownHosts(workerHosts),
+          pulumi.output(args.endpoint),
+          pulumi.output(externalEtcd?.endpoints),
+          pulumi.output(externalEtcd?.caCertPem),
+          pulumi.output(args.ca?.certPem),
+        ])
+        .apply(([masters, workers, endpoint, endpoints, etcdCa, caCert]): KnownHaControlPlaneArgs => ({
+          ...args,
+          masters,
+          workers: args.workers === undefined ? undefined : workers,
+          endpoint,
+          etcd: args.etcd && { ...args.etcd, endpoints, caCertPem: etcdCa },
+          ca: args.ca && { ...args.ca, certPem: caCert as string },
+        })),
+    );
+    const s: pulumi.Output<ControlPlaneSettings> = known.apply((k) => resolveHaControlPlane(name, k));
 
     // The PKI, made once and the same on every master.
     const ca: CaKeyPairArgs =
@@ -98,7 +130,7 @@ export class HaControlPlane extends pulumi.ComponentResource {
       ca,
       {
         commonName: ADMIN_COMMON_NAME,
-        organization: s.adminGroup,
+        organization: adminGroup(parseKubernetesVersion(args.kubernetesVersion)!.minor),
         role: CertificateRole.Client,
         keyAlgorithm,
       },
@@ -120,41 +152,28 @@ export class HaControlPlane extends pulumi.ComponentResource {
       pulumi.all([tokenId.result, tokenSecret.result]).apply(([i, t]) => `${i}.${t}`),
     );
     const caCertHash = pulumi.output(ca.certPem).apply(discoveryTokenCaCertHash);
-    const encryptionKey = s.secretsEncryption
-      ? new random.RandomBytes(`${name}-encryption-key`, { length: SECRETS_ENCRYPTION_KEY_BYTES }, child)
-      : undefined;
-
-    const externalEtcd = stacked ? undefined : args.etcd;
-    const etcdEndpoints: pulumi.Output<string[] | undefined> = externalEtcd
-      ? pulumi.output(externalEtcd.endpoints ?? []).apply((eps) => {
-          const colocated = externalEtcd.colocated === true;
-          const problems = externalEtcdEndpointProblems(eps, colocated);
-          if (problems.length > 0) {
-            throw new pulumi.ResourceError(
-              `HaControlPlane ${name} has invalid arguments:\n${problems.map((p) => `  - ${p.message}`).join("\n")}`,
-              this,
-            );
-          }
-          return apiServerEtcdEndpoints(eps, colocated);
-        })
-      : pulumi.output(undefined);
+    const encryptionKey =
+      args.apiServer?.secretsEncryption?.enabled !== false
+        ? new random.RandomBytes(`${name}-encryption-key`, { length: SECRETS_ENCRYPTION_KEY_BYTES }, child)
+        : undefined;
 
     // What every master receives besides its kubeadm configuration.
+    const pems = pulumi.all({
+      caCert: ca.certPem,
+      caKey: ca.privateKeyPem,
+      frontProxyCaCert: frontProxyCa.certPem,
+      frontProxyCaKey: frontProxyCa.privateKeyPem,
+      saKey: saKey.privateKeyPem,
+      saPub: saKey.publicKeyPem,
+      etcdCaCert: etcdCa ? etcdCa.certPem : externalEtcd?.caCertPem,
+      etcdCaKey: etcdCa?.privateKeyPem,
+      etcdClientCert: externalEtcd?.clientCertPem,
+      etcdClientKey: externalEtcd?.clientKeyPem,
+      encryptionKey: encryptionKey?.base64,
+    });
     const shared: pulumi.Output<Omit<MasterFileContents, "kubeadmConfig">> = pulumi
-      .all({
-        caCert: ca.certPem,
-        caKey: ca.privateKeyPem,
-        frontProxyCaCert: frontProxyCa.certPem,
-        frontProxyCaKey: frontProxyCa.privateKeyPem,
-        saKey: saKey.privateKeyPem,
-        saPub: saKey.publicKeyPem,
-        etcdCaCert: etcdCa ? etcdCa.certPem : externalEtcd?.caCertPem,
-        etcdCaKey: etcdCa?.privateKeyPem,
-        etcdClientCert: externalEtcd?.clientCertPem,
-        etcdClientKey: externalEtcd?.clientKeyPem,
-        encryptionKey: encryptionKey?.base64,
-      })
-      .apply((p) => ({
+      .all([s, pems])
+      .apply(([x, p]) => ({
         caCert: p.caCert as string,
         caKey: p.caKey as string,
         frontProxyCaCert: p.frontProxyCaCert as string,
@@ -165,24 +184,34 @@ export class HaControlPlane extends pulumi.ComponentResource {
         etcdCaKey: p.etcdCaKey,
         apiServerEtcdClientCert: p.etcdClientCert,
         apiServerEtcdClientKey: p.etcdClientKey,
-        auditPolicy: s.audit?.policy,
+        auditPolicy: x.audit?.policy,
         encryptionConfig:
-          s.secretsEncryption && p.encryptionKey !== undefined
-            ? renderEncryptionConfiguration(s.secretsEncryption.provider, p.encryptionKey)
+          x.secretsEncryption && p.encryptionKey !== undefined
+            ? renderEncryptionConfiguration(x.secretsEncryption.provider, p.encryptionKey)
             : undefined,
       }));
 
+    // Every host's connection waits for the checked args: no command runs before they passed.
+    const hosts = [
+      ...args.masters.map((h, i) => ({ host: h, path: `masters[${i}]`, master: true, index: i })),
+      ...workerHosts.map((h, i) => ({ host: h, path: `workers[${i}]`, master: false, index: i })),
+    ];
     const connections = new Map(
-      [...args.masters, ...(args.workers ?? [])].map((h) => [h.name, secretConnection(h.connection)]),
+      hosts.map(({ host, path }) => [
+        host.name,
+        checkedConnection(host.connection, `${path}.connection`, component, known),
+      ]),
     );
+    const node = (x: ControlPlaneSettings, master: boolean, index: number) =>
+      master ? x.masters[index] : x.workers[index];
     const prepares = new Map(
-      [...s.masters, ...s.workers].map((node) => [
-        node.name,
+      hosts.map(({ host, master, index }) => [
+        host.name,
         new remote.Command(
-          `${name}-${node.name}-prepare`,
+          `${name}-${host.name}-prepare`,
           {
-            connection: connections.get(node.name)!,
-            create: renderPrepareScript(s, node),
+            connection: connections.get(host.name)!,
+            create: s.apply((x) => renderPrepareScript(x, node(x, master, index))),
             ...COMMAND_DEFAULTS,
           },
           child,
@@ -191,17 +220,24 @@ export class HaControlPlane extends pulumi.ComponentResource {
     );
 
     // The masters: init on the first, then the token renewal, then one join after another.
-    const first = s.masters[0];
+    const first = args.masters[0];
     const firstConnection = connections.get(first.name)!;
     const initConfig = pulumi
-      .all([token, etcdEndpoints])
-      .apply(([t, eps]) => renderInitConfig(s, first, t, eps));
+      .all([known, s, token])
+      .apply(([k, x, t]) =>
+        renderInitConfig(
+          x,
+          x.masters[0],
+          t,
+          stacked ? undefined : apiServerEtcdEndpoints(k.etcd?.endpoints ?? [], k.etcd?.colocated === true),
+        ),
+      );
     const init = new remote.Command(
       `${name}-${first.name}-init`,
       {
         connection: firstConnection,
-        create: renderInitScript(s, first),
-        stdin: masterBundle(s.etcdTopology, shared, initConfig),
+        create: s.apply((x) => renderInitScript(x, x.masters[0])),
+        stdin: masterBundle(topology, shared, initConfig),
         // The scripts print only paths and states; stdout stays out of the log as a second line of defence.
         logging: "stderr",
         ...COMMAND_DEFAULTS,
@@ -212,58 +248,61 @@ export class HaControlPlane extends pulumi.ComponentResource {
       `${name}-token`,
       {
         connection: firstConnection,
-        create: renderTokenScript(s, first),
+        create: s.apply((x) => renderTokenScript(x, x.masters[0])),
         stdin: pulumi.secret(
           token.apply((t) => renderBootstrapTokenSecret(t, `hakube HaControlPlane ${name} join token`)),
         ),
         logging: "stderr",
         // Run again whenever nodes are added, so that they join with a token valid for another 24 hours.
-        triggers: [[...s.masters, ...s.workers].map((n) => n.name).join(",")],
+        triggers: [hosts.map((h) => h.host.name).join(",")],
         ...COMMAND_DEFAULTS,
       },
       { parent: this, dependsOn: [init] },
     );
     const masterSteps: remote.Command[] = [init];
-    for (const node of s.masters.slice(1)) {
+    args.masters.slice(1).forEach((host, j) => {
+      const i = j + 1;
       const config = pulumi
-        .all([token, caCertHash])
-        .apply(([t, h]) => renderJoinConfig(s, node, { token: t, caCertHash: h }, true));
+        .all([s, token, caCertHash])
+        .apply(([x, t, h]) => renderJoinConfig(x, x.masters[i], { token: t, caCertHash: h }, true));
       masterSteps.push(
         new remote.Command(
-          `${name}-${node.name}-join`,
+          `${name}-${host.name}-join`,
           {
-            connection: connections.get(node.name)!,
-            create: renderJoinScript(s, node, true),
-            stdin: masterBundle(s.etcdTopology, shared, config),
+            connection: connections.get(host.name)!,
+            create: s.apply((x) => renderJoinScript(x, x.masters[i], true)),
+            stdin: masterBundle(topology, shared, config),
             logging: "stderr",
             ...COMMAND_DEFAULTS,
           },
           {
             parent: this,
-            dependsOn: [prepares.get(node.name)!, masterSteps[masterSteps.length - 1], tokenStep],
+            dependsOn: [prepares.get(host.name)!, masterSteps[masterSteps.length - 1], tokenStep],
           },
         ),
       );
-    }
+    });
     const controlPlaneDone = masterSteps[masterSteps.length - 1];
 
     // The workers: in parallel, once every master has joined.
-    const workerSteps = s.workers.map((node) => {
+    const workerSteps = workerHosts.map((host, i) => {
       const config = pulumi
-        .all([token, caCertHash])
-        .apply(([t, h]) =>
-          renderFileBundle(workerFiles(renderJoinConfig(s, node, { token: t, caCertHash: h }, false))),
+        .all([s, token, caCertHash])
+        .apply(([x, t, h]) =>
+          renderFileBundle(
+            workerFiles(renderJoinConfig(x, x.workers[i], { token: t, caCertHash: h }, false)),
+          ),
         );
       return new remote.Command(
-        `${name}-${node.name}-join`,
+        `${name}-${host.name}-join`,
         {
-          connection: connections.get(node.name)!,
-          create: renderJoinScript(s, node, false),
+          connection: connections.get(host.name)!,
+          create: s.apply((x) => renderJoinScript(x, x.workers[i], false)),
           stdin: pulumi.secret(config),
           logging: "stderr",
           ...COMMAND_DEFAULTS,
         },
-        { parent: this, dependsOn: [prepares.get(node.name)!, controlPlaneDone, tokenStep] },
+        { parent: this, dependsOn: [prepares.get(host.name)!, controlPlaneDone, tokenStep] },
       );
     });
 
@@ -271,7 +310,7 @@ export class HaControlPlane extends pulumi.ComponentResource {
       `${name}-ready`,
       {
         connection: firstConnection,
-        create: renderReadyScript(s, first),
+        create: s.apply((x) => renderReadyScript(x, x.masters[0])),
         // Run again whenever a node was set up again.
         triggers: [...masterSteps, ...workerSteps].map((c) => c.stdout),
         ...COMMAND_DEFAULTS,
@@ -279,15 +318,19 @@ export class HaControlPlane extends pulumi.ComponentResource {
       { parent: this, dependsOn: [...masterSteps, ...workerSteps] },
     );
 
+    // The kubeconfig and endpoint wait for the readiness gate: their consumers find a working cluster.
     this.kubeconfig = pulumi.secret(
-      pulumi.all([ca.certPem, admin.certPem, admin.privateKeyPem]).apply(([caPem, certPem, keyPem]) =>
-        renderKubeconfig({
-          clusterName: s.clusterName,
-          server: `https://${s.endpoint.hostPort}`,
-          caCertPem: caPem,
-          clientCertPem: certPem,
-          clientKeyPem: keyPem,
-        }),
+      after(
+        ready.stdout,
+        pulumi.all([s, ca.certPem, admin.certPem, admin.privateKeyPem]).apply(([x, caPem, certPem, keyPem]) =>
+          renderKubeconfig({
+            clusterName: x.clusterName,
+            server: `https://${x.endpoint.hostPort}`,
+            caCertPem: caPem,
+            clientCertPem: certPem,
+            clientKeyPem: keyPem,
+          }),
+        ),
       ),
     );
     this.provider = new k8s.Provider(
@@ -297,24 +340,28 @@ export class HaControlPlane extends pulumi.ComponentResource {
     );
 
     if (args.cni) {
-      const chart = cniChart(args.cni.kind, args.cni.repository);
+      const cni = args.cni;
+      const chart = cniChart(cni.kind, cni.repository);
       new k8s.helm.v3.Release(
         `${name}-cni`,
         {
-          name: args.cni.kind,
+          name: cni.kind,
           chart: chart.chart,
-          version: args.cni.version,
+          version: cni.version,
           namespace: chart.namespace,
           createNamespace: chart.namespace !== "kube-system",
           repositoryOpts: { repo: chart.repository },
-          values: { ...cniChartValues(args.cni.kind, s), ...(args.cni.values ?? {}) },
+          values: s.apply((x) => ({ ...cniChartValues(cni.kind, x), ...(cni.values ?? {}) })),
           timeout: CNI_TIMEOUT_SECONDS,
         },
         { parent: this, provider: this.provider, dependsOn: [ready] },
       );
     }
 
-    this.endpoint = pulumi.output(s.endpoint.hostPort);
+    this.endpoint = after(
+      ready.stdout,
+      s.apply((x) => x.endpoint.hostPort),
+    );
     this.caCertPem = pulumi.output(ca.certPem);
     this.registerOutputs({
       kubeconfig: this.kubeconfig,

@@ -28,7 +28,7 @@ import { renderDefaultAuditPolicy } from "./render/files";
 import {
   ControlPlaneSettings,
   EtcdTopology,
-  HaControlPlaneArgs,
+  KnownHaControlPlaneArgs,
   KubernetesInstallMethod,
   LeaderElectionProfile,
 } from "./types";
@@ -49,8 +49,13 @@ export function apiServerCertSans(
   return [...new Set([endpointHost, ...masters.flatMap((m) => [m.address, m.name]), ...extraSans])];
 }
 
+/** The group of the kubeconfig's certificate: the one kubeadm of this minor binds to cluster-admin. */
+export function adminGroup(minor: number): string {
+  return minor >= ADMIN_GROUP_MIN_MINOR ? ADMIN_GROUP : LEGACY_ADMIN_GROUP;
+}
+
 /** @param cluster the component name */
-export function resolveHaControlPlane(cluster: string, args: HaControlPlaneArgs): ControlPlaneSettings {
+export function resolveHaControlPlane(cluster: string, args: KnownHaControlPlaneArgs): ControlPlaneSettings {
   const v = parseKubernetesVersion(args.kubernetesVersion);
   if (!v) throw new Error(`unvalidated kubernetesVersion ${show(args.kubernetesVersion)}`);
   const api = args.apiServer ?? {};
@@ -109,7 +114,7 @@ export function resolveHaControlPlane(cluster: string, args: HaControlPlaneArgs)
     pauseImage: `${imageRepository}/pause:${profile.pauseTag}`,
     kubeadmNeedsCrictl: profile.kubeadmNeedsCrictl,
     nodesInContainers: args.nodesInContainers ?? false,
-    adminGroup: v.minor >= ADMIN_GROUP_MIN_MINOR ? ADMIN_GROUP : LEGACY_ADMIN_GROUP,
+    adminGroup: adminGroup(v.minor),
     leaderElection: LEADER_ELECTION_PROFILES[args.leaderElection?.profile ?? LeaderElectionProfile.Default],
     readyTimeoutSeconds: args.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT_SECONDS,
     masters,

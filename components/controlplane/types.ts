@@ -1,26 +1,27 @@
 // Type-only imports: the renderers import this file, and must load no Pulumi code.
 import type * as pulumi from "@pulumi/pulumi";
-import type { HostArgs } from "../hosts";
+import type { HostArgs, KnownHost } from "../hosts";
 import type { CaKeyPairArgs } from "../pki/certificateAuthority";
 import type { KeyAlgorithm } from "../pki/profiles";
 import type { CgroupDriver, KubeadmApiVersion } from "./versions";
 
 /** Where the control plane's etcd runs. */
-export enum EtcdTopology {
+export const EtcdTopology = {
   /** kubeadm runs an etcd member as a static pod on every master. The default. */
-  Stacked = "stacked",
+  Stacked: "stacked",
   /** An etcd cluster elsewhere (an EtcdCluster, for instance): give its endpoints and a client certificate. */
-  External = "external",
-}
+  External: "external",
+} as const;
+export type EtcdTopology = (typeof EtcdTopology)[keyof typeof EtcdTopology];
 
 /** How kubelet, kubeadm, kubectl and containerd get onto a host. */
-export enum KubernetesInstallMethod {
+export const KubernetesInstallMethod = {
   /**
    * containerd from the OS packages, kubelet, kubeadm and kubectl of exactly `kubernetesVersion` from the
    * Kubernetes package repository (pkgs.k8s.io, the repository of that minor release), held at that version.
    * apt (Debian, Ubuntu) or dnf/yum (RHEL family, where containerd must already be installed). The default.
    */
-  Package = "package",
+  Package: "package",
   /**
    * kubelet, kubeadm and kubectl downloaded from a release server laid out as the official one
    * (`<baseUrl>/v1.31.4/bin/linux/amd64/kubeadm`), each checked against the sha256 in `install.sha256`
@@ -28,41 +29,46 @@ export enum KubernetesInstallMethod {
    * iptables, socat, ...) from the OS packages (apt only). For hosts without the Kubernetes package
    * repository: air-gapped sites serve the binaries from their own mirror.
    */
-  Release = "release",
+  Release: "release",
   /** Everything is already on the host (golden images): only the versions and containerd's cgroup driver are checked. */
-  Preinstalled = "preinstalled",
-}
+  Preinstalled: "preinstalled",
+} as const;
+export type KubernetesInstallMethod = (typeof KubernetesInstallMethod)[keyof typeof KubernetesInstallMethod];
 
 /** The provider that encrypts Secrets in etcd (EncryptionConfiguration, apiserver.config.k8s.io/v1). */
-export enum SecretsEncryptionProvider {
+export const SecretsEncryptionProvider = {
   /** XSalsa20 and Poly1305 with a 32-byte key. Kubernetes' documentation calls it the strongest local provider. The default. */
-  Secretbox = "secretbox",
+  Secretbox: "secretbox",
   /** AES-CBC with PKCS#7 padding and a 32-byte key. Offered for compliance rules that name it. */
-  Aescbc = "aescbc",
-}
+  Aescbc: "aescbc",
+} as const;
+export type SecretsEncryptionProvider =
+  (typeof SecretsEncryptionProvider)[keyof typeof SecretsEncryptionProvider];
 
 /** The pod network a {@link CniArgs} installs. */
-export enum CniKind {
+export const CniKind = {
   /** Cilium's Helm chart (https://helm.cilium.io), in kube-system, with IPAM from the nodes' pod CIDRs. */
-  Cilium = "cilium",
+  Cilium: "cilium",
   /** Calico through the tigera-operator Helm chart (https://docs.tigera.io/calico/charts), with one IP pool = podSubnet. */
-  Calico = "calico",
-}
+  Calico: "calico",
+} as const;
+export type CniKind = (typeof CniKind)[keyof typeof CniKind];
 
 /** How fast a new kube-controller-manager and kube-scheduler leader takes over from one that died. */
-export enum LeaderElectionProfile {
+export const LeaderElectionProfile = {
   /**
    * The components' own timings, which kubeadm keeps: lease 15 s, renew deadline 10 s, retry every 2 s. A
    * dead leader is replaced after about 15 to 17 s. The default.
    */
-  Default = "default",
+  Default: "default",
   /**
    * Lease 8 s, renew deadline 6 s, retry every 1 s: a dead leader is replaced after about 8 to 9 s. A leader
    * that cannot renew its lease within 6 s (a stalled API server or etcd, a starved host) steps down and
    * restarts; BENCHMARKS.md has both profiles measured side by side.
    */
-  Fast = "fast",
-}
+  Fast: "fast",
+} as const;
+export type LeaderElectionProfile = (typeof LeaderElectionProfile)[keyof typeof LeaderElectionProfile];
 
 /** Leader election of kube-controller-manager and kube-scheduler (each runs on every master, one leads). */
 export interface LeaderElectionArgs {
@@ -211,9 +217,12 @@ export interface HaControlPlaneArgs {
    * The "host:port" every client uses to reach the API servers: a VIP (KeepalivedVip) or a load balancer,
    * by IP address ("10.0.0.10:6443", "[fd00::10]:6443") or DNS name ("api.example.com:6443"). It is
    * kubeadm's controlPlaneEndpoint and the kubeconfig's server. Required with more than one master.
+   * Pass a KeepalivedVip's or LoadBalancer's `endpoint` output: it resolves only once the VIP or load
+   * balancer forwards, so `kubeadm init` runs after that without `dependsOn`. A plain string is checked
+   * before anything is created, an Output with the same rules when it resolves, before any command runs.
    * @default the first master's address and `apiServer.bindPort` (one master only)
    */
-  endpoint?: string;
+  endpoint?: pulumi.Input<string>;
   /**
    * The Kubernetes release, "1.31.4" (or "v1.31.4"), 1.20 or later. hakube renders kubeadm's configuration
    * in the API that minor's kubeadm reads: v1beta2 for 1.20-1.21, v1beta3 for 1.22-1.30, v1beta4 from 1.31.
@@ -238,7 +247,8 @@ export interface HaControlPlaneArgs {
   install?: KubernetesInstallArgs;
   /**
    * The cluster CA (certificate and key). @default a new one, "<name>-ca", 10 years. Give one to keep the
-   * CA across rebuilds of the cluster; it must be an RSA or ECDSA CA.
+   * CA across rebuilds of the cluster; it must be an RSA or ECDSA CA (kubeadm cannot use Ed25519). Do not
+   * give the external etcd's CA: etcd would then trust every certificate the cluster CA signs (warned).
    */
   ca?: CaKeyPairArgs;
   /**
@@ -291,6 +301,18 @@ export interface LeaderElectionTimings {
   renewDeadlineSeconds: number;
   retryPeriodSeconds: number;
 }
+
+/** HaControlPlaneArgs once every Output in them (addresses, endpoint, external etcd, CA certificate) resolved. */
+export type KnownHaControlPlaneArgs = Omit<
+  HaControlPlaneArgs,
+  "masters" | "workers" | "endpoint" | "etcd" | "ca"
+> & {
+  masters: KnownHost[];
+  workers?: KnownHost[];
+  endpoint?: string;
+  etcd?: Omit<ControlPlaneEtcdArgs, "endpoints" | "caCertPem"> & { endpoints?: string[]; caCertPem?: string };
+  ca?: Omit<CaKeyPairArgs, "certPem"> & { certPem: string };
+};
 
 /** One node as the renderers see it. */
 export interface NodeSettings {

@@ -5,9 +5,9 @@
  * once resolved.
  */
 import { describeQuorum, faultTolerance } from "../quorum";
-import { KeyAlgorithm } from "../pki/profiles";
+import { caKeyPairProblems, KeyAlgorithm } from "../pki/profiles";
 import { isPastEndOfLife, MAX_KNOWN_KUBERNETES_MINOR, MIN_KUBERNETES_MINOR, minorProfile } from "./versions";
-import { hostListProblems, isIP, isPort, Problem, show, ValidationResult } from "../validation";
+import { hostListProblems, isIP, isPending, isPort, Problem, show, ValidationResult } from "../validation";
 import {
   ECDSA_P384_MIN_MINOR,
   ENCRYPTION_ALGORITHM_MIN_MINOR,
@@ -130,6 +130,8 @@ export function validateHaControlPlaneArgs(
   errors.push(...apiServerProblems(args));
   errors.push(...installProblems(args));
   errors.push(...keyAlgorithmProblems(args));
+  errors.push(...caProblems(args));
+  warnings.push(...sharedCaWarnings(args));
   errors.push(...miscProblems(args));
   errors.push(...cniProblems(args));
   if (!Array.isArray(args.workers) || args.workers.length === 0) {
@@ -203,6 +205,7 @@ function endpointProblems(args: HaControlPlaneArgs): ValidationResult {
   const errors: Problem[] = [];
   const warnings: Problem[] = [];
   const masters = Array.isArray(args.masters) ? args.masters : [];
+  if (isPending(args.endpoint)) return { errors, warnings }; // checked once it resolves
   if (args.endpoint === undefined) {
     if (masters.length > 1) {
       errors.push({
@@ -677,6 +680,38 @@ function keyAlgorithmProblems(args: HaControlPlaneArgs): Problem[] {
     }
   }
   return problems;
+}
+
+/** The cluster CA given in `ca`: a CA key pair whose algorithm kubeadm can use (RSA or ECDSA). */
+function caProblems(args: HaControlPlaneArgs): Problem[] {
+  const problems = caKeyPairProblems(args.ca, "ca");
+  if (problems.length === 0 && args.ca?.keyAlgorithm === KeyAlgorithm.Ed25519) {
+    problems.push({
+      path: "ca.keyAlgorithm",
+      message: `ca.keyAlgorithm must be RSA or ECDSA: kubeadm and kube-apiserver cannot use an Ed25519 CA; make the CertificateAuthority with keyAlgorithm ${KeyAlgorithm.EcdsaP256} or ${KeyAlgorithm.Rsa2048}, got ${show(args.ca.keyAlgorithm)}`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * The cluster CA is also the external etcd's CA (the same certificate, known now or once resolved): etcd
+ * then trusts every certificate the cluster CA signs, a kubelet's or a user's, as an etcd client.
+ */
+function sharedCaWarnings(args: HaControlPlaneArgs): Problem[] {
+  const ca = args.ca?.certPem;
+  const etcdCa = args.etcd?.caCertPem;
+  const same =
+    ca !== undefined &&
+    (ca === etcdCa || (typeof ca === "string" && typeof etcdCa === "string" && ca.trim() === etcdCa.trim()));
+  if (!same || (args.etcd?.topology ?? EtcdTopology.Stacked) !== EtcdTopology.External) return [];
+  return [
+    {
+      path: "ca",
+      message:
+        "ca is also the etcd CA (etcd.caCertPem): etcd trusts every certificate the cluster CA signs (kubelets', users'), so each of them can read and write all of etcd; give the EtcdCluster a CA of its own",
+    },
+  ];
 }
 
 function miscProblems(args: HaControlPlaneArgs): Problem[] {

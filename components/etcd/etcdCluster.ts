@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
-import { enforce } from "../errors";
-import { COMMAND_DEFAULTS, secretConnection } from "../hosts";
+import { argsChecker } from "../errors";
+import { checkedConnection, COMMAND_DEFAULTS, knownHosts } from "../hosts";
+import { after } from "../outputs";
 import { CaKeyPairArgs, CertificateAuthority, issueCertificate } from "../pki/certificateAuthority";
 import { CertificateRole, DEFAULT_KEY_ALGORITHM } from "../pki/profiles";
 import { CONFIG_DIR, UNIT_FILE } from "./defaults";
@@ -26,26 +27,36 @@ import { validateEtcdClusterArgs } from "./validate";
  * all members run one after another, so a change rolls through them), `member` (bootstrap or join; joins
  * and removals go one member at a time, in member order). Last, a health gate on the first member fails
  * the deployment unless every member is started, voting and healthy.
+ *
+ * Every output resolves only after the health gate passed: a resource that takes `clientEndpoints`,
+ * `caCertPem`, `clientCertPem` or `clientKeyPem` as an input (HaControlPlane's external etcd) waits for a
+ * healthy cluster without `dependsOn`. Member addresses given as Outputs are checked, and the certificates
+ * and files rendered, once they resolve.
  */
 export class EtcdCluster extends pulumi.ComponentResource {
-  /** https://<address>:<clientPort> of every member. */
+  /** https://<address>:<clientPort> of every member. Resolves once the health gate passed. */
   public readonly clientEndpoints: pulumi.Output<string[]>;
+  /** The members' names, in order. Resolves once the health gate passed. */
   public readonly memberNames: pulumi.Output<string[]>;
-  /** The CA that signed every certificate; also what clients trust. */
+  /** The CA that signed every certificate; also what clients trust. Resolves once the health gate passed. */
   public readonly caCertPem: pulumi.Output<string>;
-  /** A client certificate for consumers (kube-apiserver, backups, etcdctl). */
+  /** A client certificate for consumers (kube-apiserver, backups, etcdctl). Resolves once the health gate passed. */
   public readonly clientCertPem: pulumi.Output<string>;
-  /** The client certificate's key. Secret. */
+  /** The client certificate's key. Secret. Resolves once the health gate passed. */
   public readonly clientKeyPem: pulumi.Output<string>;
-  /** The CA, to issue more certificates from it (HaControlPlane uses it for its etcd client). */
+  /** The CA, to issue more certificates from it (not gated: issuing needs no running cluster). */
   public readonly ca: CaKeyPairArgs;
 
   constructor(name: string, args: EtcdClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hakube:index:EtcdCluster", name, {}, opts);
-    enforce(validateEtcdClusterArgs(args), `EtcdCluster ${name}`, this);
+    const component = `EtcdCluster ${name}`;
+    const check = argsChecker(validateEtcdClusterArgs, component, this);
+    check.now(args);
+    // The args once every member address is known, checked again by the same rules.
+    const known = check.whenKnown(knownHosts(args.members).apply((members) => ({ ...args, members })));
 
     const token = `${pulumi.getProject()}-${pulumi.getStack()}-${name}`;
-    const resolved = resolveEtcdCluster(name, args, token);
+    const resolved = known.apply((k) => resolveEtcdCluster(name, k, token));
     const cert = args.certificates ?? {};
     const ca: CaKeyPairArgs =
       args.ca ??
@@ -54,7 +65,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
         { commonName: `${name}-etcd-ca`, keyAlgorithm: cert.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM },
         { parent: this },
       );
-    const issue = (id: string, commonName: string, role: CertificateRole, altNames: string[]) =>
+    const issue = (id: string, commonName: string, role: CertificateRole, altNames: pulumi.Input<string>[]) =>
       issueCertificate(
         `${name}-${id}`,
         ca,
@@ -69,30 +80,32 @@ export class EtcdCluster extends pulumi.ComponentResource {
         { parent: this },
       );
     const client = issue("client", `${name}-client`, CertificateRole.Client, []);
-    const first = resolved.members[0];
-    const roster = renderRoster(args.members, first.clientPort, first.peerPort);
+    const roster = resolved.apply((r) =>
+      renderRoster(r.members, r.members[0].clientPort, r.members[0].peerPort),
+    );
 
     let previousConfigure: pulumi.Resource | undefined;
     let previousMember: pulumi.Resource | undefined;
     const configures: remote.Command[] = [];
     const memberSteps: remote.Command[] = [];
     args.members.forEach((host, i) => {
-      const s = resolved.members[i];
+      const s = resolved.apply((r) => r.members[i]);
+      const address = s.apply((m) => m.address);
       const prefix = `${name}-${host.name}`;
       const server = issue(`${host.name}-server`, host.name, CertificateRole.Server, [
-        host.address,
+        address,
         host.name,
         "127.0.0.1",
         "localhost",
       ]);
-      const peer = issue(`${host.name}-peer`, host.name, CertificateRole.Peer, [host.address, host.name]);
-      const connection = secretConnection(host.connection);
+      const peer = issue(`${host.name}-peer`, host.name, CertificateRole.Peer, [address, host.name]);
+      const connection = checkedConnection(host.connection, `members[${i}].connection`, component, known);
 
       const install = new remote.Command(
         `${prefix}-install`,
         {
           connection,
-          create: renderInstallScript({ ...resolved.install, name: host.name }),
+          create: resolved.apply((r) => renderInstallScript({ ...r.install, name: host.name })),
           ...COMMAND_DEFAULTS,
         },
         { parent: this },
@@ -106,7 +119,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
         `${prefix}-configure`,
         {
           connection,
-          create: renderConfigureScript(s),
+          create: s.apply(renderConfigureScript),
           stdin: pulumi.secret(pki),
           // The script prints only paths; stdout is still kept out of the log as a second line of defence.
           logging: "stderr",
@@ -115,14 +128,14 @@ export class EtcdCluster extends pulumi.ComponentResource {
         },
         { parent: this, dependsOn: previousConfigure ? [install, previousConfigure] : [install] },
       );
-      const memberScript = renderMemberScript(s);
+      const memberScript = s.apply(renderMemberScript);
       const member = new remote.Command(
         `${prefix}-member`,
         {
           connection,
           create: memberScript,
           update: memberScript,
-          delete: renderRemoveScript(s),
+          delete: s.apply(renderRemoveScript),
           stdin: roster,
           ...COMMAND_DEFAULTS,
         },
@@ -134,12 +147,13 @@ export class EtcdCluster extends pulumi.ComponentResource {
       memberSteps.push(member);
     });
 
-    new remote.Command(
+    const healthScript = resolved.apply((r) => renderHealthGateScript(r.members[0]));
+    const health = new remote.Command(
       `${name}-health`,
       {
-        connection: secretConnection(args.members[0].connection),
-        create: renderHealthGateScript(first),
-        update: renderHealthGateScript(first),
+        connection: checkedConnection(args.members[0].connection, "members[0].connection", component, known),
+        create: healthScript,
+        update: healthScript,
         stdin: roster,
         // Run again whenever a member was (re)configured or (re)started.
         triggers: [...configures, ...memberSteps].map((c) => c.stdout),
@@ -148,13 +162,19 @@ export class EtcdCluster extends pulumi.ComponentResource {
       { parent: this, dependsOn: memberSteps },
     );
 
-    this.clientEndpoints = pulumi.output(
-      args.members.map((m) => memberUrls(m.address, first.clientPort, first.peerPort).client),
+    // Every output waits for the health gate: its consumers run against a healthy cluster.
+    const healthy = health.stdout;
+    this.clientEndpoints = after(
+      healthy,
+      resolved.apply((r) => r.members.map((m) => memberUrls(m.address, m.clientPort, m.peerPort).client)),
     );
-    this.memberNames = pulumi.output(args.members.map((m) => m.name));
-    this.caCertPem = pulumi.output(ca.certPem);
-    this.clientCertPem = client.certPem;
-    this.clientKeyPem = client.privateKeyPem;
+    this.memberNames = after(
+      healthy,
+      args.members.map((m) => m.name),
+    );
+    this.caCertPem = after(healthy, ca.certPem);
+    this.clientCertPem = after(healthy, client.certPem);
+    this.clientKeyPem = pulumi.secret(after(healthy, client.privateKeyPem));
     this.ca = ca;
     this.registerOutputs({
       clientEndpoints: this.clientEndpoints,

@@ -16,7 +16,7 @@ import {
   DEFAULT_VERSION,
 } from "./defaults";
 import { EtcdInstallSettings, releaseUrl } from "./render/scripts";
-import { CpuArchitecture, EtcdClusterArgs, EtcdInstallMethod, EtcdMemberSettings } from "./types";
+import { CpuArchitecture, EtcdInstallMethod, EtcdMemberSettings, KnownEtcdClusterArgs } from "./types";
 
 export interface ResolvedEtcdCluster {
   install: Omit<EtcdInstallSettings, "name">;
@@ -30,7 +30,7 @@ export interface ResolvedEtcdCluster {
  */
 export function resolveEtcdCluster(
   cluster: string,
-  args: EtcdClusterArgs,
+  args: KnownEtcdClusterArgs,
   token: string,
 ): ResolvedEtcdCluster {
   const method = args.install?.method ?? EtcdInstallMethod.Release;

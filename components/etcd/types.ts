@@ -1,22 +1,24 @@
-import { HostArgs } from "../hosts";
+import type { HostArgs, KnownHost } from "../hosts";
 import { CaKeyPairArgs } from "../pki/certificateAuthority";
 import { KeyAlgorithm } from "../pki/profiles";
 
-/** How etcd gets onto a member. */
-export enum EtcdInstallMethod {
+/** How etcd gets onto a member (the constant, or its string value: `"release"`). */
+export const EtcdInstallMethod = {
   /** Download the official release tarball, verify its sha256, install etcd and etcdctl. The default. */
-  Release = "release",
+  Release: "release",
   /** The OS package manager (apt: etcd-server + etcd-client; dnf/yum: etcd). Must be etcd 3.4 or later. */
-  Package = "package",
+  Package: "package",
   /** etcd and etcdctl are already in `binDir` (golden images); only their version is checked. */
-  Preinstalled = "preinstalled",
-}
+  Preinstalled: "preinstalled",
+} as const;
+export type EtcdInstallMethod = (typeof EtcdInstallMethod)[keyof typeof EtcdInstallMethod];
 
 /** CPU architecture of the members, as etcd names its release tarballs. */
-export enum CpuArchitecture {
-  Amd64 = "amd64",
-  Arm64 = "arm64",
-}
+export const CpuArchitecture = {
+  Amd64: "amd64",
+  Arm64: "arm64",
+} as const;
+export type CpuArchitecture = (typeof CpuArchitecture)[keyof typeof CpuArchitecture];
 
 export interface EtcdInstallArgs {
   /** @default EtcdInstallMethod.Release */
@@ -34,14 +36,20 @@ export interface EtcdInstallArgs {
 export interface EtcdCertificateArgs {
   /** @default the CA's algorithm, or KeyAlgorithm.EcdsaP256 */
   keyAlgorithm?: KeyAlgorithm;
-  /** @default 8760 (1 year) */
+  /** A whole number of hours, at least 1. @default 8760 (1 year) */
   validityHours?: number;
-  /** @default 2160 (90 days): a `pulumi up` in the last 90 days reissues and rolls out the certificates */
+  /**
+   * Less than `validityHours`: a `pulumi up` this close to expiry reissues and rolls out the certificates.
+   * @default 2160 (90 days), or a quarter of `validityHours` when that is shorter
+   */
   earlyRenewalHours?: number;
 }
 
 export interface EtcdClusterArgs {
-  /** The members: 3, 5 or 7 for production (quorum is floor(n/2)+1). Order matters: joins and removals go one at a time in this order. */
+  /**
+   * The members: 3, 5 or 7 for production (quorum is floor(n/2)+1). Order matters: joins and removals go
+   * one at a time in this order. Addresses may be Outputs (an EC2 instance's `privateIp`).
+   */
   members: HostArgs[];
   /** The etcd version for the `release` method ("3.5.21" or "v3.5.21"). @default "3.5.21" */
   version?: string;
@@ -70,6 +78,9 @@ export interface EtcdClusterArgs {
   /** How long host scripts and the final health gate wait for health. @default 180 */
   healthTimeoutSeconds?: number;
 }
+
+/** EtcdClusterArgs once every member's address is known. */
+export type KnownEtcdClusterArgs = Omit<EtcdClusterArgs, "members"> & { members: KnownHost[] };
 
 /** What each member's scripts and files are rendered from: plain values, nothing unresolved. */
 export interface EtcdMemberSettings {

@@ -16,6 +16,12 @@ import {
   MIN_VERSION,
 } from "./defaults";
 import { CpuArchitecture, EtcdClusterArgs, EtcdInstallMethod } from "./types";
+import {
+  caKeyPairProblems,
+  DEFAULT_CERT_VALIDITY_HOURS,
+  defaultEarlyRenewalHours,
+  lifetimeProblems,
+} from "../pki/profiles";
 
 /** Flags hakube sets itself; extraFlags may not override them. */
 export const MANAGED_FLAGS = [
@@ -62,6 +68,8 @@ export function validateEtcdClusterArgs(args: EtcdClusterArgs | undefined): Vali
     };
   }
   errors.push(...hostListProblems(args.members, "members"));
+  errors.push(...caKeyPairProblems(args.ca, "ca"));
+  errors.push(...certificateProblems(args.certificates));
   const n = Array.isArray(args.members) ? args.members.length : 0;
   if (n > 0 && n % 2 === 0) {
     warnings.push({
@@ -96,6 +104,24 @@ export function validateEtcdClusterArgs(args: EtcdClusterArgs | undefined): Vali
     });
   }
   return { errors, warnings };
+}
+
+function certificateProblems(certificates: unknown): Problem[] {
+  if (certificates === undefined) return [];
+  if (certificates === null || typeof certificates !== "object" || Array.isArray(certificates)) {
+    return [
+      {
+        path: "certificates",
+        message: `certificates must be an object with keyAlgorithm, validityHours and earlyRenewalHours, got ${show(certificates)}`,
+      },
+    ];
+  }
+  return lifetimeProblems(
+    certificates,
+    "certificates.",
+    DEFAULT_CERT_VALIDITY_HOURS,
+    defaultEarlyRenewalHours,
+  );
 }
 
 function portProblems(args: EtcdClusterArgs): Problem[] {

@@ -105,6 +105,13 @@ export const MIN_KEEPALIVED_VERSION = [2, 0] as const;
 
 /** How long the configure step waits for keepalived to be active after a (re)start. */
 export const START_TIMEOUT_SECONDS = 60;
+/**
+ * How long the final check waits for the VIP to settle and its port to accept connections: HAProxy may be
+ * installed on the same hosts at the same time (a package install can wait minutes for apt's lock).
+ */
+export const DEFAULT_READY_TIMEOUT_SECONDS = 600;
+/** Seconds the VIP must stay where it is before a member reports whether it holds it (VRRP settles in ~3.5 advertisements). */
+export const READY_STABLE_SECONDS = 3;
 
 /** Paths on every member. One KeepalivedVip per host: keepalived.conf and the unit are whole files. */
 export const CONFIG_DIR = "/etc/keepalived";

@@ -1,7 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
-import { enforce } from "../errors";
-import { COMMAND_DEFAULTS, secretConnection } from "../hosts";
+import { argsChecker } from "../errors";
+import { checkedConnection, COMMAND_DEFAULTS, knownHosts } from "../hosts";
+import { canonicalIp, parseAddressWithPrefix } from "../net";
+import { after } from "../outputs";
+import { renderVipCheckScript, renderVipProbeScript } from "./render/ready";
 import {
   renderKeepalivedConfigureScript,
   renderKeepalivedInstallScript,
@@ -18,56 +21,109 @@ import { validateKeepalivedVipArgs } from "./validate";
  * Per member, in order: `install` (keepalived, curl, the check user), then `configure` (check script,
  * systemd unit, keepalived.conf checked with `keepalived -t` on the host before it is used). The
  * configure steps run one member after another, so a change rolls through the members; deleting the
- * component (or a member) stops keepalived there and releases the VIP. How the election, the health
- * check and preemption behave is described in render/config.ts and README.md.
+ * component (or a member) stops keepalived there and releases the VIP. Then the final check: a `probe` on
+ * every member (has the VIP settled, does its port accept connections) and a `check` that exactly one
+ * member holds it. How the election, the health check and preemption behave is described in
+ * render/config.ts and README.md.
  */
 export class KeepalivedVip extends pulumi.ComponentResource {
-  /** The virtual IP, without prefix ("10.0.0.10"). */
+  /**
+   * The virtual IP, without prefix ("10.0.0.10"). Known at once, without waiting for anything: a
+   * LoadBalancer's `bindAddress` takes it while keepalived is still being set up.
+   */
   public readonly address: pulumi.Output<string>;
-  /** address:port ("10.0.0.10:6443", "[fd00::10]:6443"), e.g. kubeadm's controlPlaneEndpoint. */
+  /**
+   * address:port ("10.0.0.10:6443", "[fd00::10]:6443"), e.g. HaControlPlane's `endpoint`. Resolves only
+   * after the final check passed: exactly one member holds the VIP and, with `healthCheck.kind` haproxy
+   * (HAProxy listens there), `port` accepts connections on it (not with apiServer or none: the API servers
+   * behind it come after this component, through this very output). A resource
+   * that takes it as an input therefore waits for a working VIP without `dependsOn`.
+   */
   public readonly endpoint: pulumi.Output<string>;
 
   constructor(name: string, args: KeepalivedVipArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hakube:index:KeepalivedVip", name, {}, opts);
-    enforce(validateKeepalivedVipArgs(args), `KeepalivedVip ${name}`, this);
+    const component = `KeepalivedVip ${name}`;
+    const checker = argsChecker(validateKeepalivedVipArgs, component, this);
+    checker.now(args);
+    const known = checker.whenKnown(knownHosts(args.members).apply((members) => ({ ...args, members })));
+    const resolved = known.apply((k) => resolveKeepalivedVip(name, k));
+    const connections = args.members.map((host, i) =>
+      checkedConnection(host.connection, `members[${i}].connection`, component, known),
+    );
 
-    const resolved = resolveKeepalivedVip(name, args);
     let previous: pulumi.Resource | undefined;
-    args.members.forEach((host, i) => {
-      const s = resolved.members[i];
+    const configures = args.members.map((host, i) => {
       const prefix = `${name}-${host.name}`;
-      const connection = secretConnection(host.connection);
       const install = new remote.Command(
         `${prefix}-install`,
         {
-          connection,
+          connection: connections[i],
           ...COMMAND_DEFAULTS,
-          create: renderKeepalivedInstallScript({
-            component: name,
-            name: host.name,
-            method: resolved.method,
-            binDir: resolved.binDir,
-            needsCheckTools: resolved.needsCheckTools,
-            scriptUser: s.scriptUser,
-          }),
+          create: resolved.apply((r) =>
+            renderKeepalivedInstallScript({
+              component: name,
+              name: host.name,
+              method: r.method,
+              binDir: r.binDir,
+              needsCheckTools: r.needsCheckTools,
+              scriptUser: r.members[i].scriptUser,
+            }),
+          ),
         },
         { parent: this },
       );
       const configure = new remote.Command(
         `${prefix}-configure`,
         {
-          connection,
+          connection: connections[i],
           ...COMMAND_DEFAULTS,
-          create: renderKeepalivedConfigureScript(s),
-          delete: renderKeepalivedRemoveScript(s),
+          create: resolved.apply((r) => renderKeepalivedConfigureScript(r.members[i])),
+          delete: resolved.apply((r) => renderKeepalivedRemoveScript(r.members[i])),
         },
         { parent: this, dependsOn: previous ? [install, previous] : [install] },
       );
       previous = configure;
+      return configure;
     });
 
-    this.address = pulumi.output(resolved.vip);
-    this.endpoint = pulumi.output(resolved.endpoint);
+    // The final check, after every member runs keepalived; again whenever a member was reconfigured.
+    const probes = args.members.map(
+      (host, i) =>
+        new remote.Command(
+          `${name}-${host.name}-probe`,
+          {
+            connection: connections[i],
+            ...COMMAND_DEFAULTS,
+            create: resolved.apply((r) => renderVipProbeScript(r.check, host.name)),
+            triggers: configures.map((c) => c.stdout),
+          },
+          { parent: this, dependsOn: configures },
+        ),
+    );
+    const check = new remote.Command(
+      `${name}-check`,
+      {
+        connection: connections[0],
+        ...COMMAND_DEFAULTS,
+        create: resolved.apply((r) =>
+          renderVipCheckScript(
+            r.check,
+            args.members.map((m) => m.name),
+          ),
+        ),
+        stdin: pulumi.all(probes.map((p) => p.stdout)).apply((out) => out.join("\n")),
+        triggers: probes.map((p) => p.stdout),
+      },
+      { parent: this, dependsOn: probes },
+    );
+
+    // From the args alone (validated above): no member address or step is waited for.
+    this.address = pulumi.output(canonicalIp(parseAddressWithPrefix(args.address)!.address));
+    this.endpoint = after(
+      check.stdout,
+      resolved.apply((r) => r.endpoint),
+    );
     this.registerOutputs({ address: this.address, endpoint: this.endpoint });
   }
 }

@@ -7,6 +7,7 @@ import { canonicalIp, hostPort, parseAddressWithPrefix } from "../net";
 import {
   APISERVER_CHECK_PATH,
   DEFAULT_PORT,
+  DEFAULT_READY_TIMEOUT_SECONDS,
   DEFAULT_TIMING_PROFILE,
   derivedPriority,
   HAPROXY_CHECK_PATH,
@@ -20,11 +21,13 @@ import { PackageInstallMethod } from "../loadbalancer/types";
 import {
   KeepalivedMemberSettings,
   KeepalivedVipArgs,
+  KnownKeepalivedVipArgs,
   VipCheckSettings,
   VipHealthCheckKind,
   VrrpTransport,
 } from "./types";
 import { show } from "../show";
+import { VipReadySettings } from "./render/ready";
 
 export interface ResolvedKeepalivedVip {
   /** The VIP without prefix. */
@@ -37,6 +40,8 @@ export interface ResolvedKeepalivedVip {
   needsCheckTools: boolean;
   timings: VrrpTimings;
   members: KeepalivedMemberSettings[];
+  /** The final check: whether `port` must accept connections (haproxy health check only), and how long to wait. */
+  check: VipReadySettings;
 }
 
 /** The profile's timings with the explicit overrides applied. */
@@ -61,7 +66,7 @@ export function checkWeight(priorities: readonly number[]): number {
   return -(Math.max(...priorities) - Math.min(...priorities) + 1);
 }
 
-export function resolveKeepalivedVip(component: string, args: KeepalivedVipArgs): ResolvedKeepalivedVip {
+export function resolveKeepalivedVip(component: string, args: KnownKeepalivedVipArgs): ResolvedKeepalivedVip {
   const parsed = parseAddressWithPrefix(args.address);
   if (!parsed) throw new Error(`resolveKeepalivedVip: invalid address ${show(args.address)}`);
   const vip = { ...parsed, address: canonicalIp(parsed.address) };
@@ -117,5 +122,15 @@ export function resolveKeepalivedVip(component: string, args: KeepalivedVipArgs)
     needsCheckTools: kind !== VipHealthCheckKind.None,
     timings,
     members,
+    check: {
+      component,
+      vip: vip.address,
+      prefixLength: vip.prefixLength,
+      interface: args.interface,
+      port,
+      endpoint: hostPort(vip.address, port),
+      connect: kind === VipHealthCheckKind.Haproxy,
+      timeoutSeconds: args.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT_SECONDS,
+    },
   };
 }

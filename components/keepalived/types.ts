@@ -1,4 +1,4 @@
-import { HostArgs } from "../hosts";
+import type { HostArgs, KnownHost } from "../hosts";
 import { PackageInstallArgs } from "../loadbalancer/types";
 
 /** A host that takes part in the VRRP election for the virtual IP. */
@@ -11,20 +11,21 @@ export interface KeepalivedMemberArgs extends HostArgs {
 }
 
 /** What each member's keepalived checks to decide whether it may hold the VIP. */
-export enum VipHealthCheckKind {
+export const VipHealthCheckKind = {
   /**
    * The member's own kube-apiserver: HTTPS GET /readyz on the member's address and `healthCheck.port`.
    * The default.
    */
-  ApiServer = "apiServer",
+  ApiServer: "apiServer",
   /**
    * The member's own HAProxy (a LoadBalancer of kind haproxy on the same hosts): HTTP GET /healthz on
    * 127.0.0.1:`healthCheck.port`, which HAProxy answers while it runs.
    */
-  Haproxy = "haproxy",
+  Haproxy: "haproxy",
   /** No check: the VIP moves only when keepalived, the interface or the host fails. */
-  None = "none",
-}
+  None: "none",
+} as const;
+export type VipHealthCheckKind = (typeof VipHealthCheckKind)[keyof typeof VipHealthCheckKind];
 
 export interface VipHealthCheckArgs {
   /** @default VipHealthCheckKind.ApiServer */
@@ -34,29 +35,31 @@ export interface VipHealthCheckArgs {
 }
 
 /** How VRRP advertisements travel between members. */
-export enum VrrpTransport {
+export const VrrpTransport = {
   /** To each other member's address (`unicast_peer`): works where multicast is filtered. The default. */
-  Unicast = "unicast",
+  Unicast: "unicast",
   /** To the VRRP multicast group (224.0.0.18 / ff02::12) on the interface. */
-  Multicast = "multicast",
-}
+  Multicast: "multicast",
+} as const;
+export type VrrpTransport = (typeof VrrpTransport)[keyof typeof VrrpTransport];
 
 /**
  * Named timings. Failover when the VIP holder dies is about 3.5 x the advertisement interval (the backups
  * wait 3 intervals plus a skew below one); when its health check fails, about fall x check interval plus
  * the same. Numbers in components/keepalived/defaults.ts.
  */
-export enum VrrpTimingProfile {
+export const VrrpTimingProfile = {
   /**
    * Advertisement every 0.1 s (~0.4 s failover on host death), checks every second. The default: no
    * spurious VIP move measured under CPU load (BENCHMARKS.md). ~30 small VRRP packets a second per VIP.
    */
-  Fast = "fast",
+  Fast: "fast",
   /** Advertisement every 0.3 s (~1 s failover), checks every second: a third of the VRRP traffic. */
-  Balanced = "balanced",
+  Balanced: "balanced",
   /** VRRP's own default advertisement of 1 s (~3.6 s failover), checks every 2 s. */
-  Conservative = "conservative",
-}
+  Conservative: "conservative",
+} as const;
+export type VrrpTimingProfile = (typeof VrrpTimingProfile)[keyof typeof VrrpTimingProfile];
 
 /** A profile, optionally with single values overridden. */
 export interface VrrpTimingArgs {
@@ -83,7 +86,11 @@ export interface KeepalivedVipArgs {
   address: string;
   /** The interface that carries the VIP; the same name on every member (e.g. "eth0"). */
   interface: string;
-  /** The members, at least 2. Order gives the default priorities: the first one holds the VIP when all are healthy. */
+  /**
+   * The members: 2 or more for a VIP that survives a host (1 is accepted, with a warning: no standby).
+   * Order gives the default priorities: the first one holds the VIP when all are healthy, and while none
+   * is (before the API servers exist), so list the first master first. Addresses may be Outputs.
+   */
   members: KeepalivedMemberArgs[];
   /** The VRRP router id, 1-255: unique among the VRRP groups of the network segment. */
   virtualRouterId: number;
@@ -97,7 +104,17 @@ export interface KeepalivedVipArgs {
   transport?: VrrpTransport;
   /** @default { method: PackageInstallMethod.Package } */
   install?: PackageInstallArgs;
+  /**
+   * How long the final check waits for the VIP to settle on one member and, with the haproxy health
+   * check, for `port` to accept connections on it (a LoadBalancer installed meanwhile). @default 600
+   */
+  readyTimeoutSeconds?: number;
 }
+
+/** KeepalivedVipArgs once every member's address is known. */
+export type KnownKeepalivedVipArgs = Omit<KeepalivedVipArgs, "members"> & {
+  members: Array<KnownHost<KeepalivedMemberArgs>>;
+};
 
 /** A health check, resolved. */
 export interface VipCheckSettings {

@@ -76,6 +76,13 @@ export function validateKeepalivedVipArgs(args: KeepalivedVipArgs | undefined): 
     });
   }
   errors.push(...installProblems(args.install, "install"));
+  const t = args.readyTimeoutSeconds;
+  if (t !== undefined && !(typeof t === "number" && Number.isInteger(t) && t >= 10)) {
+    errors.push({
+      path: "readyTimeoutSeconds",
+      message: `readyTimeoutSeconds must be a whole number of seconds, at least 10, got ${show(t)}`,
+    });
+  }
   return { errors, warnings };
 }
 

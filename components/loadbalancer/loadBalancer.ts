@@ -3,8 +3,10 @@ import { remote } from "@pulumi/command";
 import * as ec2 from "@pulumi/aws/ec2";
 import * as lb from "@pulumi/aws/lb";
 import * as vpc from "@pulumi/aws/vpc";
-import { enforce } from "../errors";
-import { COMMAND_DEFAULTS, secretConnection } from "../hosts";
+import { ArgsChecker, argsChecker } from "../errors";
+import { checkedConnection, COMMAND_DEFAULTS, knownHosts } from "../hosts";
+import { after } from "../outputs";
+import { renderHaproxyReadyScript } from "./render/ready";
 import { DEFAULT_PORT, READYZ_PATH } from "./defaults";
 import { hostPort, ipFamily } from "../net";
 import {
@@ -15,12 +17,14 @@ import {
   renderHaproxyRemoveScript,
 } from "./render/scripts";
 import { resolveAwsNlb, resolveHaproxy } from "./settings";
-import { AwsNlbArgs, HaproxyArgs, LoadBalancerArgs, LoadBalancerKind } from "./types";
+import { AwsNlbArgs, HaproxyArgs, KnownHaproxyArgs, LoadBalancerArgs, LoadBalancerKind } from "./types";
 import { validateLoadBalancerArgs } from "./validate";
 
 /** What a kind produces for the component's outputs. */
 interface KindOutputs {
   address: pulumi.Output<string>;
+  /** Resolves once the load balancer forwards (see `endpoint`). */
+  ready: pulumi.Output<unknown>;
   dnsName: pulumi.Output<string | undefined>;
   zoneId: pulumi.Output<string | undefined>;
   securityGroupId: pulumi.Output<string | undefined>;
@@ -32,13 +36,21 @@ interface KindOutputs {
  *
  * haproxy, per host in order: `install`, then `configure` (sysctl for a non-local bind address, the
  * backends' CA, haproxy.cfg checked with `haproxy -c` on the host, `systemctl reload`); the configure
- * steps run one host after another. awsNlb: a security group with its rules, the NLB (cross-zone), a TCP
- * target group with HTTPS /readyz checks, a TCP listener, and one attachment per target.
+ * steps run one host after another, then a `ready` check on every host (HAProxy answers). awsNlb: a
+ * security group with its rules, the NLB (cross-zone), a TCP target group with HTTPS /readyz checks, a TCP
+ * listener, and one attachment per target.
  */
 export class LoadBalancer extends pulumi.ComponentResource {
-  /** host:port that clients and kubeadm's controlPlaneEndpoint use. */
+  /**
+   * host:port that clients and kubeadm's controlPlaneEndpoint use (HaControlPlane's `endpoint`). Resolves
+   * only once the load balancer forwards: haproxy, after every host's `ready` check (HAProxy active,
+   * listening on `port`, its health port answering, `port` accepting connections where the bind address
+   * is the host's own); awsNlb, once the NLB, its listener and every target attachment exist (targets
+   * turn healthy only when their API servers answer). A resource that takes it as an input waits for
+   * that without `dependsOn`.
+   */
   public readonly endpoint: pulumi.Output<string>;
-  /** The address in `endpoint`: haproxy's bindAddress (or first host), or the NLB's DNS name. */
+  /** The address in `endpoint`: haproxy's bindAddress (or first host), or the NLB's DNS name. Not gated. */
   public readonly address: pulumi.Output<string>;
   /** awsNlb: the NLB's DNS name. */
   public readonly dnsName: pulumi.Output<string | undefined>;
@@ -51,15 +63,20 @@ export class LoadBalancer extends pulumi.ComponentResource {
 
   constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hakube:index:LoadBalancer", name, {}, opts);
-    enforce(validateLoadBalancerArgs(args), `LoadBalancer ${name}`, this);
+    const component = `LoadBalancer ${name}`;
+    const check = argsChecker(validateLoadBalancerArgs, component, this);
+    check.now(args);
 
     const out =
       args.kind === LoadBalancerKind.Haproxy
-        ? this.haproxy(name, args, args.haproxy as HaproxyArgs)
+        ? this.haproxy(name, args, args.haproxy as HaproxyArgs, component, check)
         : this.awsNlb(name, args, args.awsNlb as AwsNlbArgs);
     const port = args.port ?? DEFAULT_PORT;
     this.address = out.address;
-    this.endpoint = out.address.apply((a) => hostPort(a, port));
+    this.endpoint = after(
+      out.ready,
+      out.address.apply((a) => hostPort(a, port)),
+    );
     this.dnsName = out.dnsName;
     this.zoneId = out.zoneId;
     this.securityGroupId = out.securityGroupId;
@@ -74,19 +91,44 @@ export class LoadBalancer extends pulumi.ComponentResource {
     });
   }
 
-  private haproxy(name: string, args: LoadBalancerArgs, h: HaproxyArgs): KindOutputs {
-    const s = resolveHaproxy(name, args, h);
+  private haproxy(
+    name: string,
+    args: LoadBalancerArgs,
+    h: HaproxyArgs,
+    component: string,
+    check: ArgsChecker<LoadBalancerArgs>,
+  ): KindOutputs {
+    // The args once every address (hosts, backends, bindAddress) is known, checked again by the same rules.
+    const knownHaproxy: pulumi.Output<KnownHaproxyArgs> = pulumi
+      .all([knownHosts(h.hosts), pulumi.all(h.backends.map((b) => b.address)), pulumi.output(h.bindAddress)])
+      .apply(([hosts, addresses, bindAddress]) => ({
+        ...h,
+        hosts,
+        backends: h.backends.map((b, i) => ({ name: b.name, address: addresses[i] })),
+        bindAddress,
+      }));
+    const known = check.whenKnown(knownHaproxy.apply((haproxy) => ({ ...args, haproxy })));
+    const s = known.apply((k) => resolveHaproxy(name, k, k.haproxy as KnownHaproxyArgs));
     const stdin =
       h.caCertPem === undefined
         ? undefined
         : pulumi.output(h.caCertPem).apply((pem) => renderFileBundle(haproxyCaFiles(pem)));
     let previous: pulumi.Resource | undefined;
-    for (const host of h.hosts) {
+    const hosts = h.hosts.map((host, i) => {
       const prefix = `${name}-${host.name}`;
-      const connection = secretConnection(host.connection);
+      const connection = checkedConnection(
+        host.connection,
+        `haproxy.hosts[${i}].connection`,
+        component,
+        known,
+      );
       const install = new remote.Command(
         `${prefix}-install`,
-        { connection, create: renderHaproxyInstallScript(s, host.name), ...COMMAND_DEFAULTS },
+        {
+          connection,
+          create: s.apply((x) => renderHaproxyInstallScript(x, host.name)),
+          ...COMMAND_DEFAULTS,
+        },
         { parent: this },
       );
       const configure = new remote.Command(
@@ -94,17 +136,34 @@ export class LoadBalancer extends pulumi.ComponentResource {
         {
           connection,
           ...COMMAND_DEFAULTS,
-          create: renderHaproxyConfigureScript(s, host.name),
-          delete: renderHaproxyRemoveScript(s, host.name),
+          create: s.apply((x) => renderHaproxyConfigureScript(x, host.name)),
+          delete: s.apply((x) => renderHaproxyRemoveScript(x, host.name)),
           stdin,
         },
         { parent: this, dependsOn: previous ? [install, previous] : [install] },
       );
       previous = configure;
-    }
+      return { host, connection, configure };
+    });
+    // Every host answers, once every host is configured; again whenever one was reconfigured.
+    const configures = hosts.map((x) => x.configure);
+    const ready = hosts.map(
+      ({ host, connection }) =>
+        new remote.Command(
+          `${name}-${host.name}-ready`,
+          {
+            connection,
+            ...COMMAND_DEFAULTS,
+            create: s.apply((x) => renderHaproxyReadyScript(x, host.name)),
+            triggers: configures.map((c) => c.stdout),
+          },
+          { parent: this, dependsOn: configures },
+        ),
+    );
     const none = pulumi.output<string | undefined>(undefined);
     return {
-      address: pulumi.output(h.bindAddress ?? h.hosts[0].address),
+      address: known.apply((k) => k.haproxy?.bindAddress ?? k.haproxy!.hosts[0].address),
+      ready: pulumi.all(ready.map((r) => r.stdout)),
       dnsName: none,
       zoneId: none,
       securityGroupId: none,
@@ -213,7 +272,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
       },
       opts,
     );
-    new lb.Listener(
+    const listener = new lb.Listener(
       `${name}-listener`,
       {
         loadBalancerArn: nlb.arn,
@@ -224,15 +283,17 @@ export class LoadBalancer extends pulumi.ComponentResource {
       },
       opts,
     );
-    for (const t of n.targets ?? []) {
-      new lb.TargetGroupAttachment(
-        `${name}-${t.name}-attachment`,
-        { targetGroupArn: tg.arn, targetId: t.id, port: s.backendPort },
-        opts,
-      );
-    }
+    const attachments = (n.targets ?? []).map(
+      (t) =>
+        new lb.TargetGroupAttachment(
+          `${name}-${t.name}-attachment`,
+          { targetGroupArn: tg.arn, targetId: t.id, port: s.backendPort },
+          opts,
+        ),
+    );
     return {
       address: nlb.dnsName,
+      ready: pulumi.all([listener.arn, ...attachments.map((a) => a.id)]),
       dnsName: nlb.dnsName.apply((d): string | undefined => d),
       zoneId: nlb.zoneId.apply((z): string | undefined => z),
       securityGroupId: sg.id.apply((id): string | undefined => id),

@@ -21,9 +21,8 @@ import {
   AwsNlbArgs,
   AwsNlbScheme,
   AwsNlbTargetType,
-  HaproxyArgs,
+  KnownHaproxyArgs,
   LoadBalancerArgs,
-  LoadBalancerBackendArgs,
   PackageInstallMethod,
 } from "./types";
 
@@ -37,7 +36,7 @@ export interface HaproxySettings {
   bindAddress: string;
   /** Set when `bindAddress` is a specific address: the family whose ip_nonlocal_bind is turned on. */
   nonlocalBind?: IpFamily;
-  backends: LoadBalancerBackendArgs[];
+  backends: Array<{ name: string; address: string }>;
   checkIntervalMs: number;
   checkFall: number;
   checkRise: number;
@@ -48,7 +47,11 @@ export interface HaproxySettings {
   binDir: string;
 }
 
-export function resolveHaproxy(component: string, args: LoadBalancerArgs, h: HaproxyArgs): HaproxySettings {
+export function resolveHaproxy(
+  component: string,
+  args: LoadBalancerArgs,
+  h: KnownHaproxyArgs,
+): HaproxySettings {
   const wildcard = ipFamily(h.hosts[0]?.address) === 6 ? "::" : "*";
   return {
     component,

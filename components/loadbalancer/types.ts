@@ -1,24 +1,26 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HostArgs } from "../hosts";
+import type { HostArgs, KnownHost } from "../hosts";
 
 /** Which load balancer a {@link LoadBalancerArgs} describes; each kind has its own block of settings. */
-export enum LoadBalancerKind {
+export const LoadBalancerKind = {
   /**
    * HAProxy on hosts you give, configured over SSH: dedicated load-balancer hosts, or the masters
    * themselves. Several hosts share one address through a KeepalivedVip (`haproxy.bindAddress`).
    */
-  Haproxy = "haproxy",
+  Haproxy: "haproxy",
   /** An AWS Network Load Balancer (TCP pass-through), its target group, listener and security group. */
-  AwsNlb = "awsNlb",
-}
+  AwsNlb: "awsNlb",
+} as const;
+export type LoadBalancerKind = (typeof LoadBalancerKind)[keyof typeof LoadBalancerKind];
 
 /** How a service's package gets onto a host (HAProxy, keepalived). */
-export enum PackageInstallMethod {
+export const PackageInstallMethod = {
   /** The OS package manager: apt-get (Debian, Ubuntu), dnf or yum (RHEL family). The default. */
-  Package = "package",
+  Package: "package",
   /** Already on the host (golden images): only the version is checked. */
-  Preinstalled = "preinstalled",
-}
+  Preinstalled: "preinstalled",
+} as const;
+export type PackageInstallMethod = (typeof PackageInstallMethod)[keyof typeof PackageInstallMethod];
 
 export interface PackageInstallArgs {
   /** @default PackageInstallMethod.Package */
@@ -31,8 +33,8 @@ export interface PackageInstallArgs {
 export interface LoadBalancerBackendArgs {
   /** HAProxy's name for the server, shown in its logs: a DNS label, unique among the backends. */
   name: string;
-  /** The API server's IP address or DNS name. */
-  address: string;
+  /** The API server's IP address or DNS name: a string, or an Output (a host's address). */
+  address: pulumi.Input<string>;
 }
 
 /**
@@ -59,9 +61,10 @@ export interface HaproxyArgs {
    * that do not hold it at the moment: hakube sets net.ipv4.ip_nonlocal_bind=1 (net.ipv6.ip_nonlocal_bind
    * for IPv6) in /etc/sysctl.d for that. On masters, where kube-apiserver listens on all addresses of
    * `backendPort`, use another `port` (8443, as kubeadm's HA guide) or bind the API server to the host's
-   * own address. @default every address of the host (no sysctl change)
+   * own address: HAProxy on `backendPort` of a host that is also a backend is refused. A string, or an
+   * Output such as a KeepalivedVip's `address`. @default every address of the host (no sysctl change)
    */
-  bindAddress?: string;
+  bindAddress?: pulumi.Input<string>;
   /**
    * The CA that signed the API servers' certificates. Given, HAProxy's health checks verify the backends'
    * certificate chain against it (not the host name); otherwise they do not verify (`verify none`): the
@@ -79,21 +82,30 @@ export interface HaproxyArgs {
   install?: PackageInstallArgs;
 }
 
+/** HaproxyArgs once every address (hosts, backends, bindAddress) is known. */
+export type KnownHaproxyArgs = Omit<HaproxyArgs, "hosts" | "backends" | "bindAddress"> & {
+  hosts: KnownHost[];
+  backends: Array<{ name: string; address: string }>;
+  bindAddress?: string;
+};
+
 /** Who can reach an AWS Network Load Balancer. */
-export enum AwsNlbScheme {
+export const AwsNlbScheme = {
   /** Only from inside the VPC (and networks routed to it). The default. */
-  Internal = "internal",
+  Internal: "internal",
   /** A public address; still only the `allowedCidrs` may connect. */
-  InternetFacing = "internet-facing",
-}
+  InternetFacing: "internet-facing",
+} as const;
+export type AwsNlbScheme = (typeof AwsNlbScheme)[keyof typeof AwsNlbScheme];
 
 /** How targets are registered with the target group. */
-export enum AwsNlbTargetType {
+export const AwsNlbTargetType = {
   /** By EC2 instance id ("i-0123456789abcdef0"). The default. */
-  Instance = "instance",
+  Instance: "instance",
   /** By private IP address. */
-  Ip = "ip",
-}
+  Ip: "ip",
+} as const;
+export type AwsNlbTargetType = (typeof AwsNlbTargetType)[keyof typeof AwsNlbTargetType];
 
 /** One API server behind the NLB. */
 export interface AwsNlbTargetArgs {

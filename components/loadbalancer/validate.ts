@@ -2,8 +2,18 @@
  * Pure validation of LoadBalancerArgs: every rule returns problems that name the argument and the value.
  * Runs synchronously in the LoadBalancer constructor, before any resource exists.
  */
-import { hostListProblems, isDnsLabel, isIP, isPort, Problem, show, ValidationResult } from "../validation";
 import {
+  hostListProblems,
+  isDnsLabel,
+  isIP,
+  isPending,
+  isPort,
+  Problem,
+  show,
+  ValidationResult,
+} from "../validation";
+import {
+  DEFAULT_BACKEND_PORT,
   DEFAULT_HAPROXY_HEALTH_PORT,
   DEFAULT_NLB_HEALTH_CHECK_INTERVAL_SECONDS,
   DEFAULT_NLB_HEALTH_CHECK_TIMEOUT_SECONDS,
@@ -140,7 +150,7 @@ function haproxyProblems(h: HaproxyArgs, args: LoadBalancerArgs): ValidationResu
     });
   }
   if (h.bindAddress !== undefined) {
-    if (!isIP(h.bindAddress)) {
+    if (!isPending(h.bindAddress) && !isIP(h.bindAddress)) {
       errors.push({
         path: "haproxy.bindAddress",
         message: `haproxy.bindAddress must be an IPv4 or IPv6 address (without prefix), got ${show(h.bindAddress)}`,
@@ -166,6 +176,7 @@ function haproxyProblems(h: HaproxyArgs, args: LoadBalancerArgs): ValidationResu
       });
     }
   }
+  errors.push(...ownApiPortProblems(h, args));
   const check = h.check ?? {};
   if (check.intervalMs !== undefined && !wholeInRange(check.intervalMs, 100, 60000)) {
     errors.push({
@@ -189,6 +200,26 @@ function haproxyProblems(h: HaproxyArgs, args: LoadBalancerArgs): ValidationResu
   }
   errors.push(...installProblems(h.install, "haproxy.install"));
   return { errors, warnings };
+}
+
+/**
+ * HAProxy on `backendPort` of a host that is also a backend: kube-apiserver listens on every address of
+ * that port there, so HAProxy could not bind it (or, bound to the VIP, would take the API server's place).
+ */
+function ownApiPortProblems(h: HaproxyArgs, args: LoadBalancerArgs): Problem[] {
+  const port = args.port ?? DEFAULT_PORT;
+  const backendPort = args.backendPort ?? DEFAULT_BACKEND_PORT;
+  if (!isPort(port) || port !== backendPort || !Array.isArray(h.hosts) || !Array.isArray(h.backends))
+    return [];
+  const addresses = new Set(h.backends.map((b) => b?.address).filter((a) => typeof a === "string"));
+  const i = h.hosts.findIndex((host) => typeof host?.address === "string" && addresses.has(host.address));
+  if (i < 0) return [];
+  return [
+    {
+      path: "port",
+      message: `port must differ from backendPort (${backendPort}) when HAProxy runs on the API servers themselves (haproxy.hosts[${i}] ${show(h.hosts[i].address)} is also a backend, where kube-apiserver listens on every address of ${backendPort}); use 8443, got ${port}`,
+    },
+  ];
 }
 
 function backendProblems(h: HaproxyArgs): Problem[] {
@@ -217,7 +248,9 @@ function backendProblems(h: HaproxyArgs): Problem[] {
     } else {
       names.set(b.name, i);
     }
-    if (!isIP(b?.address) && !isDnsName(b?.address)) {
+    if (isPending(b?.address)) {
+      // Not known yet: checked with the same rules once it resolves.
+    } else if (!isIP(b?.address) && !isDnsName(b?.address)) {
       problems.push({
         path: `${at}.address`,
         message: `${at}.address must be an IP address or a DNS name, got ${show(b?.address)}`,

@@ -1,19 +1,20 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { argsChecker, enforce } from "../errors";
 import {
   allowedUses,
   CA_ALLOWED_USES,
   CertificateRole,
   DEFAULT_CA_VALIDITY_HOURS,
-  DEFAULT_CERT_EARLY_RENEWAL_HOURS,
   DEFAULT_CERT_VALIDITY_HOURS,
+  defaultEarlyRenewalHours,
   DEFAULT_KEY_ALGORITHM,
   KeyAlgorithm,
   subjectAltNames,
   tlsKeyParameters,
 } from "./profiles";
+import { validateCertificateAuthorityArgs, validateCertificateRequest } from "./validate";
 import { isIP } from "../validation";
-import { show } from "../show";
 
 /** A CA that can sign: its certificate and private key. A {@link CertificateAuthority} satisfies it. */
 export interface CaKeyPairArgs {
@@ -31,27 +32,31 @@ export interface CertificateAuthorityArgs {
   organization?: string;
   /** @default KeyAlgorithm.EcdsaP256 */
   keyAlgorithm?: KeyAlgorithm;
-  /** @default 87600 (10 years, as kubeadm) */
+  /** A whole number of hours, at least 1. @default 87600 (10 years, as kubeadm) */
   validityHours?: number;
+  /**
+   * Reissue the CA on a `pulumi up` within this many hours of its expiry; less than `validityHours`.
+   * Replacing a CA under a running cluster is a planned, staged operation, hence no renewal by default.
+   * @default 0
+   */
+  earlyRenewalHours?: number;
 }
 
 /**
  * A self-signed certificate authority on @pulumi/tls. Its private key is a Pulumi secret. One CA can sign
- * for several components (the etcd CA is used again by the control plane for its etcd client).
+ * for several components; sharing the cluster CA with etcd makes etcd trust every certificate the cluster
+ * CA signs (HaControlPlane warns about it).
  */
 export class CertificateAuthority extends pulumi.ComponentResource implements CaKeyPairArgs {
+  /** The CA certificate (PEM), known once the certificate is made. */
   public readonly certPem: pulumi.Output<string>;
+  /** The CA key (PEM). Secret. */
   public readonly privateKeyPem: pulumi.Output<string>;
   public readonly keyAlgorithm: KeyAlgorithm;
 
   constructor(name: string, args: CertificateAuthorityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hakube:index:CertificateAuthority", name, {}, opts);
-    if (!args || typeof args.commonName !== "string" || args.commonName.trim() === "") {
-      throw new pulumi.InputPropertiesError({
-        message: `CertificateAuthority ${name}: commonName must be a non-empty string, got ${show(args?.commonName)}`,
-        errors: [{ propertyPath: "commonName", reason: "must be a non-empty string" }],
-      });
-    }
+    enforce(validateCertificateAuthorityArgs(args), `CertificateAuthority ${name}`, this);
     this.keyAlgorithm = args.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM;
     const key = new tls.PrivateKey(`${name}-key`, tlsKeyParameters(this.keyAlgorithm), { parent: this });
     const cert = new tls.SelfSignedCert(
@@ -62,6 +67,7 @@ export class CertificateAuthority extends pulumi.ComponentResource implements Ca
         setSubjectKeyId: true,
         allowedUses: CA_ALLOWED_USES,
         validityPeriodHours: args.validityHours ?? DEFAULT_CA_VALIDITY_HOURS,
+        ...(args.earlyRenewalHours ? { earlyRenewalHours: args.earlyRenewalHours } : {}),
         subject: { commonName: args.commonName, organization: args.organization ?? "hakube" },
       },
       { parent: this },
@@ -77,13 +83,16 @@ export interface CertificateRequestArgs {
   commonName: string;
   organization?: string;
   role: CertificateRole;
-  /** DNS names and IP addresses; sorted into the right SAN kind. */
-  altNames?: string[];
+  /** DNS names and IP addresses (strings or Outputs, such as a host's address); sorted into the right SAN kind once known. */
+  altNames?: pulumi.Input<string>[];
   /** @default the CA's algorithm, or ECDSA P-256 */
   keyAlgorithm?: KeyAlgorithm;
-  /** @default 8760 (1 year) */
+  /** A whole number of hours, at least 1. @default 8760 (1 year) */
   validityHours?: number;
-  /** @default 2160 (90 days): a `pulumi up` inside this window reissues the certificate. */
+  /**
+   * Less than `validityHours`: a `pulumi up` inside this window reissues the certificate.
+   * @default 2160 (90 days), or a quarter of `validityHours` when that is shorter
+   */
   earlyRenewalHours?: number;
 }
 
@@ -95,7 +104,9 @@ export interface IssuedCertificate {
 
 /**
  * Issue a certificate signed by `ca`: a private key, a CSR and the signed certificate, three @pulumi/tls
- * resources named `${name}-key`, `${name}-csr` and `${name}-cert` under `opts.parent`.
+ * resources named `${name}-key`, `${name}-csr` and `${name}-cert` under `opts.parent`. Invalid arguments
+ * throw an InputPropertiesError ("issueCertificate <name> has invalid arguments: ...") before any of them
+ * is registered.
  */
 export function issueCertificate(
   name: string,
@@ -103,12 +114,18 @@ export function issueCertificate(
   req: CertificateRequestArgs,
   opts: pulumi.CustomResourceOptions,
 ): IssuedCertificate {
+  const component = `issueCertificate ${name}`;
+  const check = argsChecker((r: CertificateRequestArgs) => validateCertificateRequest(ca, r), component);
+  check.now(req);
   const key = new tls.PrivateKey(
     `${name}-key`,
     tlsKeyParameters(req.keyAlgorithm ?? ca.keyAlgorithm ?? DEFAULT_KEY_ALGORITHM),
     opts,
   );
-  const sans = subjectAltNames(req.altNames ?? [], isIP);
+  // SANs given as Outputs are checked by the same rules once they resolve, then sorted.
+  const sans = check
+    .whenKnown(pulumi.all(req.altNames ?? []).apply((altNames) => ({ ...req, altNames })))
+    .apply((known) => subjectAltNames(known.altNames, isIP));
   const csr = new tls.CertRequest(
     `${name}-csr`,
     {
@@ -127,7 +144,8 @@ export function issueCertificate(
       caPrivateKeyPem: pulumi.secret(ca.privateKeyPem),
       allowedUses: allowedUses(req.role),
       validityPeriodHours: req.validityHours ?? DEFAULT_CERT_VALIDITY_HOURS,
-      earlyRenewalHours: req.earlyRenewalHours ?? DEFAULT_CERT_EARLY_RENEWAL_HOURS,
+      earlyRenewalHours:
+        req.earlyRenewalHours ?? defaultEarlyRenewalHours(req.validityHours ?? DEFAULT_CERT_VALIDITY_HOURS),
       setSubjectKeyId: true,
     },
     opts,

@@ -9,6 +9,7 @@
  *   kubeadm's stacked etcd, HaControlPlane with kubeadm on the masters and workers, then the lab's pod
  *   network (lab/stack/podNetwork.ts).
  */
+import * as pulumi from "@pulumi/pulumi";
 import * as hakube from "../../index";
 import type { LabKubernetes } from "../hosts";
 import { externalEtcd } from "../../stacks/shared";
@@ -108,56 +109,50 @@ export function labStack(args: LabStackArgs) {
   if (!args.apiVip) throw new Error("labStack: Kubernetes needs apiVip");
   const workers = (args.workers ?? []).map((n) => hostArgs(n, "workers"));
   const k = args.kubernetes;
-  const vip = args.apiVip.split("/")[0];
 
+  // Composed through outputs, as the README's bare-metal program: HAProxy binds the VIP's address, the
+  // control plane's endpoint resolves once the VIP and every HAProxy forward, and the external etcd's
+  // outputs once it is healthy. No dependsOn.
   const ca = new hakube.CertificateAuthority("cluster-ca", { commonName: "kubernetes" });
+  const keepalived = new hakube.KeepalivedVip("api-vip", {
+    address: args.apiVip,
+    interface: "host0",
+    members: masters,
+    virtualRouterId: LAB_VIRTUAL_ROUTER_ID,
+    port: LAB_API_PORT,
+    healthCheck: { kind: hakube.VipHealthCheckKind.Haproxy },
+    timing: args.vipTiming,
+  });
   const lb = new hakube.LoadBalancer("api-lb", {
     kind: hakube.LoadBalancerKind.Haproxy,
     port: LAB_API_PORT,
     haproxy: {
       hosts: masters,
-      bindAddress: vip,
+      bindAddress: keepalived.address,
       backends: masters.map((m) => ({ name: m.name, address: m.address })),
       caCertPem: ca.certPem,
       check: args.haproxyCheck,
     },
   });
-  const keepalived = new hakube.KeepalivedVip(
-    "api-vip",
-    {
-      address: args.apiVip,
-      interface: "host0",
-      members: masters,
-      virtualRouterId: LAB_VIRTUAL_ROUTER_ID,
-      port: LAB_API_PORT,
-      healthCheck: { kind: hakube.VipHealthCheckKind.Haproxy },
-      timing: args.vipTiming,
+  const cluster = new hakube.HaControlPlane("k8s", {
+    masters,
+    workers,
+    endpoint: pulumi.all([keepalived.endpoint, lb.endpoint]).apply(([endpoint]) => endpoint),
+    kubernetesVersion: k.version,
+    // The members run on the masters: each API server uses its own (ControlPlaneEtcdArgs.colocated).
+    etcd: etcd ? { ...externalEtcd(etcd), colocated: true } : { topology: hakube.EtcdTopology.Stacked },
+    serviceSubnet: LAB_SERVICE_SUBNET,
+    ca,
+    install: {
+      method: hakube.KubernetesInstallMethod.Release,
+      baseUrl: k.releaseBaseUrl,
+      sha256: k.sha256,
     },
-    { dependsOn: [lb] },
-  );
-  const cluster = new hakube.HaControlPlane(
-    "k8s",
-    {
-      masters,
-      workers,
-      endpoint: `${vip}:${LAB_API_PORT}`,
-      kubernetesVersion: k.version,
-      // The members run on the masters: each API server uses its own (ControlPlaneEtcdArgs.colocated).
-      etcd: etcd ? { ...externalEtcd(etcd), colocated: true } : { topology: hakube.EtcdTopology.Stacked },
-      serviceSubnet: LAB_SERVICE_SUBNET,
-      ca,
-      install: {
-        method: hakube.KubernetesInstallMethod.Release,
-        baseUrl: k.releaseBaseUrl,
-        sha256: k.sha256,
-      },
-      imageRepository: k.imageRepository,
-      nodesInContainers: true,
-      ignorePreflightErrors: LAB_IGNORED_PREFLIGHT_ERRORS,
-      leaderElection: args.leaderElection ? { profile: args.leaderElection } : undefined,
-    },
-    { dependsOn: [keepalived, lb, ...(etcd ? [etcd] : [])] },
-  );
+    imageRepository: k.imageRepository,
+    nodesInContainers: true,
+    ignorePreflightErrors: LAB_IGNORED_PREFLIGHT_ERRORS,
+    leaderElection: args.leaderElection ? { profile: args.leaderElection } : undefined,
+  });
   new LabPodNetwork(
     "pod-network",
     { nodes: [...masters, ...workers], serviceSubnet: LAB_SERVICE_SUBNET },

@@ -295,11 +295,19 @@ export function awsStack(args: AwsStackArgs) {
   const workers = plan.workers.map((h) => ({ plan: h, instance: instance(h) }));
   const etcdHosts = plan.etcd.map((h) => ({ plan: h, instance: instance(h) }));
 
-  const hostArgs = (h: HostPlan): hakube.HostArgs => ({
+  // The instance's privateIp (the plan's fixed address, once the instance exists): hakube's commands on a
+  // host wait for its instance through this output, without dependsOn.
+  const hostArgs = ({
+    plan: h,
+    instance: vm,
+  }: {
+    plan: HostPlan;
+    instance: ec2.Instance;
+  }): hakube.HostArgs => ({
     name: h.name,
-    address: h.address,
+    address: vm.privateIp,
     connection: {
-      host: h.address,
+      host: vm.privateIp,
       user: "root",
       privateKey: sshKey.privateKeyOpenssh,
       hostKey: args.hostKeys?.[h.name],
@@ -338,37 +346,24 @@ export function awsStack(args: AwsStackArgs) {
   });
 
   const etcd = external
-    ? new hakube.EtcdCluster(
-        "etcd",
-        {
-          members: etcdHosts.map((e) => hostArgs(e.plan)),
-          version: args.etcd?.version,
-          install: args.etcd?.install,
-        },
-        { dependsOn: etcdHosts.map((e) => e.instance) },
-      )
+    ? new hakube.EtcdCluster("etcd", {
+        members: etcdHosts.map(hostArgs),
+        version: args.etcd?.version,
+        install: args.etcd?.install,
+      })
     : undefined;
 
-  const k8s = new hakube.HaControlPlane(
-    "k8s",
-    {
-      ...args.kubernetes,
-      masters: masters.map((m) => hostArgs(m.plan)),
-      workers: workers.map((w) => hostArgs(w.plan)),
-      endpoint: `${plan.apiDnsName}:${API_PORT}`,
-      etcd: externalEtcd(etcd),
-    },
-    {
-      // kubeadm init reaches the API through the endpoint: the NLB, its name and the instances first.
-      dependsOn: [
-        api,
-        record,
-        ...masters.map((m) => m.instance),
-        ...workers.map((w) => w.instance),
-        ...(etcd ? [etcd] : []),
-      ],
-    },
-  );
+  // kubeadm init reaches the API through the endpoint: the NLB (its endpoint resolves once the listener and
+  // targets exist) and its name first, through this output; the instances through their addresses, an
+  // external etcd through its outputs. No dependsOn.
+  const endpoint = pulumi.all([api.endpoint, record.fqdn]).apply(() => `${plan.apiDnsName}:${API_PORT}`);
+  const k8s = new hakube.HaControlPlane("k8s", {
+    ...args.kubernetes,
+    masters: masters.map(hostArgs),
+    workers: workers.map(hostArgs),
+    endpoint,
+    etcd: externalEtcd(etcd),
+  });
 
   const describe = (hosts: typeof masters) =>
     hosts.map((h) => ({

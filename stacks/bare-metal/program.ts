@@ -99,44 +99,34 @@ export function bareMetalStack(args: BareMetalStackArgs) {
   // The cluster CA, made here so that HAProxy's health checks can verify the API servers with it.
   const ca = new hakube.CertificateAuthority("cluster-ca", { commonName: "kubernetes" });
   const backends = masters.map((m) => ({ name: m.name, address: m.address }));
-  const vip = (
-    members: hakube.HostArgs[],
-    check: hakube.VipHealthCheckKind,
-    opts?: pulumi.ComponentResourceOptions,
-  ) =>
-    new hakube.KeepalivedVip(
-      "api-vip",
-      {
-        address: args.vip!.address!,
-        interface: args.vip!.interface!,
-        members,
-        virtualRouterId: args.vip?.virtualRouterId ?? DEFAULT_VIRTUAL_ROUTER_ID,
-        port,
-        healthCheck: { kind: check },
-      },
-      opts,
-    );
+  const vip = (members: hakube.HostArgs[], check: hakube.VipHealthCheckKind) =>
+    new hakube.KeepalivedVip("api-vip", {
+      address: args.vip!.address!,
+      interface: args.vip!.interface!,
+      members,
+      virtualRouterId: args.vip?.virtualRouterId ?? DEFAULT_VIRTUAL_ROUTER_ID,
+      port,
+      healthCheck: { kind: check },
+    });
 
-  // The endpoint; HaControlPlane waits for all of it (kubeadm init talks to the API through it).
-  const endpointParts: pulumi.Resource[] = [];
-  let endpointHost: string;
+  // The endpoint, as an output that resolves once it forwards: HaControlPlane's commands wait for it
+  // (kubeadm init talks to the API through it) without dependsOn.
+  let endpoint: pulumi.Output<string>;
   if (kind === ApiEndpointKind.Vip) {
-    endpointParts.push(vip(masters, hakube.VipHealthCheckKind.ApiServer));
-    endpointHost = vipHost!;
+    endpoint = vip(masters, hakube.VipHealthCheckKind.ApiServer).endpoint;
   } else {
     const lbHosts = kind === ApiEndpointKind.VipHaproxy ? masters : (args.lbHosts ?? []).map(host);
+    // keepalived follows HAProxy (its check asks HAProxy's health port); HAProxy binds the VIP's address.
+    const apiVip = vipHost !== undefined ? vip(lbHosts, hakube.VipHealthCheckKind.Haproxy) : undefined;
     const lb = new hakube.LoadBalancer("api-lb", {
       kind: hakube.LoadBalancerKind.Haproxy,
       port,
-      haproxy: { hosts: lbHosts, bindAddress: vipHost, backends, caCertPem: ca.certPem },
+      haproxy: { hosts: lbHosts, bindAddress: apiVip?.address, backends, caCertPem: ca.certPem },
     });
-    endpointParts.push(lb);
-    if (vipHost !== undefined) {
-      endpointParts.push(vip(lbHosts, hakube.VipHealthCheckKind.Haproxy, { dependsOn: [lb] }));
-    }
-    endpointHost = vipHost ?? lbHosts[0].address;
+    // Both say the same host:port; waiting for both means HAProxy answers on every host and the VIP
+    // is held by exactly one of them, accepting connections.
+    endpoint = apiVip ? pulumi.all([apiVip.endpoint, lb.endpoint]).apply(([viaVip]) => viaVip) : lb.endpoint;
   }
-  const endpoint = endpointHost.includes(":") ? `[${endpointHost}]:${port}` : `${endpointHost}:${port}`;
 
   const etcd = external
     ? new hakube.EtcdCluster("etcd", {
@@ -146,18 +136,15 @@ export function bareMetalStack(args: BareMetalStackArgs) {
       })
     : undefined;
 
-  const k8s = new hakube.HaControlPlane(
-    "k8s",
-    {
-      ...args.kubernetes,
-      masters,
-      workers,
-      endpoint,
-      ca,
-      etcd: externalEtcd(etcd),
-    },
-    { dependsOn: [...endpointParts, ...(etcd ? [etcd] : [])] },
-  );
+  // No dependsOn: the endpoint and the external etcd's outputs carry the order.
+  const k8s = new hakube.HaControlPlane("k8s", {
+    ...args.kubernetes,
+    masters,
+    workers,
+    endpoint,
+    ca,
+    etcd: externalEtcd(etcd),
+  });
 
   return {
     endpoint: k8s.endpoint,

@@ -37,7 +37,7 @@ export interface BareMetalCheckArgs {
   hostKeys: Array<{ key: string; hostKey?: string }>;
 }
 
-import { show } from "../../components/validation";
+import { isOpenSshPublicKey, show } from "../../components/validation";
 
 export { show };
 
@@ -84,7 +84,7 @@ export function bareMetalProblems(a: BareMetalCheckArgs): string[] {
     );
   }
   for (const h of a.hostKeys) {
-    if (typeof h.hostKey !== "string" || !/^(ssh|ecdsa)-[a-z0-9-]+ [A-Za-z0-9+/=]+/.test(h.hostKey)) {
+    if (!isOpenSshPublicKey(h.hostKey)) {
       problems.push(
         `${h.key}.hostKey must be the host's SSH public key as ssh-keyscan prints it ("ssh-ed25519 AAAA..."): every connection pins it, got ${show(h.hostKey)}`,
       );

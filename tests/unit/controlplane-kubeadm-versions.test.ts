@@ -12,7 +12,7 @@ import { resolveHaControlPlane } from "../../components/controlplane/settings";
 import {
   ControlPlaneSettings,
   EtcdTopology,
-  HaControlPlaneArgs,
+  KnownHaControlPlaneArgs,
   LeaderElectionProfile,
 } from "../../components/controlplane/types";
 import { KeyAlgorithm } from "../../components/pki/profiles";
@@ -23,7 +23,7 @@ import { hosts } from "./helpers/hosts";
 const DISCOVERY = { token: TOKEN, caCertHash: HASH };
 const WORKER = { ...hosts(1)[0], name: "w1", address: "10.0.1.21" };
 
-function settings(version: string, over: Partial<HaControlPlaneArgs> = {}): ControlPlaneSettings {
+function settings(version: string, over: Partial<KnownHaControlPlaneArgs> = {}): ControlPlaneSettings {
   return resolveHaControlPlane("cp", {
     masters: hosts(3),
     endpoint: "10.0.0.10:6443",
@@ -75,7 +75,7 @@ describe("kubeadm configuration per API version", () => {
   });
 
   for (const api of ["v1beta2", "v1beta3"] as const) {
-    const at = (over: Partial<HaControlPlaneArgs> = {}) => settings(AT[api], over);
+    const at = (over: Partial<KnownHaControlPlaneArgs> = {}) => settings(AT[api], over);
     describe(`${api} (golden, Kubernetes ${AT[api]})`, () => {
       it("stacked etcd, with the defaults (audit and encryption on)", () => {
         assertGolden(`controlplane/kubeadm-init-stacked.${api}.yaml`, init(at()));
@@ -130,7 +130,7 @@ describe("kubeadm configuration per API version", () => {
   });
 
   describe("what differs between the versions, exactly", () => {
-    const docs = (api: keyof typeof AT, over: Partial<HaControlPlaneArgs> = {}) =>
+    const docs = (api: keyof typeof AT, over: Partial<KnownHaControlPlaneArgs> = {}) =>
       initDocs(settings(AT[api], over));
 
     it("extra arguments: maps in v1beta2 and v1beta3, lists of { name, value } in v1beta4", () => {

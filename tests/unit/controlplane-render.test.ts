@@ -8,7 +8,7 @@ import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { HostArgs } from "../../components/hosts";
+import { KnownHost } from "../../components/hosts";
 import { discoveryTokenCaCertHash } from "../../components/controlplane/discovery";
 import { KUBEADM_CONFIG_FILE } from "../../components/controlplane/defaults";
 import { cniChartValues } from "../../components/controlplane/render/cni";
@@ -53,9 +53,9 @@ import {
   CniKind,
   ControlPlaneSettings,
   EtcdTopology,
-  HaControlPlaneArgs,
   KubernetesInstallMethod,
   SecretsEncryptionProvider,
+  KnownHaControlPlaneArgs,
 } from "../../components/controlplane/types";
 import { KeyAlgorithm } from "../../components/pki/profiles";
 import { renderFileBundle, shAssignments, shFunctions } from "../../components/shell";
@@ -65,7 +65,7 @@ import { hosts } from "./helpers/hosts";
 import { runSh, shSyntaxError, tempDir } from "./helpers/sh";
 
 /** n workers w1..wn at 10.0.1.21.. */
-function workers(n: number): HostArgs[] {
+function workers(n: number): KnownHost[] {
   return hosts(n).map((h, i) => ({
     ...h,
     name: `w${i + 1}`,
@@ -74,12 +74,12 @@ function workers(n: number): HostArgs[] {
   }));
 }
 
-const BASE: HaControlPlaneArgs = {
+const BASE: KnownHaControlPlaneArgs = {
   masters: hosts(3),
   endpoint: "10.0.0.10:6443",
   kubernetesVersion: "1.31.4",
 };
-function settings(over: Partial<HaControlPlaneArgs> = {}): ControlPlaneSettings {
+function settings(over: Partial<KnownHaControlPlaneArgs> = {}): ControlPlaneSettings {
   return resolveHaControlPlane("cp", { ...BASE, ...over });
 }
 const KEY32 = Buffer.alloc(32, "k").toString("base64");

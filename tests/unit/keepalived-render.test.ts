@@ -20,10 +20,10 @@ import {
 import { checkWeight, resolveKeepalivedVip } from "../../components/keepalived/settings";
 import {
   KeepalivedMemberSettings,
-  KeepalivedVipArgs,
   VipHealthCheckKind,
   VrrpTimingProfile,
   VrrpTransport,
+  KnownKeepalivedVipArgs,
 } from "../../components/keepalived/types";
 import { PackageInstallMethod } from "../../components/loadbalancer/types";
 import { assertGolden } from "./helpers/golden";
@@ -31,7 +31,7 @@ import { hosts } from "./helpers/hosts";
 import { canUseNamespaces, inNamespaces, sandboxRc, useSandbox, which } from "./helpers/sandbox";
 import { ShResult, shSyntaxError, tempDir } from "./helpers/sh";
 
-function resolve(over: Partial<KeepalivedVipArgs> = {}) {
+function resolve(over: Partial<KnownKeepalivedVipArgs> = {}) {
   return resolveKeepalivedVip("vip", {
     address: "10.0.0.10/24",
     interface: "eth0",

@@ -7,7 +7,11 @@ import {
   renderKeepalivedRemoveScript,
 } from "../../components/keepalived/render/scripts";
 import { resolveKeepalivedVip } from "../../components/keepalived/settings";
-import { KeepalivedVipArgs, VipHealthCheckKind } from "../../components/keepalived/types";
+import {
+  KeepalivedVipArgs,
+  KnownKeepalivedVipArgs,
+  VipHealthCheckKind,
+} from "../../components/keepalived/types";
 import { PackageInstallMethod } from "../../components/loadbalancer/types";
 import { hosts } from "./helpers/hosts";
 import { isSecretInput, Recorder, resolve, unwrap } from "./helpers/mocks";
@@ -35,16 +39,18 @@ function inputs(rec: Recorder, name: string): Record<string, unknown> {
 
 describe("KeepalivedVip (mocks)", () => {
   for (const n of [2, 3, 5]) {
-    it(`creates install and configure per member for ${n} member(s), nothing else`, async () => {
+    it(`creates install, configure and probe per member and one check for ${n} member(s), nothing else`, async () => {
       const { rec } = await deploy({ members: hosts(n) });
-      const expected = Array.from({ length: n }, (_, i) => [
-        `vip-m${i + 1}-install`,
-        `vip-m${i + 1}-configure`,
-      ])
-        .flat()
-        .sort();
+      const expected = [
+        ...Array.from({ length: n }, (_, i) => [
+          `vip-m${i + 1}-install`,
+          `vip-m${i + 1}-configure`,
+          `vip-m${i + 1}-probe`,
+        ]).flat(),
+        "vip-check",
+      ].sort();
       assert.deepEqual(rec.names(CMD), expected);
-      assert.equal(rec.resources.length, 2 * n);
+      assert.equal(rec.resources.length, 3 * n + 1);
     });
   }
 
@@ -67,7 +73,7 @@ describe("KeepalivedVip (mocks)", () => {
 
   it("sends exactly the rendered scripts; delete releases the VIP", async () => {
     const { rec } = await deploy();
-    const resolved = resolveKeepalivedVip("vip", base());
+    const resolved = resolveKeepalivedVip("vip", base() as KnownKeepalivedVipArgs);
     resolved.members.forEach((s, i) => {
       const name = `m${i + 1}`;
       const configure = inputs(rec, `vip-${name}-configure`);
@@ -155,7 +161,7 @@ describe("KeepalivedVip (mocks)", () => {
     };
     try {
       const { rec } = await deploy({ members: hosts(1) });
-      assert.deepEqual(rec.names(CMD), ["vip-m1-configure", "vip-m1-install"]);
+      assert.deepEqual(rec.names(CMD), ["vip-check", "vip-m1-configure", "vip-m1-install", "vip-m1-probe"]);
     } finally {
       (pulumi.log as { warn: typeof original }).warn = original;
     }

@@ -9,7 +9,11 @@ import { strict as assert } from "node:assert";
 import * as yaml from "js-yaml";
 import { renderInitConfig, renderJoinConfig } from "../../components/controlplane/render/kubeadm";
 import { resolveHaControlPlane } from "../../components/controlplane/settings";
-import { EtcdTopology, HaControlPlaneArgs } from "../../components/controlplane/types";
+import {
+  EtcdTopology,
+  HaControlPlaneArgs,
+  KnownHaControlPlaneArgs,
+} from "../../components/controlplane/types";
 import { KUBERNETES_MINORS } from "../../components/controlplane/versions";
 import { KeyAlgorithm } from "../../components/pki/profiles";
 import { HASH, TOKEN } from "./helpers/controlplane";
@@ -46,7 +50,7 @@ function allOn(version: string, over: Partial<HaControlPlaneArgs> = {}): HaContr
 
 /** Every document of every file one version renders, parsed back from the YAML. */
 function renderedDocuments(args: HaControlPlaneArgs): unknown[] {
-  const s = resolveHaControlPlane("cp", args);
+  const s = resolveHaControlPlane("cp", args as KnownHaControlPlaneArgs);
   const external = s.etcdTopology === EtcdTopology.External ? ENDPOINTS : undefined;
   const files = [
     renderInitConfig(s, s.masters[0], TOKEN, external),

@@ -22,6 +22,7 @@ import {
   LoadBalancerArgs,
   LoadBalancerKind,
   PackageInstallMethod,
+  KnownHaproxyArgs,
 } from "../../components/loadbalancer/types";
 import { shFunctions } from "../../components/shell";
 import { assertGolden } from "./helpers/golden";
@@ -37,7 +38,11 @@ function settings(h: Partial<HaproxyArgs> = {}, top: Partial<LoadBalancerArgs> =
     bindAddress: "10.0.0.10",
     ...h,
   };
-  return resolveHaproxy("lb", { kind: LoadBalancerKind.Haproxy, haproxy, ...top }, haproxy);
+  return resolveHaproxy(
+    "lb",
+    { kind: LoadBalancerKind.Haproxy, haproxy, ...top },
+    haproxy as KnownHaproxyArgs,
+  );
 }
 const vip = settings();
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";

@@ -16,6 +16,7 @@ import {
   HaproxyArgs,
   LoadBalancerArgs,
   LoadBalancerKind,
+  KnownHaproxyArgs,
 } from "../../components/loadbalancer/types";
 import { hosts } from "./helpers/hosts";
 import { isSecretInput, Recorder, resolve, unwrap } from "./helpers/mocks";
@@ -63,15 +64,17 @@ describe("LoadBalancer kind haproxy (mocks)", () => {
     ...top,
   });
 
-  it("creates install and configure per host, nothing else", async () => {
+  it("creates install, configure and ready per host, nothing else", async () => {
     const { rec } = await deploy(args());
     assert.deepEqual(rec.names(), [
       "lb-lb1-configure",
       "lb-lb1-install",
+      "lb-lb1-ready",
       "lb-lb2-configure",
       "lb-lb2-install",
+      "lb-lb2-ready",
     ]);
-    assert.equal(rec.byType(CMD).length, 4);
+    assert.equal(rec.byType(CMD).length, 6);
   });
 
   it("configures after install and one host after another", async () => {
@@ -86,7 +89,7 @@ describe("LoadBalancer kind haproxy (mocks)", () => {
   it("sends exactly the rendered scripts, and no stdin without a CA", async () => {
     const { rec } = await deploy(args());
     const h = haproxyArgs();
-    const s = resolveHaproxy("lb", { kind: LoadBalancerKind.Haproxy, haproxy: h }, h);
+    const s = resolveHaproxy("lb", { kind: LoadBalancerKind.Haproxy, haproxy: h }, h as KnownHaproxyArgs);
     for (const host of ["lb1", "lb2"]) {
       const c = inputs(rec, `lb-${host}-configure`);
       assert.equal(c.create, renderHaproxyConfigureScript(s, host));

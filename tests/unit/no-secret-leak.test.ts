@@ -12,6 +12,9 @@ import { validateLoadBalancerArgs } from "../../components/loadbalancer/validate
 import { LoadBalancerKind } from "../../components/loadbalancer/types";
 import { EtcdTopology } from "../../components/controlplane/types";
 import { show } from "../../components/validation";
+import { validateCertificateAuthorityArgs, validateCertificateRequest } from "../../components/pki/validate";
+import { bareMetalProblems, ApiEndpointKind } from "../../stacks/bare-metal/validate";
+import { awsPlanProblems } from "../../stacks/aws/plan";
 import { hosts } from "./helpers/hosts";
 
 const CANARY = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAE-LEAK-CANARY";
@@ -46,6 +49,11 @@ function replaced(v: unknown, at: (string | number)[], value: unknown): unknown 
   const copy = (Array.isArray(v) ? [...v] : { ...(v as object) }) as Record<string | number, unknown>;
   copy[at[0]] = replaced(copy[at[0]], at.slice(1), value);
   return copy;
+}
+
+/** A validator of the stacks' config, which says problems as lines of text. */
+function lines(check: (a: never) => string[]): Validator {
+  return (a) => ({ errors: check(a).map((message) => ({ message })), warnings: [] });
 }
 
 /** Runs the validator on every poisoned variant; returns how many variants it refused. */
@@ -130,5 +138,61 @@ describe("no message prints a secret", () => {
       },
     });
     assert.ok(n > 50, `only ${n} poisoned args were refused`);
+  });
+  it("CertificateAuthority", () => {
+    const n = checkNoLeak(validateCertificateAuthorityArgs as Validator, {
+      commonName: "etcd-ca",
+      organization: "hakube",
+      keyAlgorithm: "ECDSA_P256",
+      validityHours: 87600,
+      earlyRenewalHours: 0,
+    });
+    assert.ok(n > 30, `only ${n} poisoned args were refused`);
+  });
+  it("issueCertificate (CA and request)", () => {
+    const n = checkNoLeak(
+      ((a: { ca: unknown; req: unknown }) => validateCertificateRequest(a.ca, a.req)) as Validator,
+      {
+        ca: {
+          certPem: "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n",
+          privateKeyPem: KEY,
+          keyAlgorithm: "RSA_2048",
+        },
+        req: {
+          commonName: "m1",
+          organization: "hakube",
+          role: "server",
+          altNames: ["10.0.0.11", "m1"],
+          validityHours: 8760,
+          earlyRenewalHours: 2160,
+        },
+      },
+    );
+    assert.ok(n > 40, `only ${n} poisoned args were refused`);
+  });
+  it("the stacks' config checks (bare metal, AWS)", () => {
+    const bare = checkNoLeak(lines(bareMetalProblems as (a: never) => string[]), {
+      apiEndpoint: ApiEndpointKind.VipHaproxy,
+      lbHostCount: 0,
+      etcdHostCount: 0,
+      externalEtcd: false,
+      vip: { address: "10.0.0.10/24", interface: "eth0" },
+      hostKeys: [{ key: "hakube:masters[0]", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIm1" }],
+    });
+    assert.ok(bare > 20, `only ${bare} poisoned args were refused`);
+    const aws = checkNoLeak(lines(awsPlanProblems as (a: never) => string[]), {
+      zones: ["us-east-1a", "us-east-1b"],
+      vpcCidr: "10.0.0.0/16",
+      natGateways: "single",
+      masterCount: 3,
+      workerCount: 3,
+      etcdCount: 3,
+      externalEtcd: true,
+      sshCidrs: ["10.1.0.0/16"],
+      apiDnsName: "api.hakube.internal",
+      apiAllowedCidrs: ["10.0.0.0/8"],
+      hostKeys: { m1: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIm1" },
+    });
+    assert.ok(aws > 20, `only ${aws} poisoned args were refused`);
   });
 });

@@ -46,7 +46,7 @@ describe("CertificateAuthority (mocks)", () => {
     const leaf = issueCertificate(
       "leaf",
       ca,
-      { commonName: "x", role: CertificateRole.Client, validityHours: 24 },
+      { commonName: "x", role: CertificateRole.Client, validityHours: 24, earlyRenewalHours: 6 },
       {},
     );
     await rec.idle();

@@ -455,6 +455,8 @@ describe("aws stack (mocks)", () => {
       "w3",
     ]) {
       after(rec, "k8s-m1-prepare", earlier);
+      // Through outputs (the endpoint, the instances' privateIp), not dependsOn: read from the registrations.
+      assert.ok(rec.dependsOn("k8s-m1-init", earlier), `k8s-m1-init does not depend on ${earlier}`);
     }
     after(rec, "k8s-m2-join", "k8s-m1-init");
     after(rec, "k8s-m3-join", "k8s-m2-join");
@@ -464,7 +466,7 @@ describe("aws stack (mocks)", () => {
 
   it("connects to private addresses as root with the generated key, through the bastion, pinning given host keys", async () => {
     const bastion = { host: "203.0.113.5", user: "ec2-user", privateKey: "BASTION FAKE-PRIVATE-KEY" };
-    const { rec } = await deploy({ bastion, hostKeys: { m2: "ssh-ed25519 AAAAm2" } });
+    const { rec } = await deploy({ bastion, hostKeys: { m2: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIm2" } });
     for (const r of rec.byType(CMD)) {
       assert.ok(isSecretInput(r.inputs.connection), `${r.name}: connection`);
       const c = inputs(r).connection as Record<string, unknown>;
@@ -477,7 +479,7 @@ describe("aws stack (mocks)", () => {
     }
     assert.equal(
       (inputs(rec.get("k8s-m2-join")).connection as Record<string, unknown>).hostKey,
-      "ssh-ed25519 AAAAm2",
+      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIm2",
     );
     assert.equal((inputs(rec.get("k8s-m3-join")).connection as Record<string, unknown>).hostKey, undefined);
   });
@@ -570,7 +572,7 @@ describe("aws stack (mocks)", () => {
     );
     refused({ masterCount: 0 }, "hakube:awsMasterCount must be a whole number, at least 1, got 0");
     refused(
-      { hostKeys: { m9: "ssh-ed25519 AAAA" } },
+      { hostKeys: { m9: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIm9" } },
       'hakube:awsHostKeys names "m9", which is no instance of this stack',
     );
     refused(

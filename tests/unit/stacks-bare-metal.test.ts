@@ -124,8 +124,8 @@ describe("bare-metal stack (mocks)", () => {
         assert.ok(names.includes(`api-vip-${m}-${step}`), `api-vip-${m}-${step}`);
       }
     }
-    assert.equal(names.filter((n) => n.startsWith("api-lb-")).length, 6);
-    assert.equal(names.filter((n) => n.startsWith("api-vip-")).length, 6);
+    assert.equal(names.filter((n) => n.startsWith("api-lb-")).length, 9); // install, configure, ready
+    assert.equal(names.filter((n) => n.startsWith("api-vip-")).length, 10); // install, configure, probe; check
     assert.ok(!names.some((n) => n.startsWith("etcd-")), "no EtcdCluster with stacked etcd");
     // HAProxy binds the VIP on 8443 and checks the masters' API servers against the cluster CA.
     const lbConfigure = inputs(rec.get("api-lb-m2-configure"));
@@ -147,12 +147,13 @@ describe("bare-metal stack (mocks)", () => {
   it("orders the endpoint -> init -> joins one at a time -> workers -> readiness gate", async () => {
     const { rec } = await deploy({ workers: workerList(3) }, 15);
     const endpoint = rec.byType(CMD).filter((r) => r.name.startsWith("api-"));
-    assert.equal(endpoint.length, 12);
+    assert.equal(endpoint.length, 19);
     for (const r of endpoint) after(rec, "k8s-m1-init", r.name);
-    // Even the first host step of HaControlPlane waits for the endpoint (dependsOn the components).
+    // Every host step of HaControlPlane waits for the endpoint: through the endpoint output, no dependsOn.
     for (const r of endpoint) after(rec, "k8s-m1-prepare", r.name);
-    // keepalived after HAProxy (its check asks HAProxy), HAProxy one master at a time.
-    after(rec, "api-vip-m1-install", "api-lb-m3-configure");
+    // The VIP's final check after every probe; HAProxy one master at a time, then its ready checks.
+    after(rec, "api-vip-check", "api-vip-m3-probe");
+    after(rec, "api-lb-m1-ready", "api-lb-m3-configure");
     after(rec, "api-lb-m2-configure", "api-lb-m1-configure");
     after(rec, "api-lb-m3-configure", "api-lb-m2-configure");
     after(rec, "k8s-token", "k8s-m1-init");
@@ -175,7 +176,7 @@ describe("bare-metal stack (mocks)", () => {
     const { rec, out } = await deploy({ apiEndpoint: ApiEndpointKind.Vip });
     const names = rec.names(CMD);
     assert.ok(!names.some((n) => n.startsWith("api-lb-")), "no HAProxy");
-    assert.equal(names.filter((n) => n.startsWith("api-vip-")).length, 6);
+    assert.equal(names.filter((n) => n.startsWith("api-vip-")).length, 10);
     assert.match(
       inputs(rec.get("api-vip-m2-configure")).create as string,
       /https:\/\/10\.0\.0\.12:6443\/readyz/,
@@ -192,12 +193,17 @@ describe("bare-metal stack (mocks)", () => {
     assert.deepEqual(names, [
       "api-lb-lb1-configure",
       "api-lb-lb1-install",
+      "api-lb-lb1-ready",
       "api-lb-lb2-configure",
       "api-lb-lb2-install",
+      "api-lb-lb2-ready",
+      "api-vip-check",
       "api-vip-lb1-configure",
       "api-vip-lb1-install",
+      "api-vip-lb1-probe",
       "api-vip-lb2-configure",
       "api-vip-lb2-install",
+      "api-vip-lb2-probe",
     ]);
     assert.equal(
       (inputs(rec.get("api-lb-lb2-install")).connection as Record<string, unknown>).host,
@@ -213,7 +219,7 @@ describe("bare-metal stack (mocks)", () => {
     });
     assert.deepEqual(
       single.rec.names(CMD).filter((n) => n.startsWith("api-")),
-      ["api-lb-lb1-configure", "api-lb-lb1-install"],
+      ["api-lb-lb1-configure", "api-lb-lb1-install", "api-lb-lb1-ready"],
     );
     assert.equal(await resolve(single.out.endpoint), "10.0.0.31:6443");
   });
@@ -287,7 +293,7 @@ describe("bare-metal stack (mocks)", () => {
     const bastion = {
       host: "203.0.113.5",
       user: "jump",
-      hostKey: "ssh-ed25519 AAAAbastion",
+      hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIbastion",
       privateKey: PRIVATE_KEY,
     };
     const { rec } = await deploy({ bastion });
@@ -374,8 +380,9 @@ describe("bare-metal stack (mocks)", () => {
       `      bare-metal topology ${M}+${W}: ${rec.resources.length} resources; program ${constructed.toFixed(0)} ms, all registered ${total.toFixed(0)} ms; heap ${mb(heapBefore)} -> peak ${mb(peakHeap)} MB, peak rss ${mb(peakRss)} MB`,
     );
     // HaControlPlane: prepare on every host, init, token, a join per other master and per worker, the
-    // gate; HAProxy and keepalived: install and configure on every master.
-    assert.equal(rec.byType(CMD).length, M + W + 1 + 1 + (M - 1) + W + 1 + 2 * M + 2 * M);
+    // gate; HAProxy: install, configure and ready on every master; keepalived: install, configure and
+    // probe on every master, and its check.
+    assert.equal(rec.byType(CMD).length, M + W + 1 + 1 + (M - 1) + W + 1 + 3 * M + 3 * M + 1);
     assert.ok(constructed < 5000, `program took ${constructed} ms`);
     assert.ok(total < 60000, `registration took ${total} ms`);
     assert.ok(peakRss < 2 * 1024 * 1048576, `peak rss ${mb(peakRss)} MB`);

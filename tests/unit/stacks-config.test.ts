@@ -245,8 +245,8 @@ describe("stacks/index.ts, Pulumi.yaml and the example stacks", () => {
       });
       const { rec, exports } = await run(config, secretKeys);
       assert.equal(rec.names(CMD).filter((n) => n.startsWith("k8s-") && n.endsWith("-prepare")).length, 5);
-      assert.equal(rec.names(CMD).filter((n) => n.startsWith("api-lb-")).length, 6);
-      assert.equal(rec.names(CMD).filter((n) => n.startsWith("api-vip-")).length, 6);
+      assert.equal(rec.names(CMD).filter((n) => n.startsWith("api-lb-")).length, 9);
+      assert.equal(rec.names(CMD).filter((n) => n.startsWith("api-vip-")).length, 10);
       assert.equal(
         await new Promise((r) => (exports.endpoint as pulumi.Output<string>).apply(r)),
         "10.0.0.10:8443",

@@ -40,9 +40,9 @@ describe("shared validators", () => {
   it("lists every host problem with its path", () => {
     const problems = hostListProblems(
       [
-        { name: "m1", address: "10.0.0.1" },
-        { name: "m1", address: "10.0.0.1" },
-        { name: "Bad_Name", address: "10.0.0.300" },
+        { name: "m1", address: "10.0.0.1", connection: { host: "10.0.0.1" } },
+        { name: "m1", address: "10.0.0.1", connection: { host: "10.0.0.1" } },
+        { name: "Bad_Name", address: "10.0.0.300", connection: { host: "10.0.0.300" } },
       ],
       "members",
     );

@@ -1,5 +1,5 @@
 /** Values the HaControlPlane renderer tests share. */
-import { EtcdTopology, HaControlPlaneArgs } from "../../../components/controlplane/types";
+import { EtcdTopology, KnownHaControlPlaneArgs } from "../../../components/controlplane/types";
 
 /** A fake token and hash: the renderers do not check them beyond the token's format. */
 export const TOKEN = "abcdef.0123456789abcdef";
@@ -15,7 +15,7 @@ export const EXTERNAL = {
 };
 
 /** The "oidc" goldens' options: OIDC, extra SANs, extra API server flags and ignored preflight checks. */
-export const OIDC_AND_EXTRAS: Partial<HaControlPlaneArgs> = {
+export const OIDC_AND_EXTRAS: Partial<KnownHaControlPlaneArgs> = {
   apiServer: {
     extraSans: ["api.example.com", "*.api.example.com", "192.0.2.10"],
     oidc: {

@@ -4,6 +4,8 @@
  * that starts using something new fails its tests until they say what it should get.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import type * as resproto from "@pulumi/pulumi/proto/resource_pb";
 
 export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
@@ -138,6 +140,8 @@ export type OutputOverride = (
 
 export class Recorder {
   readonly resources: Recorded[] = [];
+  /** Each registered resource's direct dependencies, by name, as the SDK sent them (dependsOn and inputs' resources). */
+  readonly dependencies = new Map<string, Set<string>>();
   private pending = 0;
 
   constructor(private readonly override?: OutputOverride) {}
@@ -164,6 +168,38 @@ export class Recorder {
       "test",
       false,
     );
+    this.recordDependencies();
+  }
+
+  /**
+   * Wrap the mock monitor's registerResource to keep what plain mocks do not see: the dependencies the
+   * SDK sends with each registration (explicit dependsOn, components expanded to their children, and the
+   * resources behind every Output among the inputs).
+   */
+  private recordDependencies(): void {
+    const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitor;
+    const original = monitor.registerResource.bind(monitor);
+    const nameOf = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
+    monitor.registerResource = (req: resproto.RegisterResourceRequest, callback) => {
+      this.dependencies.set(req.getName(), new Set(req.getDependenciesList().map(nameOf)));
+      return original(req, callback);
+    };
+  }
+
+  /** True if `later` depends on `earlier`, directly or through other resources. */
+  dependsOn(later: string, earlier: string): boolean {
+    const seen = new Set<string>();
+    const walk = (name: string): boolean => {
+      for (const d of this.dependencies.get(name) ?? []) {
+        if (d === earlier) return true;
+        if (!seen.has(d)) {
+          seen.add(d);
+          if (walk(d)) return true;
+        }
+      }
+      return false;
+    };
+    return walk(later);
   }
 
   private async create(args: pulumi.runtime.MockResourceArgs, registeredAt: number, jitterMs: number) {
@@ -214,4 +250,23 @@ export class Recorder {
 /** Resolve an Output in a test. */
 export function resolve<T>(o: pulumi.Output<T>): Promise<T> {
   return new Promise((r) => o.apply((v) => r(v)));
+}
+
+/**
+ * Collect what pulumi.log.warn is given from each test's start to its end (in a describe: installs
+ * beforeEach/afterEach hooks). Read `warnings.list` inside a test.
+ */
+export function captureWarnings(): { list: string[] } {
+  const warnings = { list: [] as string[] };
+  const original = pulumi.log.warn;
+  beforeEach(() => {
+    warnings.list = [];
+    (pulumi.log as { warn: typeof original }).warn = async (msg: string) => {
+      warnings.list.push(msg);
+    };
+  });
+  afterEach(() => {
+    (pulumi.log as { warn: typeof original }).warn = original;
+  });
+  return warnings;
 }
