@@ -10,6 +10,7 @@ const SUITES: Record<string, (tries: number, log: (l: string) => void) => Promis
   {
     etcd: benchEtcd,
     vip: (tries, log) => import("./vip").then((m) => m.benchVip(tries, log)),
+    cluster: (tries, log) => import("./cluster").then((m) => m.benchCluster(tries, log)),
     topology: (tries, log) => import("./topology").then((m) => m.benchTopology(tries, log)),
   };
 
