@@ -96,6 +96,8 @@ export interface Lease {
   /** When the holder acquired it (ms since the epoch; the holder's clock). */
   acquiredAt?: number;
   leaseDurationSeconds?: number;
+  /** How many times the lease changed hands since it was made (spec.leaseTransitions). */
+  transitions: number;
 }
 
 /** Reads a kube-system lease (kube-controller-manager, kube-scheduler); undefined when unreadable. */
@@ -108,12 +110,18 @@ export async function readLease(creds: KubeCredentials, name: string): Promise<L
     3000,
   );
   if (r.status !== 200) return undefined;
-  type Spec = { holderIdentity?: string; acquireTime?: string; leaseDurationSeconds?: number };
+  type Spec = {
+    holderIdentity?: string;
+    acquireTime?: string;
+    leaseDurationSeconds?: number;
+    leaseTransitions?: number;
+  };
   const spec = (JSON.parse(r.body) as { spec?: Spec }).spec ?? {};
   return {
     holder: spec.holderIdentity ? spec.holderIdentity.split("_")[0] : null,
     acquiredAt: spec.acquireTime ? Date.parse(spec.acquireTime) : undefined,
     leaseDurationSeconds: spec.leaseDurationSeconds,
+    transitions: spec.leaseTransitions ?? 0,
   };
 }
 

@@ -2,6 +2,8 @@
  * The cluster benchmark's profiles: leader election of kube-controller-manager and kube-scheduler, times
  * the etcd topology. Every profile runs side by side in one run.
  */
+import { LEADER_ELECTION_PROFILES as TIMINGS } from "../../../components/controlplane/defaults";
+import { LeaderElectionProfile as Profile } from "../../../components/controlplane/types";
 import type { DeployOptions } from "../../deploy";
 import { selectProfiles } from "../select";
 
@@ -15,6 +17,8 @@ export interface LeaderElectionProfile {
   deploy: Partial<DeployOptions>;
 }
 
+const fast = TIMINGS[Profile.Fast]!;
+
 export const LEADER_ELECTION_PROFILES: LeaderElectionProfile[] = [
   {
     id: "kubeadm",
@@ -22,12 +26,12 @@ export const LEADER_ELECTION_PROFILES: LeaderElectionProfile[] = [
     leaseDurationSeconds: 15,
     deploy: {},
   },
-  // HOOK (faster leader election): not on main when this suite was written (2026-12-07: HaControlPlane
-  // sets only `leader-elect: true`). When HaControlPlane gains a leader-election profile and
-  // lab/deploy.ts passes it through, add it here, e.g.
-  //   { id: "fast", name: "hakube fast leader election (4/3/1 s)",
-  //     leaseDurationSeconds: 4, deploy: { leaderElection: ... } },
-  // and nothing else changes: every profile runs with both etcd topologies.
+  {
+    id: "fast",
+    name: `hakube Fast leader election (${fast.leaseDurationSeconds}/${fast.renewDeadlineSeconds}/${fast.retryPeriodSeconds} s)`,
+    leaseDurationSeconds: fast.leaseDurationSeconds,
+    deploy: { leaderElection: Profile.Fast },
+  },
 ];
 
 export const ETCD_TOPOLOGIES = ["external", "stacked"] as const;
@@ -41,12 +45,12 @@ export interface ClusterProfile {
   etcd: EtcdTopology;
 }
 
-const ETCD_NAMES: Record<EtcdTopology, string> = {
+export const ETCD_NAMES: Record<EtcdTopology, string> = {
   external: "external etcd",
   stacked: "stacked etcd",
 };
 
-/** Every profile, or those HAKUBE_BENCH_CLUSTER_PROFILES names ("kubeadm/external,kubeadm/stacked"). */
+/** Every profile, or those HAKUBE_BENCH_CLUSTER_PROFILES names ("kubeadm/external,fast/stacked"). */
 export function clusterProfiles(): ClusterProfile[] {
   const all = LEADER_ELECTION_PROFILES.flatMap((le) =>
     ETCD_TOPOLOGIES.map((etcd) => ({

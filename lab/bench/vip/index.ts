@@ -34,9 +34,10 @@ import { VipProfile, W, selectedVipProfiles } from "./profiles";
 import { Figure, scenario, ScenarioKey, SCENARIOS } from "./scenarios";
 import { BackendsUp, Ctx, steady } from "./steady";
 import { vipLegend, vipTable, VipRow } from "./table";
+import { LAB_NAMES, LAB_SUBNETS } from "../../hosts/subnets";
 
-const LAB = "b-vip";
-const SUBNET = 11;
+const LAB = LAB_NAMES.vipBench;
+const SUBNET = LAB_SUBNETS.vipBench;
 /**
  * kubeadm's stacked etcd: each kube-apiserver talks to its own member only, so a dead master costs the
  * clients what the VIP and HAProxy cost them. With external etcd every kube-apiserver also sends a share
