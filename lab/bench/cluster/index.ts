@@ -11,7 +11,7 @@
  *       holder is powered on again and the cluster must be steady (every API server and node ready) before
  *       the next one.
  *
- * `--tries N` is the number of failovers per profile (at least N); deploys per profile: N / 2, rounded up.
+ * `--tries N` is the number of failovers per profile (at least N); deploys per profile: N / FAILOVERS_PER_DEPLOY, rounded up.
  *
  *   npm run bench -- cluster [--tries 5]
  *   HAKUBE_BENCH_CLUSTER_PROFILES=kubeadm/stacked npm run bench -- cluster --tries 1   # a subset
@@ -33,7 +33,7 @@ import { ClusterProfile, clusterProfiles, ETCD_NAMES, ETCD_TOPOLOGIES } from "./
 const LAB = LAB_NAMES.clusterBench;
 const SUBNET = LAB_SUBNETS.clusterBench;
 /** Power-offs per deploy: the holder comes back and the cluster settles in between. */
-const FAILOVERS_PER_DEPLOY = 2;
+const FAILOVERS_PER_DEPLOY = 3;
 /** The cluster steady again after the powered-off holder came back, at most this long. */
 const STEADY_BOUND_MS = 300_000;
 const MASTERS = ["m1", "m2", "m3"];
