@@ -3,6 +3,8 @@
  * cut timed where it happens.
  */
 import { exec, Lab, linkDown, linkUp, powerOff } from "../hosts";
+import { hostVeth, setVeth } from "../hosts/network";
+import { readState } from "../hosts/state";
 
 /** Runs `cmd` inside a running host (nsenter); its stdout, or an error naming the host and command. */
 export async function must(lab: Lab, host: string, cmd: string, timeoutMs = 30_000): Promise<string> {
@@ -48,14 +50,19 @@ export async function cpuLoad(
 
 /**
  * Powers a host off (lab/hosts powerOff: its link cut, then its init killed), the link cut first on its
- * own so that the fault's time is known: `at`, taken just before the cut (the cut itself, `ip link set
- * down`, follows within `cutMs`, the time the call took; the power-off call would add a lab lock and state
- * writes before it). A figure measured from `at` is at most `cutMs` too long.
+ * own so that the fault's time is known: its veth is looked up first, then `at` is taken just before
+ * `ip link set down` on it, and `cutMs` is that command's time (the link went down within it). Then the
+ * lab's own linkDown records the cut (under the lab's lock: hundreds of ms on a busy machine, which is why
+ * it is not the timed call) and powerOff kills the host's init.
  */
 export async function powerCut(lab: Lab, host: string): Promise<{ at: number; cutMs: number }> {
+  const leader = readState(lab.name)?.hosts.find((h) => h.name === host)?.leader;
+  if (!leader) throw new Error(`powerCut: ${host} is not running`);
+  const veth = await hostVeth(leader.pid);
   const at = Date.now();
-  await linkDown(lab, host);
+  await setVeth(veth, false);
   const cutMs = Date.now() - at;
+  await linkDown(lab, host);
   await powerOff(lab, host);
   // A stopped host has no link: this only clears the flag, so that it boots linked again.
   await linkUp(lab, host);
