@@ -1,6 +1,6 @@
 /**
  * LoadBalancer defaults, each with where the number comes from. Pure: no Pulumi import.
- * Measured figures are from ../shared/lab-facts.md (HAProxy 2.6, one request every 25 ms through the LB).
+ * Measured figures are from docs/measured-facts.md (HAProxy 2.6, one request every 25 ms through the LB).
  */
 
 /** kube-apiserver's secure port, and what clients expect of a control-plane endpoint. */
