@@ -24,14 +24,9 @@ import {
   LEGACY_ADMIN_GROUP,
 } from "./defaults";
 import { joinHostPort, parseHostPort } from "../net";
+import { InstallMethod } from "../install";
 import { renderDefaultAuditPolicy } from "./render/files";
-import {
-  ControlPlaneSettings,
-  EtcdTopology,
-  KnownHaControlPlaneArgs,
-  KubernetesInstallMethod,
-  LeaderElectionProfile,
-} from "./types";
+import { ControlPlaneSettings, EtcdTopology, KnownHaControlPlaneArgs, LeaderElectionProfile } from "./types";
 import { parseKubernetesVersion } from "./validate";
 import { minorProfile } from "./versions";
 import { show } from "../show";
@@ -103,7 +98,7 @@ export function resolveHaControlPlane(cluster: string, args: KnownHaControlPlane
       .map((k): [string, string] => [k, extraArgs[k]]),
     ignorePreflightErrors: [...(args.ignorePreflightErrors ?? [])],
     install: {
-      method: args.install?.method ?? KubernetesInstallMethod.Package,
+      method: args.install?.method ?? InstallMethod.Package,
       repositoryUrl: (args.install?.repositoryUrl ?? DEFAULT_PACKAGE_REPOSITORY).replace(/\/+$/, ""),
       releaseBaseUrl: (args.install?.baseUrl ?? DEFAULT_RELEASE_BASE_URL).replace(/\/+$/, ""),
       sha256: args.install?.sha256 ? { ...args.install.sha256 } : undefined,

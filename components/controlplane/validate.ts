@@ -7,7 +7,19 @@
 import { describeQuorum, faultTolerance } from "../quorum";
 import { caKeyPairProblems, KeyAlgorithm } from "../pki/profiles";
 import { isPastEndOfLife, MAX_KNOWN_KUBERNETES_MINOR, MIN_KUBERNETES_MINOR, minorProfile } from "./versions";
-import { hostListProblems, isIP, isPending, isPort, Problem, show, ValidationResult } from "../validation";
+import {
+  hostListProblems,
+  isHttpUrl,
+  isIP,
+  isPending,
+  isPort,
+  isSha256,
+  isWholeInRange,
+  Problem,
+  show,
+  ValidationResult,
+} from "../validation";
+import { checkInstall, httpUrlProblems, InstallMethod, InstallRules } from "../install";
 import {
   ECDSA_P384_MIN_MINOR,
   ENCRYPTION_ALGORITHM_MIN_MINOR,
@@ -33,7 +45,6 @@ import {
   CniKind,
   EtcdTopology,
   HaControlPlaneArgs,
-  KubernetesInstallMethod,
   LeaderElectionProfile,
   SecretsEncryptionProvider,
 } from "./types";
@@ -84,20 +95,6 @@ function isToken(v: unknown): boolean {
   return typeof v === "string" && /^[^\s"'\\]+$/.test(v);
 }
 
-function isWholeAtLeast(v: unknown, min: number): boolean {
-  return typeof v === "number" && Number.isInteger(v) && v >= min;
-}
-
-function isHttpUrl(v: unknown, httpsOnly = false): boolean {
-  if (typeof v !== "string" || /[\s'"\\]/.test(v)) return false;
-  try {
-    const u = new URL(v);
-    return (u.protocol === "https:" || (!httpsOnly && u.protocol === "http:")) && u.hostname !== "";
-  } catch {
-    return false;
-  }
-}
-
 /**
  * @param today the date that decides whether `kubernetesVersion` is past its end of life (tests pin it)
  */
@@ -128,7 +125,7 @@ export function validateHaControlPlaneArgs(
   errors.push(...subnetProblems(args));
   errors.push(...etcdProblems(args));
   errors.push(...apiServerProblems(args));
-  errors.push(...installProblems(args));
+  errors.push(...checkInstall(args.install, "install", INSTALL_RULES).problems);
   errors.push(...keyAlgorithmProblems(args));
   errors.push(...caProblems(args));
   warnings.push(...sharedCaWarnings(args));
@@ -533,7 +530,7 @@ function apiServerProblems(args: HaControlPlaneArgs): Problem[] {
       });
     }
     for (const key of ["maxAgeDays", "maxBackups", "maxSizeMb"] as const) {
-      if (audit[key] !== undefined && !isWholeAtLeast(audit[key], 1)) {
+      if (audit[key] !== undefined && !isWholeInRange(audit[key], 1)) {
         problems.push({
           path: `apiServer.audit.${key}`,
           message: `apiServer.audit.${key} must be a whole number, at least 1, got ${show(audit[key])}`,
@@ -587,66 +584,47 @@ function apiServerProblems(args: HaControlPlaneArgs): Problem[] {
   return problems;
 }
 
-function installProblems(args: HaControlPlaneArgs): Problem[] {
+const BINARIES = ["kubeadm", "kubelet", "kubectl"];
+
+/** The release install's `sha256`: required, the sha256 of each binary and nothing else. */
+function binarySha256Problems(sums: unknown, path: string): Problem[] {
+  if (sums === undefined || sums === null || typeof sums !== "object" || Array.isArray(sums)) {
+    return [
+      {
+        path,
+        message: `${path} is required with install.method "release": { kubeadm, kubelet, kubectl }, the sha256 of each binary of kubernetesVersion (published beside it as <binary>.sha256), got ${show(sums)}`,
+      },
+    ];
+  }
+  const given = sums as Record<string, unknown>;
   const problems: Problem[] = [];
-  const install = args.install ?? {};
-  const method = install.method ?? KubernetesInstallMethod.Package;
-  const methods = Object.values(KubernetesInstallMethod) as string[];
-  if (!methods.includes(method)) {
+  for (const bin of BINARIES) {
+    if (!isSha256(given[bin])) {
+      problems.push({
+        path: `${path}.${bin}`,
+        message: `${path}.${bin} must be the sha256 of ${bin} as 64 lower-case hex digits, got ${show(given[bin])}`,
+      });
+    }
+  }
+  for (const key of Object.keys(given).filter((k) => !BINARIES.includes(k))) {
     problems.push({
-      path: "install.method",
-      message: `install.method must be one of ${methods.join(", ")}, got ${show(method)}`,
+      path: `${path}.${key}`,
+      message: `${path} has no field ${show(key)}: it takes kubeadm, kubelet and kubectl`,
     });
-    return problems;
-  }
-  const onlyFor = (field: "repositoryUrl" | "baseUrl" | "sha256", wanted: KubernetesInstallMethod) => {
-    if (install[field] !== undefined && method !== wanted) {
-      problems.push({
-        path: `install.${field}`,
-        message: `install.${field} only applies to install.method "${wanted}", got it with ${show(method)}`,
-      });
-      return false;
-    }
-    return install[field] !== undefined;
-  };
-  for (const field of ["repositoryUrl", "baseUrl"] as const) {
-    const wanted =
-      field === "repositoryUrl" ? KubernetesInstallMethod.Package : KubernetesInstallMethod.Release;
-    if (onlyFor(field, wanted) && !isHttpUrl(install[field])) {
-      problems.push({
-        path: `install.${field}`,
-        message: `install.${field} must be an http(s) URL without spaces, quotes or backslashes, got ${show(install[field])}`,
-      });
-    }
-  }
-  onlyFor("sha256", KubernetesInstallMethod.Release);
-  if (method === KubernetesInstallMethod.Release) {
-    const sums = install.sha256 as unknown;
-    if (sums === undefined || sums === null || typeof sums !== "object" || Array.isArray(sums)) {
-      problems.push({
-        path: "install.sha256",
-        message: `install.sha256 is required with install.method "release": { kubeadm, kubelet, kubectl }, the sha256 of each binary of kubernetesVersion (published beside it as <binary>.sha256), got ${show(sums)}`,
-      });
-    } else {
-      const given = sums as Record<string, unknown>;
-      for (const bin of ["kubeadm", "kubelet", "kubectl"]) {
-        if (typeof given[bin] !== "string" || !/^[0-9a-f]{64}$/.test(given[bin] as string)) {
-          problems.push({
-            path: `install.sha256.${bin}`,
-            message: `install.sha256.${bin} must be the sha256 of ${bin} as 64 lower-case hex digits, got ${show(given[bin])}`,
-          });
-        }
-      }
-      for (const key of Object.keys(given).filter((k) => !["kubeadm", "kubelet", "kubectl"].includes(k))) {
-        problems.push({
-          path: `install.sha256.${key}`,
-          message: `install.sha256 has no field ${show(key)}: it takes kubeadm, kubelet and kubectl`,
-        });
-      }
-    }
   }
   return problems;
 }
+
+/** What the Kubernetes install accepts: package (the default), release, preinstalled; their own fields. */
+const INSTALL_RULES: InstallRules = {
+  methods: [InstallMethod.Package, InstallMethod.Release, InstallMethod.Preinstalled],
+  default: InstallMethod.Package,
+  fields: [
+    ["repositoryUrl", InstallMethod.Package, httpUrlProblems],
+    ["baseUrl", InstallMethod.Release, httpUrlProblems],
+    ["sha256", InstallMethod.Release, binarySha256Problems],
+  ],
+};
 
 function keyAlgorithmProblems(args: HaControlPlaneArgs): Problem[] {
   const problems: Problem[] = [];
@@ -756,7 +734,7 @@ function miscProblems(args: HaControlPlaneArgs): Problem[] {
       message: `leaderElection.profile must be one of ${profiles.join(", ")}, got ${show(profile)}`,
     });
   }
-  if (args.readyTimeoutSeconds !== undefined && !isWholeAtLeast(args.readyTimeoutSeconds, 30)) {
+  if (args.readyTimeoutSeconds !== undefined && !isWholeInRange(args.readyTimeoutSeconds, 30)) {
     problems.push({
       path: "readyTimeoutSeconds",
       message: `readyTimeoutSeconds must be a whole number of seconds, at least 30, got ${show(args.readyTimeoutSeconds)}`,

@@ -16,7 +16,8 @@ import {
   DEFAULT_VERSION,
 } from "./defaults";
 import { EtcdInstallSettings, releaseUrl } from "./render/scripts";
-import { CpuArchitecture, EtcdInstallMethod, EtcdMemberSettings, KnownEtcdClusterArgs } from "./types";
+import { CpuArchitecture, EtcdMemberSettings, KnownEtcdClusterArgs } from "./types";
+import { InstallMethod } from "../install";
 
 export interface ResolvedEtcdCluster {
   install: Omit<EtcdInstallSettings, "name">;
@@ -33,14 +34,14 @@ export function resolveEtcdCluster(
   args: KnownEtcdClusterArgs,
   token: string,
 ): ResolvedEtcdCluster {
-  const method = args.install?.method ?? EtcdInstallMethod.Release;
+  const method = args.install?.method ?? InstallMethod.Release;
   const binDir =
     args.install?.binDir ??
-    (method === EtcdInstallMethod.Package ? DEFAULT_PACKAGE_BIN_DIR : DEFAULT_RELEASE_BIN_DIR);
+    (method === InstallMethod.Package ? DEFAULT_PACKAGE_BIN_DIR : DEFAULT_RELEASE_BIN_DIR);
   const dataDir = args.dataDir ?? DEFAULT_DATA_DIR;
   const version = (args.version ?? DEFAULT_VERSION).replace(/^v/, "");
   const install: Omit<EtcdInstallSettings, "name"> =
-    method === EtcdInstallMethod.Release
+    method === InstallMethod.Release
       ? {
           cluster,
           method,
@@ -69,7 +70,7 @@ export function resolveEtcdCluster(
     initialClusterToken: token,
     extraFlags: { ...(args.extraFlags ?? {}) },
     healthTimeoutSeconds: args.healthTimeoutSeconds ?? DEFAULT_HEALTH_TIMEOUT_SECONDS,
-    installedVersion: method === EtcdInstallMethod.Release ? `${version} (release)` : `(${method})`,
+    installedVersion: method === InstallMethod.Release ? `${version} (release)` : `(${method})`,
   }));
   return { install, members };
 }

@@ -2,11 +2,11 @@
  * KeepalivedVip defaults, each with where the number comes from. Pure: no Pulumi import.
  * Measured figures are from docs/measured-facts.md (keepalived 2.2.7, VRRPv3, 3 members, VIP polled every 50 ms).
  */
-import { DEFAULT_HAPROXY_HEALTH_PORT, HAPROXY_HEALTH_PATH, READYZ_PATH } from "../loadbalancer/defaults";
+import { API_SERVER_PORT } from "../contracts";
 import { VrrpTimingProfile } from "./types";
 
 /** The port `endpoint` names: kube-apiserver's. */
-export const DEFAULT_PORT = 6443;
+export const DEFAULT_PORT = API_SERVER_PORT;
 
 /** Timings of one profile. */
 export interface VrrpTimings {
@@ -86,11 +86,6 @@ export const MAX_PRIORITY = 254;
 export function derivedPriority(index: number): number {
   return FIRST_PRIORITY - PRIORITY_STEP * index;
 }
-
-/** Health check targets. */
-export const APISERVER_CHECK_PATH = READYZ_PATH;
-export const HAPROXY_CHECK_PORT = DEFAULT_HAPROXY_HEALTH_PORT;
-export const HAPROXY_CHECK_PATH = HAPROXY_HEALTH_PATH;
 
 /**
  * The unprivileged user the health check's curl runs as (keepalived's own convention). keepalived runs

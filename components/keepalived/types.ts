@@ -1,5 +1,5 @@
 import type { HostArgs, KnownHost } from "../hosts";
-import { PackageInstallArgs } from "../loadbalancer/types";
+import type { PackageInstallArgs } from "../install";
 
 /** A host that takes part in the VRRP election for the virtual IP. */
 export interface KeepalivedMemberArgs extends HostArgs {
@@ -102,7 +102,7 @@ export interface KeepalivedVipArgs {
   timing?: VrrpTimingArgs;
   /** @default VrrpTransport.Unicast */
   transport?: VrrpTransport;
-  /** @default { method: PackageInstallMethod.Package } */
+  /** @default { method: InstallMethod.Package } */
   install?: PackageInstallArgs;
   /**
    * How long the final check waits for the VIP to settle on one member and, with the haproxy health

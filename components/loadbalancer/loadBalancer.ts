@@ -7,7 +7,8 @@ import { ArgsChecker, argsChecker } from "../errors";
 import { checkedConnection, COMMAND_DEFAULTS, knownHosts } from "../hosts";
 import { after } from "../outputs";
 import { renderHaproxyReadyScript } from "./render/ready";
-import { DEFAULT_PORT, READYZ_PATH } from "./defaults";
+import { DEFAULT_PORT } from "./defaults";
+import { READYZ_PATH } from "../contracts";
 import { hostPort, ipFamily } from "../net";
 import {
   haproxyCaFiles,

@@ -24,7 +24,8 @@ import {
 } from "../../shell";
 import { SH_APT } from "../../packages";
 import { CLUSTER_ENV_FILE, CONFIG_DIR, ENV_FILE, PKI_DIR, ROSTER_FILE, UNIT_FILE } from "../defaults";
-import { EtcdInstallMethod, EtcdMemberSettings } from "../types";
+import { EtcdMemberSettings } from "../types";
+import { InstallMethod } from "../../install";
 import { memberUrls, PKI_FILES, renderEnvFile, renderUnit } from "./config";
 import { show } from "../../show";
 
@@ -34,7 +35,7 @@ export { renderFileBundle };
 export interface EtcdInstallSettings {
   cluster: string;
   name: string;
-  method: EtcdInstallMethod;
+  method: InstallMethod;
   binDir: string;
   dataDir: string;
   /** Release only. */
@@ -128,15 +129,15 @@ export function renderInstallScript(s: EtcdInstallSettings): string {
   ];
   let body: string;
   switch (s.method) {
-    case EtcdInstallMethod.Release:
+    case InstallMethod.Release:
       if (!s.version || !s.url || !s.sha256) throw new Error("release install needs version, url and sha256");
       vars.push(["VERSION", s.version.replace(/^v/, "")], ["URL", s.url], ["SHA256", s.sha256]);
       body = SH_INSTALL_RELEASE;
       break;
-    case EtcdInstallMethod.Package:
+    case InstallMethod.Package:
       body = SH_INSTALL_PACKAGE;
       break;
-    case EtcdInstallMethod.Preinstalled:
+    case InstallMethod.Preinstalled:
       body = `say "install.method is preinstalled: checking $BIN_DIR"`;
       break;
     default:
