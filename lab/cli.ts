@@ -14,8 +14,9 @@ import { deploy, runnerStatePath } from "./deploy";
 import { destroyLab, loadLab, removeHost } from "./hosts";
 import { readState } from "./runner";
 import { collectStatus, formatStatus } from "./status";
+import { LAB_NAMES } from "./hosts/subnets";
 
-const DEFAULT_LAB = "lab";
+const DEFAULT_LAB = LAB_NAMES.main;
 const DEFAULTS = { masters: 3, workers: 1, etcd: "external" as const };
 const repo = path.resolve(__dirname, "..");
 

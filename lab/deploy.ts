@@ -40,6 +40,8 @@ export interface DeployOptions {
   haproxyCheck?: LabStackArgs["haproxyCheck"];
   /** Leader election profile of the controller manager and scheduler (benchmarks compare them). */
   leaderElection?: LabStackArgs["leaderElection"];
+  /** External etcd: each API server uses its own member. @default true */
+  etcdColocated?: boolean;
   /** etcd raft timings (benchmarks compare profiles). */
   etcdHeartbeatIntervalMs?: number;
   etcdElectionTimeoutMs?: number;
@@ -156,6 +158,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
         vipTiming: opts.vipTiming,
         haproxyCheck: opts.haproxyCheck,
         leaderElection: opts.leaderElection,
+        etcdColocated: opts.etcdColocated,
       }),
     { statePath: runnerStatePath(lab), project: "hakube", stack: opts.lab, log },
   );

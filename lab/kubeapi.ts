@@ -89,8 +89,19 @@ export function apiRequest(
   });
 }
 
-/** The holder of a kube-system lease ("m2_<uuid>" -> "m2"), or null when unreadable. */
-export async function leaseHolderVia(creds: KubeCredentials, name: string): Promise<string | null> {
+/** A kube-system lease as its holder last wrote it. */
+export interface Lease {
+  /** The holder's node ("m2" of "m2_<uuid>"), or null when nobody holds it. */
+  holder: string | null;
+  /** When the holder acquired it (ms since the epoch; the holder's clock). */
+  acquiredAt?: number;
+  leaseDurationSeconds?: number;
+  /** How many times the lease changed hands since it was made (spec.leaseTransitions). */
+  transitions: number;
+}
+
+/** Reads a kube-system lease (kube-controller-manager, kube-scheduler); undefined when unreadable. */
+export async function readLease(creds: KubeCredentials, name: string): Promise<Lease | undefined> {
   const r = await apiRequest(
     creds,
     "GET",
@@ -98,7 +109,23 @@ export async function leaseHolderVia(creds: KubeCredentials, name: string): Prom
     undefined,
     3000,
   );
-  if (r.status !== 200) return null;
-  const holder = (JSON.parse(r.body) as { spec?: { holderIdentity?: string } }).spec?.holderIdentity;
-  return holder ? holder.split("_")[0] : null;
+  if (r.status !== 200) return undefined;
+  type Spec = {
+    holderIdentity?: string;
+    acquireTime?: string;
+    leaseDurationSeconds?: number;
+    leaseTransitions?: number;
+  };
+  const spec = (JSON.parse(r.body) as { spec?: Spec }).spec ?? {};
+  return {
+    holder: spec.holderIdentity ? spec.holderIdentity.split("_")[0] : null,
+    acquiredAt: spec.acquireTime ? Date.parse(spec.acquireTime) : undefined,
+    leaseDurationSeconds: spec.leaseDurationSeconds,
+    transitions: spec.leaseTransitions ?? 0,
+  };
+}
+
+/** The holder of a kube-system lease ("m2_<uuid>" -> "m2"), or null when unreadable. */
+export async function leaseHolderVia(creds: KubeCredentials, name: string): Promise<string | null> {
+  return (await readLease(creds, name))?.holder ?? null;
 }

@@ -1,7 +1,7 @@
 /**
- * The anchors of the VIP benchmark (lab/bench/vip.ts): what users get elsewhere, rendered as those
+ * The anchors of the VIP benchmark (lab/bench/vip/): what users get elsewhere, rendered as those
  * projects write them, for the lab's three masters. Pure functions over plain values, no Pulumi import;
- * vip.ts writes their output to the hosts over SSH after a normal hakube deploy.
+ * lab/bench/vip/anchor.ts writes their output to the hosts over SSH after a normal hakube deploy.
  *
  * Sources (read from the projects' own files; placeholders filled in as their docs say):
  * - kubeadm: kubernetes/kubeadm docs/ha-considerations.md, "keepalived and haproxy", at 25ccfcf
@@ -22,14 +22,15 @@
  *   127.0.0.1; here it binds the VIP instead.
  *
  * What the lab changes, and why (nothing that changes a timing):
- * - The API server stand-in listens on <host address>:6443 and the VIP's port is 6443 too, so an
- *   anchor's `bind *:6443` cannot be had; it binds the VIP (and, for kubeadm, 127.0.0.1, which its check
- *   script asks through `localhost`).
+ * - kube-apiserver listens on *:6443 on every master, so the VIP's frontend is 8443 (`port`), as the
+ *   kubeadm guide itself says for load balancers on the masters; the servers are `<address>:6443`
+ *   (`apiPort`). kubeadm's `bind *:<port>` is kept; kubespray's node-local 127.0.0.1 bind becomes the VIP.
  * - keepalived's `interface` is the lab's `host0`; the check scripts run as `keepalived_script` (the
  *   unprivileged user hakube's install made) where Platform9 uses its own `pf9` user.
- * - Platform9's check presents the admin client certificate to 127.0.0.1:<api port>; the stand-in asks
- *   for no client certificate and listens on the host address, so the check asks that address with the
- *   cluster CA only.
+ * - Platform9's check presents the admin client certificate from its certs/admin folder (ca.crt,
+ *   request.crt, request.key) to 127.0.0.1:<api port>; here that folder is filled from the cluster CA and
+ *   kubeadm's admin.conf, owned by the check's user. The API server's certificate has no 127.0.0.1 SAN, so
+ *   curl connects to 127.0.0.1 under the host's name (`--resolve`), which it has.
  */
 
 /** A master as the anchors need it. */
@@ -44,13 +45,17 @@ export interface AnchorSite {
   hosts: AnchorHost[];
   /** The VIP, without prefix. */
   vip: string;
-  /** Port of the VIP's frontend and of the API servers (both 6443 in the lab). */
+  /** Port of the VIP's frontend (the load balancer's; 8443 in the lab). */
   port: number;
+  /** Port of the API servers on every master (6443). */
+  apiPort: number;
   /** The VRRP interface on every master. */
   interface: string;
   virtualRouterId: number;
   /** The CA the API servers' certificates chain to, as a path on the masters. */
   apiCaFile: string;
+  /** kubeadm's admin kubeconfig on the masters (its client certificate is the admin's). */
+  adminKubeconfig: string;
   /** The user the check scripts run as. */
   scriptUser: string;
 }
@@ -146,7 +151,9 @@ curl -sfk --max-time 2 https://localhost:${site.port}/healthz -o /dev/null || er
  * GET /healthz (`http-check connect ssl`, `verify none`) at HAProxy's default timings.
  */
 export function renderKubeadmHaproxyCfg(site: AnchorSite): string {
-  const servers = site.hosts.map((h) => `    server ${h.name} ${h.address}:${site.port} check verify none`);
+  const servers = site.hosts.map(
+    (h) => `    server ${h.name} ${h.address}:${site.apiPort} check verify none`,
+  );
   return `# /etc/haproxy/haproxy.cfg
 #---------------------------------------------------------------------
 # Global settings
@@ -180,9 +187,7 @@ defaults
 # apiserver frontend which proxys to the control plane nodes
 #---------------------------------------------------------------------
 frontend apiserver
-    # lab: the guide binds *:${site.port}; the stand-in holds <host address>:${site.port}
-    bind ${site.vip}:${site.port}
-    bind 127.0.0.1:${site.port}
+    bind *:${site.port}
     mode tcp
     option tcplog
     default_backend apiserverbackend
@@ -207,6 +212,8 @@ ${servers.join("\n")}
 // ---- Platform9 (nodelet master_utils.sh, defaults.env) ----
 
 export const PLATFORM9_CHECK_SCRIPT = "/etc/keepalived/pf9-check-apiserver.sh";
+/** Platform9's ${CONF_DST_DIR}/certs/admin, for the lab. */
+export const PLATFORM9_ADMIN_CERTS = "/etc/keepalived/pf9-certs/admin";
 
 /**
  * Platform9's keepalived.conf: a check without `weight` (a failing check puts the member in FAULT),
@@ -251,13 +258,15 @@ vrrp_instance K8S_APISERVER {
 `;
 }
 
-/** Platform9's check: curl the local API server's /healthz, no timeout of its own. */
+/**
+ * Platform9's check: curl the local API server's /healthz with the admin client certificate, no timeout
+ * of its own.
+ */
 export function renderPlatform9CheckScript(site: AnchorSite, host: AnchorHost): string {
   return `#!/bin/bash
 set -x
-# lab: Platform9 asks https://127.0.0.1:<api port> with the admin client certificate; the stand-in
-# listens on the host address and asks for no client certificate.
-/usr/bin/curl https://${host.address}:${site.port}/healthz --cacert ${site.apiCaFile} --fail > /dev/null 2>&1
+# lab: the API server's certificate names the host, not 127.0.0.1: connect to 127.0.0.1 under that name.
+/usr/bin/curl --resolve ${host.name}:${site.apiPort}:127.0.0.1 https://${host.name}:${site.apiPort}/healthz --cacert ${PLATFORM9_ADMIN_CERTS}/ca.crt --key ${PLATFORM9_ADMIN_CERTS}/request.key --cert ${PLATFORM9_ADMIN_CERTS}/request.crt --fail > /dev/null 2>&1
 `;
 }
 
@@ -271,7 +280,7 @@ set -x
  */
 export function renderKubesprayHaproxyCfg(site: AnchorSite, healthPort: number): string {
   const servers = site.hosts.map(
-    (h) => `  server ${h.name} ${h.address}:${site.port} check check-ssl verify none`,
+    (h) => `  server ${h.name} ${h.address}:${site.apiPort} check check-ssl verify none`,
   );
   return `global
     maxconn                 4000
@@ -316,6 +325,21 @@ ${servers.join("\n")}
 `;
 }
 
+/**
+ * The shell (as root, on a master) that fills Platform9's certs/admin folder: the cluster CA, and the
+ * client certificate and key of kubeadm's admin.conf, readable by the check's user only.
+ */
+export function renderPlatform9AdminCerts(site: AnchorSite): string {
+  const d = PLATFORM9_ADMIN_CERTS;
+  const field = (f: string) => `sed -n 's/^ *${f}: *//p' ${site.adminKubeconfig} | base64 -d`;
+  return `install -d -m 0700 -o ${site.scriptUser} ${d}
+install -m 0644 ${site.apiCaFile} ${d}/ca.crt
+( umask 077; ${field("client-certificate-data")} >${d}/request.crt; ${field("client-key-data")} >${d}/request.key )
+test -s ${d}/request.crt && test -s ${d}/request.key
+chown ${site.scriptUser} ${d}/ca.crt ${d}/request.crt ${d}/request.key
+`;
+}
+
 // ---- per host ----
 
 /** The files an anchor writes on the master at `index`. */
@@ -355,4 +379,9 @@ export function anchorFiles(
         },
       ];
   }
+}
+
+/** Shell an anchor runs on every master before its files are written (as root). */
+export function anchorSetup(kind: AnchorKind, site: AnchorSite): string[] {
+  return kind === AnchorKind.Platform9 ? [renderPlatform9AdminCerts(site)] : [];
 }

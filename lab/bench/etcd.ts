@@ -11,9 +11,10 @@ import { endpointStatus, etcdctl } from "../etcdctl";
 import { createLab, destroyLab, powerOff, powerOn } from "../hosts";
 import { withLab } from "./cleanup";
 import { Row } from "./stats";
+import { LAB_NAMES, LAB_SUBNETS } from "../hosts/subnets";
 
-const LAB = "b-etcd";
-const SUBNET = 6;
+const LAB = LAB_NAMES.etcdBench;
+const SUBNET = LAB_SUBNETS.etcdBench;
 
 interface Profile {
   name: string;

@@ -3,12 +3,14 @@
  * and max over N fresh tries per profile, side by side, as a Markdown table for BENCHMARKS.md.
  */
 import { benchEtcd } from "./etcd";
+import { Conditions, raiseClientPriority } from "./conditions";
 import { table } from "./stats";
 
 const SUITES: Record<string, (tries: number, log: (l: string) => void) => Promise<import("./stats").Row[]>> =
   {
     etcd: benchEtcd,
     vip: (tries, log) => import("./vip").then((m) => m.benchVip(tries, log)),
+    cluster: (tries, log) => import("./cluster").then((m) => m.benchCluster(tries, log)),
     topology: (tries, log) => import("./topology").then((m) => m.benchTopology(tries, log)),
   };
 
@@ -32,14 +34,17 @@ async function main(): Promise<void> {
     throw new Error("the benchmarks run on lab hosts: run as root");
   }
   const log = (l: string) => process.stderr.write(`${l}\n`);
+  if (chosen.some((n) => !NO_ROOT.has(n))) raiseClientPriority(log);
   for (const n of chosen) {
     log(`suite ${n}: ${tries} tries per profile`);
+    const conditions = new Conditions();
     const rows = await SUITES[n](tries, log);
     // A suite with a wider table of its own (vip) prints it and returns no rows.
-    if (rows.length === 0) continue;
-    console.log(
-      `\n### ${n} (${tries} tries per profile, ${new Date().toISOString().slice(0, 10)})\n\n${table(rows)}\n`,
-    );
+    if (rows.length > 0)
+      console.log(
+        `\n### ${n} (${tries} tries per profile, ${new Date().toISOString().slice(0, 10)})\n\n${table(rows)}\n`,
+      );
+    if (!NO_ROOT.has(n)) console.log(`${conditions.stop()}\n`);
   }
 }
 

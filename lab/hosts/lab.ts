@@ -42,6 +42,7 @@ import { ensureRootfs, rootfsReady } from "./rootfs";
 import { elapsed, GiveUp, isAlive, Log, run, RunResult, silent, stopProcess, waitFor, withLock } from "./run";
 import { hostState, HostState, LabState, readState, statePath, writeState } from "./state";
 import { SshExecOptions, sshExec, SshTarget } from "./ssh";
+import { LAB_SUBNETS } from "./subnets";
 
 // --- public types -------------------------------------------------------------------------------------
 
@@ -176,7 +177,7 @@ function initialState(opts: CreateLabOptions, rootfs: string): LabState {
     }
     return existing;
   }
-  const subnetIndex = opts.subnetIndex ?? 0;
+  const subnetIndex = opts.subnetIndex ?? LAB_SUBNETS.main;
   subnetOf(subnetIndex); // validates
   for (const other of listLabNames().map(readStateQuietly)) {
     if (other && other.subnetIndex === subnetIndex) {

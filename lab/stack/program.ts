@@ -66,6 +66,11 @@ export interface LabStackArgs {
   haproxyCheck?: hakube.HaproxyCheckArgs;
   /** Leader election of the controller manager and scheduler (benchmarks compare profiles). */
   leaderElection?: hakube.LeaderElectionProfile;
+  /**
+   * External etcd: each API server uses its own member (the default), or false: every member's URL
+   * (benchmarks measure what that costs when a master dies).
+   */
+  etcdColocated?: boolean;
 }
 
 export function labStack(args: LabStackArgs) {
@@ -140,7 +145,9 @@ export function labStack(args: LabStackArgs) {
     endpoint: pulumi.all([keepalived.endpoint, lb.endpoint]).apply(([endpoint]) => endpoint),
     kubernetesVersion: k.version,
     // The members run on the masters: each API server uses its own (ControlPlaneEtcdArgs.colocated).
-    etcd: etcd ? { ...externalEtcd(etcd), colocated: true } : { topology: hakube.EtcdTopology.Stacked },
+    etcd: etcd
+      ? { ...externalEtcd(etcd), colocated: args.etcdColocated ?? true }
+      : { topology: hakube.EtcdTopology.Stacked },
     serviceSubnet: LAB_SERVICE_SUBNET,
     ca,
     install: {

@@ -10,9 +10,10 @@ import { endpointStatus } from "../../lab/etcdctl";
 import { destroyLab, exec, Lab, powerOff, powerOn, ssh } from "../../lab/hosts";
 import { readState } from "../../lab/runner";
 import { Etcd, foreignClient, httpsGet, waitFor, Writer } from "./helpers";
+import { LAB_NAMES, LAB_SUBNETS } from "../../lab/hosts/subnets";
 
-const LAB = "t-etcd";
-const SUBNET = 5;
+const LAB = LAB_NAMES.etcdTest;
+const SUBNET = LAB_SUBNETS.etcdTest;
 const log = process.env.LAB_VERBOSE ? (l: string) => console.log(`      ${l}`) : undefined;
 
 describe("EtcdCluster on real etcd (lab)", function () {

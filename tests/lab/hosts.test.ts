@@ -21,14 +21,15 @@ import { systemdCgroupRoots } from "../../lab/hosts/cgroups";
 import { mountsUnder } from "../../lab/hosts/mounts";
 import { labDir } from "../../lab/hosts/paths";
 import { allPids, cmdlineOf, run, waitFor } from "../../lab/hosts/run";
+import { LAB_NAMES, LAB_SUBNETS } from "../../lab/hosts/subnets";
 
 /**
  * Real hosts on this machine (root, systemd-nspawn). Subnet index 9 so that this lab never collides
  * with `npm run lab`'s lab "lab" (index 0). Every fault a test injects is undone in afterEach, and the
  * lab is destroyed in after() even when an assertion failed.
  */
-const NAME = "t-hosts";
-const SUBNET_INDEX = 9;
+const NAME = LAB_NAMES.hostsTest;
+const SUBNET_INDEX = LAB_SUBNETS.hostsTest;
 
 const log = (msg: string) => console.log(`      ${msg}`);
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

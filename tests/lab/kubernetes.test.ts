@@ -26,9 +26,10 @@ import { apiRequest, KubeCredentials, leaseHolderVia, readKubeconfig } from "../
 import { kubectl } from "../../lab/kubectl";
 import { Prober, ProbeSummary } from "../../lab/probe";
 import { sleep, waitFor } from "./helpers";
+import { LAB_NAMES, LAB_SUBNETS } from "../../lab/hosts/subnets";
 
-const LAB = "t-k8s";
-const SUBNET = 8;
+const LAB = LAB_NAMES.kubernetesTest;
+const SUBNET = LAB_SUBNETS.kubernetesTest;
 const repo = path.resolve(__dirname, "..", "..");
 
 /** A run of the lab runner that created, updated, replaced and deleted nothing, and ran no command. */

@@ -8,9 +8,10 @@ import { SH_INSTALL_PACKAGES } from "../../components/packages";
 import { shFunctions } from "../../components/shell";
 import { createLab, destroyLab, exec, Lab } from "../../lab/hosts";
 import { waitFor } from "./helpers";
+import { LAB_NAMES, LAB_SUBNETS } from "../../lab/hosts/subnets";
 
-const LAB = "t-pkg";
-const SUBNET = 12;
+const LAB = LAB_NAMES.packagesTest;
+const SUBNET = LAB_SUBNETS.packagesTest;
 const HOLD_SECONDS = 6;
 
 describe("package installs on a real host while another apt holds the lock (lab)", function () {
