@@ -22,6 +22,7 @@ import {
   masterFiles,
   MasterFileContents,
   renderBootstrapTokenSecret,
+  renderAuditPolicy,
   renderEncryptionConfiguration,
   renderKubeconfig,
   workerFiles,
@@ -184,7 +185,7 @@ export class HaControlPlane extends pulumi.ComponentResource {
         etcdCaKey: p.etcdCaKey,
         apiServerEtcdClientCert: p.etcdClientCert,
         apiServerEtcdClientKey: p.etcdClientKey,
-        auditPolicy: x.audit?.policy,
+        auditPolicy: x.audit && renderAuditPolicy(x.audit),
         encryptionConfig:
           x.secretsEncryption && p.encryptionKey !== undefined
             ? renderEncryptionConfiguration(x.secretsEncryption.provider, p.encryptionKey)

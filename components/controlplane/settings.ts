@@ -25,7 +25,6 @@ import {
 } from "./defaults";
 import { joinHostPort, parseHostPort } from "../net";
 import { InstallMethod } from "../install";
-import { renderDefaultAuditPolicy } from "./render/files";
 import { ControlPlaneSettings, EtcdTopology, KnownHaControlPlaneArgs, LeaderElectionProfile } from "./types";
 import { parseKubernetesVersion } from "./validate";
 import { minorProfile } from "./versions";
@@ -85,7 +84,7 @@ export function resolveHaControlPlane(cluster: string, args: KnownHaControlPlane
       audit.enabled === false
         ? undefined
         : {
-            policy: audit.policy ?? renderDefaultAuditPolicy(),
+            policy: audit.policy,
             maxAgeDays: audit.maxAgeDays ?? DEFAULT_AUDIT_MAX_AGE_DAYS,
             maxBackups: audit.maxBackups ?? DEFAULT_AUDIT_MAX_BACKUPS,
             maxSizeMb: audit.maxSizeMb ?? DEFAULT_AUDIT_MAX_SIZE_MB,

@@ -341,7 +341,8 @@ export interface ControlPlaneSettings {
   encryptionAlgorithm: string;
   /** The API server certificate's extra SANs: endpoint host, master addresses and names, extra SANs. */
   certSans: string[];
-  audit?: { policy: string; maxAgeDays: number; maxBackups: number; maxSizeMb: number };
+  /** `policy`: the custom audit policy; undefined for hakube's default (render/files.ts renderAuditPolicy). */
+  audit?: { policy?: string; maxAgeDays: number; maxBackups: number; maxSizeMb: number };
   secretsEncryption?: { provider: SecretsEncryptionProvider };
   oidc?: OidcArgs;
   apiServerExtraArgs: Array<[string, string]>;

@@ -15,9 +15,14 @@ import {
   DEFAULT_RELEASE_BIN_DIR,
   DEFAULT_VERSION,
 } from "./defaults";
-import { EtcdInstallSettings, releaseUrl } from "./render/scripts";
-import { CpuArchitecture, EtcdMemberSettings, KnownEtcdClusterArgs } from "./types";
+import { CpuArchitecture, EtcdInstallSettings, EtcdMemberSettings, KnownEtcdClusterArgs } from "./types";
 import { InstallMethod } from "../install";
+
+/** The URL of a release tarball: `<base>/v<version>/etcd-v<version>-linux-<arch>.tar.gz`. */
+export function releaseUrl(baseUrl: string, version: string, arch: string): string {
+  const v = version.replace(/^v/, "");
+  return `${baseUrl.replace(/\/+$/, "")}/v${v}/etcd-v${v}-linux-${arch}.tar.gz`;
+}
 
 export interface ResolvedEtcdCluster {
   install: Omit<EtcdInstallSettings, "name">;

@@ -1,6 +1,6 @@
 import type { HostArgs, KnownHost } from "../hosts";
 import type { InstallMethod } from "../install";
-import { CaKeyPairArgs } from "../pki/certificateAuthority";
+import type { CaKeyPairArgs } from "../pki/certificateAuthority";
 import { KeyAlgorithm } from "../pki/profiles";
 
 /** CPU architecture of the members, as etcd names its release tarballs. */
@@ -79,6 +79,19 @@ export interface EtcdClusterArgs {
 export type KnownEtcdClusterArgs = Omit<EtcdClusterArgs, "members"> & { members: KnownHost[] };
 
 /** What each member's scripts and files are rendered from: plain values, nothing unresolved. */
+/** Install parameters, resolved. */
+export interface EtcdInstallSettings {
+  cluster: string;
+  name: string;
+  method: InstallMethod;
+  binDir: string;
+  dataDir: string;
+  /** Release only. */
+  version?: string;
+  url?: string;
+  sha256?: string;
+}
+
 export interface EtcdMemberSettings {
   cluster: string;
   name: string;

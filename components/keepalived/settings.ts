@@ -14,17 +14,16 @@ import {
   TIMING_PROFILES,
   VrrpTimings,
 } from "./defaults";
-import { checkUrl } from "./render/config";
 import {
   KeepalivedMemberSettings,
   KeepalivedVipArgs,
   KnownKeepalivedVipArgs,
   VipCheckSettings,
   VipHealthCheckKind,
+  VipReadySettings,
   VrrpTransport,
 } from "./types";
 import { show } from "../show";
-import { VipReadySettings } from "./render/ready";
 
 export interface ResolvedKeepalivedVip {
   /** The VIP without prefix. */
@@ -39,6 +38,18 @@ export interface ResolvedKeepalivedVip {
   members: KeepalivedMemberSettings[];
   /** The final check: whether `port` must accept connections (haproxy health check only), and how long to wait. */
   check: VipReadySettings;
+}
+
+/** The URL a member's health check asks. */
+export function checkUrl(
+  kind: VipHealthCheckKind,
+  memberAddress: string,
+  port: number,
+  path: string,
+): string {
+  return kind === VipHealthCheckKind.Haproxy
+    ? `http://${hostPort("127.0.0.1", port)}${path}`
+    : `https://${hostPort(memberAddress, port)}${path}`;
 }
 
 /** The profile's timings with the explicit overrides applied. */

@@ -152,3 +152,18 @@ export interface KeepalivedMemberSettings {
   scriptUser: string;
   binDir: string;
 }
+
+/** What the final check is rendered from. */
+export interface VipReadySettings {
+  component: string;
+  /** The VIP without prefix. */
+  vip: string;
+  prefixLength: number;
+  interface: string;
+  port: number;
+  /** vip:port (IPv6 in brackets). */
+  endpoint: string;
+  /** Wait until `port` accepts connections (the haproxy health check only: HAProxy listens there). */
+  connect: boolean;
+  timeoutSeconds: number;
+}

@@ -10,9 +10,9 @@ import {
   renderRoster,
   renderUnit,
 } from "../../components/etcd/render/config";
+import { releaseUrl } from "../../components/etcd/settings";
 import {
   memberPkiFiles,
-  releaseUrl,
   renderConfigureScript,
   renderHealthGateScript,
   renderInstallScript,

@@ -24,31 +24,12 @@ import {
 } from "../../shell";
 import { SH_APT } from "../../packages";
 import { CLUSTER_ENV_FILE, CONFIG_DIR, ENV_FILE, PKI_DIR, ROSTER_FILE, UNIT_FILE } from "../defaults";
-import { EtcdMemberSettings } from "../types";
+import { EtcdInstallSettings, EtcdMemberSettings } from "../types";
 import { InstallMethod } from "../../install";
 import { memberUrls, PKI_FILES, renderEnvFile, renderUnit } from "./config";
 import { show } from "../../show";
 
 export { renderFileBundle };
-
-/** Install parameters, resolved. */
-export interface EtcdInstallSettings {
-  cluster: string;
-  name: string;
-  method: InstallMethod;
-  binDir: string;
-  dataDir: string;
-  /** Release only. */
-  version?: string;
-  url?: string;
-  sha256?: string;
-}
-
-/** The URL of a release tarball: `<base>/v<version>/etcd-v<version>-linux-<arch>.tar.gz`. */
-export function releaseUrl(baseUrl: string, version: string, arch: string): string {
-  const v = version.replace(/^v/, "");
-  return `${baseUrl.replace(/\/+$/, "")}/v${v}/etcd-v${v}-linux-${arch}.tar.gz`;
-}
 
 function prefix(cluster: string, name: string): string {
   return `hakube etcd ${cluster}/${name}`;
