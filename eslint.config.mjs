@@ -28,15 +28,16 @@ const PULUMI = {
 const PULUMI_VALUE = {
   regex: "^@pulumi/",
   allowTypeImports: true,
-  message: "types, defaults, validators and settings are pure: import Pulumi's types only (import type)",
+  message:
+    "types, defaults, validators, settings and the shared pure modules import Pulumi's types only (import type)",
 };
 /** Modules that load Pulumi when imported for a value: pure files take only their types. */
 const PULUMI_MODULES = {
   regex:
-    "(^|/)(hosts|errors|outputs|certificateAuthority|etcdCluster|keepalivedVip|loadBalancer|haControlPlane)$",
+    "(^|/)(hosts|errors|outputs|steps|certificateAuthority|etcdCluster|keepalivedVip|loadBalancer|haControlPlane)$",
   allowTypeImports: true,
   message:
-    "pure files import the Pulumi-loading modules (hosts, errors, outputs, components) for their types only",
+    "pure files import the Pulumi-loading modules (hosts, errors, outputs, steps, components) for their types only",
 };
 const RENDER = {
   regex: "^\\./render(/|$)",
@@ -53,6 +54,9 @@ const restrict = (files, patterns, ignores = []) => ({
   ignores,
   rules: { "@typescript-eslint/no-restricted-imports": ["error", { patterns }] },
 });
+
+/** The shared modules that use Pulumi; the others in components/ are pure. */
+const SHARED_PULUMI = ["hosts", "errors", "outputs", "steps"].map((m) => `components/${m}.ts`);
 
 const PURE = [
   "types.ts",
@@ -93,15 +97,8 @@ export default tseslint.config(
       [`components/${c}/render/**`, ...PURE.map((f) => `components/${c}/${f}`)],
     ),
   ]),
-  restrict(
-    ["components/*.ts"],
-    [PULUMI_VALUE, SHARED_TO_COMPONENT, LAB],
-    ["components/hosts.ts", "components/errors.ts", "components/outputs.ts"],
-  ),
-  restrict(
-    ["components/hosts.ts", "components/errors.ts", "components/outputs.ts"],
-    [SHARED_TO_COMPONENT, LAB],
-  ),
+  restrict(["components/*.ts"], [PULUMI_VALUE, SHARED_TO_COMPONENT, LAB], SHARED_PULUMI),
+  restrict(SHARED_PULUMI, [SHARED_TO_COMPONENT, LAB]),
   restrict(["index.ts", "stacks/**/*.ts"], [LAB]),
   restrict(["lab/**/*.ts"], [TESTS]),
 );

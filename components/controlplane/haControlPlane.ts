@@ -4,7 +4,8 @@ import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { remote } from "@pulumi/command";
 import { argsChecker } from "../errors";
-import { checkedConnection, knownHosts } from "../hosts";
+import { checkedConnection, COMMAND_DEFAULTS, knownHosts } from "../hosts";
+import { hostSteps, Rollout } from "../steps";
 import { after } from "../outputs";
 import { CaKeyPairArgs, CertificateAuthority, issueCertificate } from "../pki/certificateAuthority";
 import { CertificateRole, tlsKeyParameters } from "../pki/profiles";
@@ -33,12 +34,6 @@ import { renderInitScript, renderJoinScript, renderReadyScript, renderTokenScrip
 import { adminGroup, resolveHaControlPlane } from "./settings";
 import { ControlPlaneSettings, EtcdTopology, HaControlPlaneArgs, KnownHaControlPlaneArgs } from "./types";
 import { apiServerEtcdEndpoints, parseKubernetesVersion, validateHaControlPlaneArgs } from "./validate";
-
-/**
- * Inputs every command gets. The scripts never read their previous output, and passing it would need
- * `AcceptEnv` in the hosts' sshd (without it @pulumi/command's update and delete fail).
- */
-const COMMAND_DEFAULTS = { addPreviousOutputInEnv: false };
 
 /**
  * A highly available Kubernetes control plane made with kubeadm over SSH, behind the VIP or load balancer
@@ -205,20 +200,22 @@ export class HaControlPlane extends pulumi.ComponentResource {
     );
     const node = (x: ControlPlaneSettings, master: boolean, index: number) =>
       master ? x.masters[index] : x.workers[index];
-    const prepares = new Map(
-      hosts.map(({ host, master, index }) => [
-        host.name,
-        new remote.Command(
-          `${name}-${host.name}-prepare`,
-          {
-            connection: connections.get(host.name)!,
-            create: s.apply((x) => renderPrepareScript(x, node(x, master, index))),
-            ...COMMAND_DEFAULTS,
+    const [prepares] = hostSteps(
+      name,
+      hosts.map(({ host }) => ({ name: host.name, connection: connections.get(host.name)! })),
+      [
+        {
+          step: "prepare",
+          rollout: Rollout.Parallel,
+          args: (i) => {
+            const { master, index } = hosts[i];
+            return { create: s.apply((x) => renderPrepareScript(x, node(x, master, index))) };
           },
-          child,
-        ),
-      ]),
+        },
+      ],
+      { opts: child },
     );
+    const prepareOf = (host: string) => prepares[hosts.findIndex((h) => h.host.name === host)];
 
     // The masters: init on the first, then the token renewal, then one join after another.
     const first = args.masters[0];
@@ -243,7 +240,7 @@ export class HaControlPlane extends pulumi.ComponentResource {
         logging: "stderr",
         ...COMMAND_DEFAULTS,
       },
-      { parent: this, dependsOn: [prepares.get(first.name)!] },
+      { parent: this, dependsOn: [prepareOf(first.name)] },
     );
     const tokenStep = new remote.Command(
       `${name}-token`,
@@ -260,52 +257,61 @@ export class HaControlPlane extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [init] },
     );
-    const masterSteps: remote.Command[] = [init];
-    args.masters.slice(1).forEach((host, j) => {
-      const i = j + 1;
-      const config = pulumi
-        .all([s, token, caCertHash])
-        .apply(([x, t, h]) => renderJoinConfig(x, x.masters[i], { token: t, caCertHash: h }, true));
-      masterSteps.push(
-        new remote.Command(
-          `${name}-${host.name}-join`,
-          {
-            connection: connections.get(host.name)!,
-            create: s.apply((x) => renderJoinScript(x, x.masters[i], true)),
-            stdin: masterBundle(topology, shared, config),
-            logging: "stderr",
-            ...COMMAND_DEFAULTS,
+    const joiners = args.masters.slice(1);
+    const [joins] = hostSteps(
+      name,
+      joiners.map((host) => ({ name: host.name, connection: connections.get(host.name)! })),
+      [
+        {
+          // Stacked etcd grows one member at a time.
+          step: "join",
+          rollout: Rollout.Serial,
+          after: [tokenStep],
+          args: (j) => {
+            const i = j + 1;
+            const config = pulumi
+              .all([s, token, caCertHash])
+              .apply(([x, t, h]) => renderJoinConfig(x, x.masters[i], { token: t, caCertHash: h }, true));
+            return {
+              create: s.apply((x) => renderJoinScript(x, x.masters[i], true)),
+              stdin: masterBundle(topology, shared, config),
+              logging: "stderr",
+            };
           },
-          {
-            parent: this,
-            dependsOn: [prepares.get(host.name)!, masterSteps[masterSteps.length - 1], tokenStep],
-          },
-        ),
-      );
-    });
+        },
+      ],
+      { opts: { parent: this }, hostAfter: (j) => [prepareOf(joiners[j].name)], chainAfter: init },
+    );
+    const masterSteps = [init, ...joins];
     const controlPlaneDone = masterSteps[masterSteps.length - 1];
 
     // The workers: in parallel, once every master has joined.
-    const workerSteps = workerHosts.map((host, i) => {
-      const config = pulumi
-        .all([s, token, caCertHash])
-        .apply(([x, t, h]) =>
-          renderFileBundle(
-            workerFiles(renderJoinConfig(x, x.workers[i], { token: t, caCertHash: h }, false)),
-          ),
-        );
-      return new remote.Command(
-        `${name}-${host.name}-join`,
+    const [workerSteps] = hostSteps(
+      name,
+      workerHosts.map((host) => ({ name: host.name, connection: connections.get(host.name)! })),
+      [
         {
-          connection: connections.get(host.name)!,
-          create: s.apply((x) => renderJoinScript(x, x.workers[i], false)),
-          stdin: pulumi.secret(config),
-          logging: "stderr",
-          ...COMMAND_DEFAULTS,
+          step: "join",
+          rollout: Rollout.Parallel,
+          after: [controlPlaneDone, tokenStep],
+          args: (i) => {
+            const config = pulumi
+              .all([s, token, caCertHash])
+              .apply(([x, t, h]) =>
+                renderFileBundle(
+                  workerFiles(renderJoinConfig(x, x.workers[i], { token: t, caCertHash: h }, false)),
+                ),
+              );
+            return {
+              create: s.apply((x) => renderJoinScript(x, x.workers[i], false)),
+              stdin: pulumi.secret(config),
+              logging: "stderr",
+            };
+          },
         },
-        { parent: this, dependsOn: [prepares.get(host.name)!, controlPlaneDone, tokenStep] },
-      );
-    });
+      ],
+      { opts: { parent: this }, hostAfter: (i) => [prepareOf(workerHosts[i].name)] },
+    );
 
     const ready = new remote.Command(
       `${name}-ready`,
