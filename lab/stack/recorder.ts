@@ -143,6 +143,10 @@ export class Recorder {
   readonly resources: Recorded[] = [];
   /** Each registered resource's direct dependencies, by name, as the SDK sent them (dependsOn and inputs' resources). */
   readonly dependencies = new Map<string, Set<string>>();
+  /** Each registered resource's aliases, by name, as the SDK sent them (URNs or specs). */
+  readonly aliases = new Map<string, ReturnType<resproto.RegisterResourceRequest["getAliasesList"]>>();
+  /** Each registered resource's URN parent, by name (empty for the stack's children). */
+  readonly parents = new Map<string, string>();
   private pending = 0;
 
   constructor(private readonly override?: OutputOverride) {}
@@ -183,6 +187,8 @@ export class Recorder {
     const nameOf = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
     monitor.registerResource = (req: resproto.RegisterResourceRequest, callback) => {
       this.dependencies.set(req.getName(), new Set(req.getDependenciesList().map(nameOf)));
+      this.aliases.set(req.getName(), req.getAliasesList());
+      this.parents.set(req.getName(), req.getParent());
       return original(req, callback);
     };
   }
