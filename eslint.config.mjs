@@ -61,7 +61,7 @@ const SHARED_PULUMI = ["hosts", "errors", "outputs", "steps"].map((m) => `compon
 const PURE = [
   "types.ts",
   "defaults.ts",
-  "validate.ts",
+  "validate*.ts",
   "settings.ts",
   "versions.ts",
   "discovery.ts",

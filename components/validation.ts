@@ -215,3 +215,17 @@ export function hostListProblems(
   });
   return problems;
 }
+
+/** Problems of a list at `path` whose items must pass `ok` ("must be <what>"); none when unset. */
+export function stringListProblems(
+  list: unknown,
+  path: string,
+  ok: (v: unknown) => boolean,
+  what: string,
+): Problem[] {
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) return [{ path, message: `${path} must be a list, got ${show(list)}` }];
+  return list.flatMap((v, i) =>
+    ok(v) ? [] : [{ path: `${path}[${i}]`, message: `${path}[${i}] must be ${what}, got ${show(v)}` }],
+  );
+}

@@ -19,7 +19,8 @@ import { ControlPlanePki } from "./pki";
 import { renderKubeconfig } from "./render/files";
 import { adminGroup, resolveHaControlPlane } from "./settings";
 import { EtcdTopology, HaControlPlaneArgs } from "./types";
-import { parseKubernetesVersion, validateHaControlPlaneArgs } from "./validate";
+import { validateHaControlPlaneArgs } from "./validate";
+import { parseKubernetesVersion } from "./versions";
 
 /**
  * A highly available Kubernetes control plane made with kubeadm over SSH, behind the VIP or load balancer

@@ -23,6 +23,7 @@ import {
 } from "./render/files";
 import { renderInitConfig, renderJoinConfig } from "./render/kubeadm";
 import { renderPrepareScript } from "./render/prepare";
+import { apiServerEtcdEndpoints } from "./settings";
 import { renderInitScript, renderJoinScript, renderReadyScript, renderTokenScript } from "./render/scripts";
 import {
   CniArgs,
@@ -31,7 +32,6 @@ import {
   HaControlPlaneArgs,
   KnownHaControlPlaneArgs,
 } from "./types";
-import { apiServerEtcdEndpoints } from "./validate";
 
 /** A master or worker with its checked connection. */
 export interface ControlPlaneHost {

@@ -26,8 +26,7 @@ import {
 import { joinHostPort, parseHostPort } from "../net";
 import { InstallMethod } from "../install";
 import { ControlPlaneSettings, EtcdTopology, KnownHaControlPlaneArgs, LeaderElectionProfile } from "./types";
-import { parseKubernetesVersion } from "./validate";
-import { minorProfile } from "./versions";
+import { minorProfile, parseKubernetesVersion } from "./versions";
 import { show } from "../show";
 
 /**
@@ -114,4 +113,17 @@ export function resolveHaControlPlane(cluster: string, args: KnownHaControlPlane
     masters,
     workers: (args.workers ?? []).map((w) => ({ name: w.name, address: w.address })),
   };
+}
+
+/**
+ * The etcd URLs the API servers use: the external members' URLs, or with `colocated` the local member at
+ * the members' port (all members must listen on one port then). Call after externalEtcdEndpointProblems.
+ */
+export function apiServerEtcdEndpoints(endpoints: readonly string[], colocated: boolean): string[] {
+  if (!colocated) return [...endpoints];
+  const ports = [...new Set(endpoints.map((e) => new URL(e).port))];
+  if (ports.length !== 1) {
+    throw new Error(`etcd.colocated needs every member on one client port, got ports ${ports.join(", ")}`);
+  }
+  return [`https://127.0.0.1:${ports[0]}`];
 }

@@ -9,12 +9,10 @@ import {
   LeaderElectionProfile,
   SecretsEncryptionProvider,
 } from "../../components/controlplane/types";
-import {
-  apiServerEtcdEndpoints,
-  externalEtcdEndpointProblems,
-  parseKubernetesVersion,
-  validateHaControlPlaneArgs,
-} from "../../components/controlplane/validate";
+import { validateHaControlPlaneArgs } from "../../components/controlplane/validate";
+import { parseKubernetesVersion } from "../../components/controlplane/versions";
+import { externalEtcdEndpointProblems } from "../../components/controlplane/validateNetwork";
+import { apiServerEtcdEndpoints } from "../../components/controlplane/settings";
 import { KeyAlgorithm } from "../../components/pki/profiles";
 import { hosts } from "./helpers/hosts";
 
