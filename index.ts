@@ -16,7 +16,6 @@ export {
   EtcdCertificateArgs,
   EtcdClusterArgs,
   EtcdInstallArgs,
-  EtcdInstallMethod,
 } from "./components/etcd/types";
 export { KeepalivedVip } from "./components/keepalived/keepalivedVip";
 export {
@@ -40,9 +39,17 @@ export {
   LoadBalancerArgs,
   LoadBalancerBackendArgs,
   LoadBalancerKind,
-  PackageInstallArgs,
-  PackageInstallMethod,
 } from "./components/loadbalancer/types";
+export { InstallMethod, PackageInstallArgs } from "./components/install";
+/**
+ * The names the install method had per component before there was one; the same {@link InstallMethod}.
+ * @deprecated use InstallMethod
+ */
+export {
+  InstallMethod as EtcdInstallMethod,
+  InstallMethod as KubernetesInstallMethod,
+  InstallMethod as PackageInstallMethod,
+} from "./components/install";
 export { HaControlPlane } from "./components/controlplane/haControlPlane";
 export {
   ApiServerArgs,
@@ -54,7 +61,6 @@ export {
   HaControlPlaneArgs,
   KubernetesBinarySha256Args,
   KubernetesInstallArgs,
-  KubernetesInstallMethod,
   LeaderElectionArgs,
   LeaderElectionProfile,
   OidcArgs,

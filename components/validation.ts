@@ -21,6 +21,38 @@ export interface ValidationResult {
   warnings: Problem[];
 }
 
+/** A whole number in [min, max]. */
+export function isWholeInRange(v: unknown, min: number, max = Infinity): boolean {
+  return typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
+}
+
+/** An http(s) URL (https only with `httpsOnly`) with a host, without spaces, quotes or backslashes. */
+export function isHttpUrl(v: unknown, httpsOnly = false): boolean {
+  if (typeof v !== "string" || /[\s'"\\]/.test(v)) return false;
+  try {
+    const u = new URL(v);
+    return (u.protocol === "https:" || (!httpsOnly && u.protocol === "http:")) && u.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
+/** A sha256 as 64 lower-case hex digits. */
+export function isSha256(v: unknown): boolean {
+  return typeof v === "string" && /^[0-9a-f]{64}$/.test(v);
+}
+
+/** An absolute path on a host: letters, digits, '.', '_', '-' and '/', neither "/" nor with "..". */
+export function isAbsolutePath(v: unknown): boolean {
+  return typeof v === "string" && /^\/[A-Za-z0-9._/-]*$/.test(v) && v !== "/" && !v.includes("..");
+}
+
+/** "`path` must be one of a, b, c, got x" when `value` is not among `choices`. */
+export function oneOfProblem(value: unknown, choices: readonly string[], path: string): Problem | undefined {
+  if (choices.includes(value as string)) return undefined;
+  return { path, message: `${path} must be one of ${choices.join(", ")}, got ${show(value)}` };
+}
+
 /**
  * True for a value that is not known yet: a Pulumi Output or a Promise (an `Input<string>` such as an EC2
  * instance's `privateIp`). Validators skip such values; the component checks them with the same rules
@@ -182,4 +214,18 @@ export function hostListProblems(
     problems.push(...connectionProblems(h.connection, `${at}.connection`));
   });
   return problems;
+}
+
+/** Problems of a list at `path` whose items must pass `ok` ("must be <what>"); none when unset. */
+export function stringListProblems(
+  list: unknown,
+  path: string,
+  ok: (v: unknown) => boolean,
+  what: string,
+): Problem[] {
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) return [{ path, message: `${path} must be a list, got ${show(list)}` }];
+  return list.flatMap((v, i) =>
+    ok(v) ? [] : [{ path: `${path}[${i}]`, message: `${path}[${i}] must be ${what}, got ${show(v)}` }],
+  );
 }

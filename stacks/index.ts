@@ -210,7 +210,7 @@ function readCluster(r: ConfigReader): ClusterArgs {
   const kubernetesVersion = r.string("kubernetesVersion", {
     required: 'the Kubernetes release, e.g. "1.31.4"',
   });
-  const method = r.string("kubernetesInstall", { oneOf: Object.values(hakube.KubernetesInstallMethod) });
+  const method = r.string("kubernetesInstall", { oneOf: Object.values(hakube.InstallMethod) });
   const cni = r.string("cni", { oneOf: CNI_CHOICES }) ?? "cilium";
   const cniVersion =
     cni === "none"
@@ -239,10 +239,9 @@ function readEtcd(r: ConfigReader): EtcdStackArgs {
     r.string("etcdTopology", { oneOf: Object.values(hakube.EtcdTopology) }) ?? hakube.EtcdTopology.Stacked;
   if (topology === hakube.EtcdTopology.Stacked) return { topology };
   const method =
-    r.string("etcdInstall", { oneOf: Object.values(hakube.EtcdInstallMethod) }) ??
-    hakube.EtcdInstallMethod.Release;
+    r.string("etcdInstall", { oneOf: Object.values(hakube.InstallMethod) }) ?? hakube.InstallMethod.Release;
   const sha256 =
-    method === hakube.EtcdInstallMethod.Release
+    method === hakube.InstallMethod.Release
       ? r.string("etcdSha256", {
           required:
             "the sha256 of the etcd release tarball (etcd-v<version>-linux-amd64.tar.gz), with hakube:etcdInstall release",

@@ -24,16 +24,9 @@ import {
   LEGACY_ADMIN_GROUP,
 } from "./defaults";
 import { joinHostPort, parseHostPort } from "../net";
-import { renderDefaultAuditPolicy } from "./render/files";
-import {
-  ControlPlaneSettings,
-  EtcdTopology,
-  KnownHaControlPlaneArgs,
-  KubernetesInstallMethod,
-  LeaderElectionProfile,
-} from "./types";
-import { parseKubernetesVersion } from "./validate";
-import { minorProfile } from "./versions";
+import { InstallMethod } from "../install";
+import { ControlPlaneSettings, EtcdTopology, KnownHaControlPlaneArgs, LeaderElectionProfile } from "./types";
+import { minorProfile, parseKubernetesVersion } from "./versions";
 import { show } from "../show";
 
 /**
@@ -90,7 +83,7 @@ export function resolveHaControlPlane(cluster: string, args: KnownHaControlPlane
       audit.enabled === false
         ? undefined
         : {
-            policy: audit.policy ?? renderDefaultAuditPolicy(),
+            policy: audit.policy,
             maxAgeDays: audit.maxAgeDays ?? DEFAULT_AUDIT_MAX_AGE_DAYS,
             maxBackups: audit.maxBackups ?? DEFAULT_AUDIT_MAX_BACKUPS,
             maxSizeMb: audit.maxSizeMb ?? DEFAULT_AUDIT_MAX_SIZE_MB,
@@ -103,7 +96,7 @@ export function resolveHaControlPlane(cluster: string, args: KnownHaControlPlane
       .map((k): [string, string] => [k, extraArgs[k]]),
     ignorePreflightErrors: [...(args.ignorePreflightErrors ?? [])],
     install: {
-      method: args.install?.method ?? KubernetesInstallMethod.Package,
+      method: args.install?.method ?? InstallMethod.Package,
       repositoryUrl: (args.install?.repositoryUrl ?? DEFAULT_PACKAGE_REPOSITORY).replace(/\/+$/, ""),
       releaseBaseUrl: (args.install?.baseUrl ?? DEFAULT_RELEASE_BASE_URL).replace(/\/+$/, ""),
       sha256: args.install?.sha256 ? { ...args.install.sha256 } : undefined,
@@ -120,4 +113,17 @@ export function resolveHaControlPlane(cluster: string, args: KnownHaControlPlane
     masters,
     workers: (args.workers ?? []).map((w) => ({ name: w.name, address: w.address })),
   };
+}
+
+/**
+ * The etcd URLs the API servers use: the external members' URLs, or with `colocated` the local member at
+ * the members' port (all members must listen on one port then). Call after externalEtcdEndpointProblems.
+ */
+export function apiServerEtcdEndpoints(endpoints: readonly string[], colocated: boolean): string[] {
+  if (!colocated) return [...endpoints];
+  const ports = [...new Set(endpoints.map((e) => new URL(e).port))];
+  if (ports.length !== 1) {
+    throw new Error(`etcd.colocated needs every member on one client port, got ports ${ports.join(", ")}`);
+  }
+  return [`https://127.0.0.1:${ports[0]}`];
 }

@@ -1,6 +1,7 @@
 // Type-only imports: the renderers import this file, and must load no Pulumi code.
 import type * as pulumi from "@pulumi/pulumi";
 import type { HostArgs, KnownHost } from "../hosts";
+import type { InstallMethod } from "../install";
 import type { CaKeyPairArgs } from "../pki/certificateAuthority";
 import type { KeyAlgorithm } from "../pki/profiles";
 import type { CgroupDriver, KubeadmApiVersion } from "./versions";
@@ -13,27 +14,6 @@ export const EtcdTopology = {
   External: "external",
 } as const;
 export type EtcdTopology = (typeof EtcdTopology)[keyof typeof EtcdTopology];
-
-/** How kubelet, kubeadm, kubectl and containerd get onto a host. */
-export const KubernetesInstallMethod = {
-  /**
-   * containerd from the OS packages, kubelet, kubeadm and kubectl of exactly `kubernetesVersion` from the
-   * Kubernetes package repository (pkgs.k8s.io, the repository of that minor release), held at that version.
-   * apt (Debian, Ubuntu) or dnf/yum (RHEL family, where containerd must already be installed). The default.
-   */
-  Package: "package",
-  /**
-   * kubelet, kubeadm and kubectl downloaded from a release server laid out as the official one
-   * (`<baseUrl>/v1.31.4/bin/linux/amd64/kubeadm`), each checked against the sha256 in `install.sha256`
-   * before anything is installed; containerd, runc, the CNI plugins and kubeadm's helper tools (conntrack,
-   * iptables, socat, ...) from the OS packages (apt only). For hosts without the Kubernetes package
-   * repository: air-gapped sites serve the binaries from their own mirror.
-   */
-  Release: "release",
-  /** Everything is already on the host (golden images): only the versions and containerd's cgroup driver are checked. */
-  Preinstalled: "preinstalled",
-} as const;
-export type KubernetesInstallMethod = (typeof KubernetesInstallMethod)[keyof typeof KubernetesInstallMethod];
 
 /** The provider that encrypts Secrets in etcd (EncryptionConfiguration, apiserver.config.k8s.io/v1). */
 export const SecretsEncryptionProvider = {
@@ -170,8 +150,21 @@ export interface KubernetesBinarySha256Args {
 
 /** How the Kubernetes binaries get onto the hosts. */
 export interface KubernetesInstallArgs {
-  /** @default KubernetesInstallMethod.Package */
-  method?: KubernetesInstallMethod;
+  /**
+   * Package (the default): containerd from the OS packages, kubelet, kubeadm and kubectl of exactly
+   * `kubernetesVersion` from the Kubernetes package repository (pkgs.k8s.io, the repository of that minor
+   * release), held at that version; apt (Debian, Ubuntu) or dnf/yum (RHEL family, where containerd must
+   * already be installed).
+   * Release: kubelet, kubeadm and kubectl downloaded from a release server laid out as the official one
+   * (`<baseUrl>/v1.31.4/bin/linux/amd64/kubeadm`), each checked against the sha256 in `sha256` before
+   * anything is installed; containerd, runc, the CNI plugins and kubeadm's helper tools (conntrack,
+   * iptables, socat, ...) from the OS packages (apt only). For hosts without the Kubernetes package
+   * repository: air-gapped sites serve the binaries from their own mirror.
+   * Preinstalled: everything is already on the host (golden images): only the versions and containerd's
+   * cgroup driver are checked.
+   * @default InstallMethod.Package
+   */
+  method?: InstallMethod;
   /**
    * Package only: the repository root; `/v<major>.<minor>/deb/` or `/rpm/` is appended.
    * @default "https://pkgs.k8s.io/core:/stable:" (the Kubernetes project's)
@@ -243,7 +236,7 @@ export interface HaControlPlaneArgs {
   /** Nodes that run workloads, joined in parallel once every master has joined. @default none */
   workers?: HostArgs[];
   apiServer?: ApiServerArgs;
-  /** @default { method: KubernetesInstallMethod.Package } */
+  /** @default { method: InstallMethod.Package } */
   install?: KubernetesInstallArgs;
   /**
    * The cluster CA (certificate and key). @default a new one, "<name>-ca", 10 years. Give one to keep the
@@ -348,13 +341,14 @@ export interface ControlPlaneSettings {
   encryptionAlgorithm: string;
   /** The API server certificate's extra SANs: endpoint host, master addresses and names, extra SANs. */
   certSans: string[];
-  audit?: { policy: string; maxAgeDays: number; maxBackups: number; maxSizeMb: number };
+  /** `policy`: the custom audit policy; undefined for hakube's default (render/files.ts renderAuditPolicy). */
+  audit?: { policy?: string; maxAgeDays: number; maxBackups: number; maxSizeMb: number };
   secretsEncryption?: { provider: SecretsEncryptionProvider };
   oidc?: OidcArgs;
   apiServerExtraArgs: Array<[string, string]>;
   ignorePreflightErrors: string[];
   install: {
-    method: KubernetesInstallMethod;
+    method: InstallMethod;
     /** Package: the repository root, without a trailing slash. */
     repositoryUrl: string;
     /** Release: the release server root, without a trailing slash. */

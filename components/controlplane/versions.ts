@@ -106,3 +106,12 @@ export function isPastEndOfLife(profile: KubernetesMinorProfile, today: Date): b
 export function kubeadmNeedsCorednsRepository(minor: number, patch: number): boolean {
   return minor >= 21 && minor <= 24 && !(minor === 21 && patch < 2);
 }
+
+/** Parse "1.31.4" or "v1.31.4"; undefined for anything else (pre-releases included). */
+export function parseKubernetesVersion(
+  v: unknown,
+): { major: number; minor: number; patch: number } | undefined {
+  if (typeof v !== "string") return undefined;
+  const m = /^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$/.exec(v);
+  return m ? { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) } : undefined;
+}

@@ -10,7 +10,7 @@ export const DEFAULT_METRICS_PORT = 2381;
 export const DEFAULT_DATA_DIR = "/var/lib/etcd";
 /**
  * Raft timings: etcd's upstream defaults (docs "Tuning": heartbeat 100 ms, election 1000 ms). Measured here
- * (../shared/lab-facts.md): 3 members form in ~1 s and a killed leader is replaced in ~1.6 s. kubespray
+ * (docs/measured-facts.md): 3 members form in ~1 s and a killed leader is replaced in ~1.6 s. kubespray
  * uses 250/5000 for slow disks and WANs; raise them for links with a round trip over ~50 ms.
  */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 100;

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
 import { argsChecker } from "../errors";
 import { checkedConnection, COMMAND_DEFAULTS, knownHosts } from "../hosts";
+import { hostSteps, Rollout } from "../steps";
 import { after } from "../outputs";
 import { CaKeyPairArgs, CertificateAuthority, issueCertificate } from "../pki/certificateAuthority";
 import { CertificateRole, DEFAULT_KEY_ALGORITHM } from "../pki/profiles";
@@ -84,14 +85,11 @@ export class EtcdCluster extends pulumi.ComponentResource {
       renderRoster(r.members, r.members[0].clientPort, r.members[0].peerPort),
     );
 
-    let previousConfigure: pulumi.Resource | undefined;
-    let previousMember: pulumi.Resource | undefined;
-    const configures: remote.Command[] = [];
-    const memberSteps: remote.Command[] = [];
-    args.members.forEach((host, i) => {
-      const s = resolved.apply((r) => r.members[i]);
-      const address = s.apply((m) => m.address);
-      const prefix = `${name}-${host.name}`;
+    const connections = args.members.map((host, i) =>
+      checkedConnection(host.connection, `members[${i}].connection`, component, known),
+    );
+    const memberPki = args.members.map((host, i) => {
+      const address = resolved.apply((r) => r.members[i].address);
       const server = issue(`${host.name}-server`, host.name, CertificateRole.Server, [
         address,
         host.name,
@@ -99,59 +97,59 @@ export class EtcdCluster extends pulumi.ComponentResource {
         "localhost",
       ]);
       const peer = issue(`${host.name}-peer`, host.name, CertificateRole.Peer, [address, host.name]);
-      const connection = checkedConnection(host.connection, `members[${i}].connection`, component, known);
-
-      const install = new remote.Command(
-        `${prefix}-install`,
-        {
-          connection,
-          create: resolved.apply((r) => renderInstallScript({ ...r.install, name: host.name })),
-          ...COMMAND_DEFAULTS,
-        },
-        { parent: this },
-      );
-      const pki = pulumi
+      return pulumi
         .all([ca.certPem, server.certPem, server.privateKeyPem, peer.certPem, peer.privateKeyPem])
         .apply(([caPem, serverCert, serverKey, peerCert, peerKey]) =>
           renderFileBundle(memberPkiFiles({ ca: caPem, serverCert, serverKey, peerCert, peerKey })),
         );
-      const configure = new remote.Command(
-        `${prefix}-configure`,
-        {
-          connection,
-          create: s.apply(renderConfigureScript),
-          stdin: pulumi.secret(pki),
-          // The script prints only paths; stdout is still kept out of the log as a second line of defence.
-          logging: "stderr",
-          delete: `rm -rf ${CONFIG_DIR} ${UNIT_FILE} && systemctl daemon-reload`,
-          ...COMMAND_DEFAULTS,
-        },
-        { parent: this, dependsOn: previousConfigure ? [install, previousConfigure] : [install] },
-      );
-      const memberScript = s.apply(renderMemberScript);
-      const member = new remote.Command(
-        `${prefix}-member`,
-        {
-          connection,
-          create: memberScript,
-          update: memberScript,
-          delete: s.apply(renderRemoveScript),
-          stdin: roster,
-          ...COMMAND_DEFAULTS,
-        },
-        { parent: this, dependsOn: previousMember ? [configure, previousMember] : [configure] },
-      );
-      previousConfigure = configure;
-      previousMember = member;
-      configures.push(configure);
-      memberSteps.push(member);
     });
+    const member = (i: number) => resolved.apply((r) => r.members[i]);
+    const [, configures, memberSteps] = hostSteps(
+      name,
+      args.members.map((host, i) => ({ name: host.name, connection: connections[i] })),
+      [
+        {
+          step: "install",
+          rollout: Rollout.Parallel,
+          args: (i) => ({
+            create: resolved.apply((r) => renderInstallScript({ ...r.install, name: args.members[i].name })),
+          }),
+        },
+        {
+          // Files and a restart: a change rolls through the members.
+          step: "configure",
+          rollout: Rollout.Serial,
+          args: (i) => ({
+            create: member(i).apply(renderConfigureScript),
+            stdin: pulumi.secret(memberPki[i]),
+            // The script prints only paths; stdout is still kept out of the log as a second line of defence.
+            logging: "stderr",
+            delete: `rm -rf ${CONFIG_DIR} ${UNIT_FILE} && systemctl daemon-reload`,
+          }),
+        },
+        {
+          // Bootstrap or join, and removal: one member at a time, in member order.
+          step: "member",
+          rollout: Rollout.Serial,
+          args: (i) => {
+            const script = member(i).apply(renderMemberScript);
+            return {
+              create: script,
+              update: script,
+              delete: member(i).apply(renderRemoveScript),
+              stdin: roster,
+            };
+          },
+        },
+      ],
+      { opts: { parent: this } },
+    );
 
     const healthScript = resolved.apply((r) => renderHealthGateScript(r.members[0]));
     const health = new remote.Command(
       `${name}-health`,
       {
-        connection: checkedConnection(args.members[0].connection, "members[0].connection", component, known),
+        connection: connections[0],
         create: healthScript,
         update: healthScript,
         stdin: roster,

@@ -15,8 +15,14 @@ import {
   DEFAULT_RELEASE_BIN_DIR,
   DEFAULT_VERSION,
 } from "./defaults";
-import { EtcdInstallSettings, releaseUrl } from "./render/scripts";
-import { CpuArchitecture, EtcdInstallMethod, EtcdMemberSettings, KnownEtcdClusterArgs } from "./types";
+import { CpuArchitecture, EtcdInstallSettings, EtcdMemberSettings, KnownEtcdClusterArgs } from "./types";
+import { InstallMethod } from "../install";
+
+/** The URL of a release tarball: `<base>/v<version>/etcd-v<version>-linux-<arch>.tar.gz`. */
+export function releaseUrl(baseUrl: string, version: string, arch: string): string {
+  const v = version.replace(/^v/, "");
+  return `${baseUrl.replace(/\/+$/, "")}/v${v}/etcd-v${v}-linux-${arch}.tar.gz`;
+}
 
 export interface ResolvedEtcdCluster {
   install: Omit<EtcdInstallSettings, "name">;
@@ -33,14 +39,14 @@ export function resolveEtcdCluster(
   args: KnownEtcdClusterArgs,
   token: string,
 ): ResolvedEtcdCluster {
-  const method = args.install?.method ?? EtcdInstallMethod.Release;
+  const method = args.install?.method ?? InstallMethod.Release;
   const binDir =
     args.install?.binDir ??
-    (method === EtcdInstallMethod.Package ? DEFAULT_PACKAGE_BIN_DIR : DEFAULT_RELEASE_BIN_DIR);
+    (method === InstallMethod.Package ? DEFAULT_PACKAGE_BIN_DIR : DEFAULT_RELEASE_BIN_DIR);
   const dataDir = args.dataDir ?? DEFAULT_DATA_DIR;
   const version = (args.version ?? DEFAULT_VERSION).replace(/^v/, "");
   const install: Omit<EtcdInstallSettings, "name"> =
-    method === EtcdInstallMethod.Release
+    method === InstallMethod.Release
       ? {
           cluster,
           method,
@@ -69,7 +75,7 @@ export function resolveEtcdCluster(
     initialClusterToken: token,
     extraFlags: { ...(args.extraFlags ?? {}) },
     healthTimeoutSeconds: args.healthTimeoutSeconds ?? DEFAULT_HEALTH_TIMEOUT_SECONDS,
-    installedVersion: method === EtcdInstallMethod.Release ? `${version} (release)` : `(${method})`,
+    installedVersion: method === InstallMethod.Release ? `${version} (release)` : `(${method})`,
   }));
   return { install, members };
 }

@@ -1,17 +1,7 @@
 import type { HostArgs, KnownHost } from "../hosts";
-import { CaKeyPairArgs } from "../pki/certificateAuthority";
+import type { InstallMethod } from "../install";
+import type { CaKeyPairArgs } from "../pki/certificateAuthority";
 import { KeyAlgorithm } from "../pki/profiles";
-
-/** How etcd gets onto a member (the constant, or its string value: `"release"`). */
-export const EtcdInstallMethod = {
-  /** Download the official release tarball, verify its sha256, install etcd and etcdctl. The default. */
-  Release: "release",
-  /** The OS package manager (apt: etcd-server + etcd-client; dnf/yum: etcd). Must be etcd 3.4 or later. */
-  Package: "package",
-  /** etcd and etcdctl are already in `binDir` (golden images); only their version is checked. */
-  Preinstalled: "preinstalled",
-} as const;
-export type EtcdInstallMethod = (typeof EtcdInstallMethod)[keyof typeof EtcdInstallMethod];
 
 /** CPU architecture of the members, as etcd names its release tarballs. */
 export const CpuArchitecture = {
@@ -20,9 +10,15 @@ export const CpuArchitecture = {
 } as const;
 export type CpuArchitecture = (typeof CpuArchitecture)[keyof typeof CpuArchitecture];
 
+/** How etcd gets onto the members. */
 export interface EtcdInstallArgs {
-  /** @default EtcdInstallMethod.Release */
-  method?: EtcdInstallMethod;
+  /**
+   * Release (the default): the official release tarball, its sha256 verified, etcd and etcdctl installed.
+   * Package: the OS package manager (apt: etcd-server and etcd-client; dnf/yum: etcd), etcd 3.4 or later.
+   * Preinstalled: etcd and etcdctl are already in `binDir` (golden images); only their version is checked.
+   * @default InstallMethod.Release
+   */
+  method?: InstallMethod;
   /** Release only: where `v<version>/etcd-v<version>-linux-<arch>.tar.gz` lives. @default the etcd project's GitHub releases */
   baseUrl?: string;
   /** Release only, required: the tarball's sha256 (64 hex digits). Nothing is installed if it differs. */
@@ -53,7 +49,7 @@ export interface EtcdClusterArgs {
   members: HostArgs[];
   /** The etcd version for the `release` method ("3.5.21" or "v3.5.21"). @default "3.5.21" */
   version?: string;
-  /** @default { method: EtcdInstallMethod.Release } (which needs `sha256`) */
+  /** @default { method: InstallMethod.Release } (which needs `sha256`) */
   install?: EtcdInstallArgs;
   /** @default 2379 */
   clientPort?: number;
@@ -83,6 +79,19 @@ export interface EtcdClusterArgs {
 export type KnownEtcdClusterArgs = Omit<EtcdClusterArgs, "members"> & { members: KnownHost[] };
 
 /** What each member's scripts and files are rendered from: plain values, nothing unresolved. */
+/** Install parameters, resolved. */
+export interface EtcdInstallSettings {
+  cluster: string;
+  name: string;
+  method: InstallMethod;
+  binDir: string;
+  dataDir: string;
+  /** Release only. */
+  version?: string;
+  url?: string;
+  sha256?: string;
+}
+
 export interface EtcdMemberSettings {
   cluster: string;
   name: string;

@@ -3,7 +3,15 @@
  * Runs synchronously in the EtcdCluster constructor, before any resource exists.
  */
 import { describeQuorum, faultTolerance } from "../quorum";
-import { hostListProblems, isPort, Problem, show, ValidationResult } from "../validation";
+import {
+  hostListProblems,
+  isPort,
+  isSha256,
+  oneOfProblem,
+  Problem,
+  show,
+  ValidationResult,
+} from "../validation";
 import {
   DEFAULT_CLIENT_PORT,
   DEFAULT_ELECTION_TIMEOUT_MS,
@@ -15,7 +23,8 @@ import {
   MIN_ELECTION_TO_HEARTBEAT_RATIO,
   MIN_VERSION,
 } from "./defaults";
-import { CpuArchitecture, EtcdClusterArgs, EtcdInstallMethod } from "./types";
+import { CpuArchitecture, EtcdClusterArgs } from "./types";
+import { absolutePathProblems, checkInstall, httpUrlProblems, InstallMethod, InstallRules } from "../install";
 import {
   caKeyPairProblems,
   DEFAULT_CERT_VALIDITY_HOURS,
@@ -179,91 +188,72 @@ function timingProblems(args: EtcdClusterArgs): Problem[] {
   return problems;
 }
 
+/** What etcd's install accepts: release (the default), package, preinstalled; the release's own fields. */
+const INSTALL_RULES: InstallRules = {
+  methods: [InstallMethod.Release, InstallMethod.Package, InstallMethod.Preinstalled],
+  default: InstallMethod.Release,
+  fields: [
+    [
+      "sha256",
+      InstallMethod.Release,
+      (v, path) =>
+        isSha256(v)
+          ? []
+          : [
+              {
+                path,
+                message: `${path} must be the release tarball's sha256 (64 lower-case hex digits) so that nothing unverified is installed, got ${show(v)}`,
+              },
+            ],
+    ],
+    ["baseUrl", InstallMethod.Release, httpUrlProblems],
+    [
+      "arch",
+      InstallMethod.Release,
+      (v, path) => {
+        const bad = v === undefined ? undefined : oneOfProblem(v, Object.values(CpuArchitecture), path);
+        return bad ? [bad] : [];
+      },
+    ],
+  ],
+};
+
 function installProblems(args: EtcdClusterArgs): Problem[] {
+  const { method, problems } = checkInstall(args.install, "install", INSTALL_RULES);
+  if (!method) return problems;
+  return [...versionProblems(args.version, method), ...problems];
+}
+
+function versionProblems(version: unknown, method: InstallMethod): Problem[] {
+  if (version === undefined) return [];
   const problems: Problem[] = [];
-  const install = args.install ?? {};
-  const method = install.method ?? EtcdInstallMethod.Release;
-  const methods = Object.values(EtcdInstallMethod) as string[];
-  if (!methods.includes(method)) {
+  const v = typeof version === "string" ? parseVersion(version) : undefined;
+  const min = MIN_VERSION.join(".");
+  if (!v) {
     problems.push({
-      path: "install.method",
-      message: `install.method must be one of ${methods.join(", ")}, got ${show(method)}`,
+      path: "version",
+      message: `version must look like "3.5.21" (or "v3.5.21"), got ${show(version)}`,
     });
-    return problems;
+  } else if (v[0] < MIN_VERSION[0] || (v[0] === MIN_VERSION[0] && v[1] < MIN_VERSION[1])) {
+    problems.push({
+      path: "version",
+      message: `version must be ${min} or later (hakube joins members as learners), got ${show(version)}`,
+    });
   }
-  if (args.version !== undefined) {
-    const v = typeof args.version === "string" ? parseVersion(args.version) : undefined;
-    if (!v) {
-      problems.push({
-        path: "version",
-        message: `version must look like "3.5.21" (or "v3.5.21"), got ${show(args.version)}`,
-      });
-    } else if (v[0] < MIN_VERSION[0] || (v[0] === MIN_VERSION[0] && v[1] < MIN_VERSION[1])) {
-      problems.push({
-        path: "version",
-        message: `version must be ${MIN_VERSION.join(".")} or later (hakube joins members as learners), got ${show(args.version)}`,
-      });
-    }
-    if (method !== EtcdInstallMethod.Release) {
-      problems.push({
-        path: "version",
-        message: `version only applies to install.method "release"; with ${show(method)} the installed etcd is used as it is (3.4 or later is checked on the host)`,
-      });
-    }
-  }
-  if (method === EtcdInstallMethod.Release) {
-    if (typeof install.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(install.sha256)) {
-      problems.push({
-        path: "install.sha256",
-        message: `install.sha256 must be the release tarball's sha256 (64 lower-case hex digits) so that nothing unverified is installed, got ${show(install.sha256)}`,
-      });
-    }
-    if (install.baseUrl !== undefined && !/^https?:\/\/[^\s'"]+$/.test(install.baseUrl)) {
-      problems.push({
-        path: "install.baseUrl",
-        message: `install.baseUrl must be an http(s) URL without spaces or quotes, got ${show(install.baseUrl)}`,
-      });
-    }
-    const arches = Object.values(CpuArchitecture) as string[];
-    if (install.arch !== undefined && !arches.includes(install.arch)) {
-      problems.push({
-        path: "install.arch",
-        message: `install.arch must be one of ${arches.join(", ")}, got ${show(install.arch)}`,
-      });
-    }
-  } else {
-    for (const key of ["sha256", "baseUrl", "arch"] as const) {
-      if (install[key] !== undefined) {
-        problems.push({
-          path: `install.${key}`,
-          message: `install.${key} only applies to install.method "release", got it with ${show(method)}`,
-        });
-      }
-    }
+  if (method !== InstallMethod.Release) {
+    problems.push({
+      path: "version",
+      message: `version only applies to install.method "release"; with ${show(method)} the installed etcd is used as it is (${min} or later is checked on the host)`,
+    });
   }
   return problems;
 }
 
-const absolutePath = /^\/[A-Za-z0-9._/-]*$/;
-
 function pathProblems(args: EtcdClusterArgs): Problem[] {
-  const problems: Problem[] = [];
-  const paths: Array<[string, unknown]> = [
-    ["dataDir", args.dataDir],
-    ["install.binDir", args.install?.binDir],
+  return [
+    ...absolutePathProblems(args.dataDir, "dataDir"),
+    ...absolutePathProblems(args.install?.binDir, "install.binDir"),
   ];
-  for (const [name, value] of paths) {
-    if (
-      value !== undefined &&
-      (typeof value !== "string" || !absolutePath.test(value) || value === "/" || value.includes(".."))
-    ) {
-      problems.push({
-        path: name,
-        message: `${name} must be an absolute path of letters, digits, '.', '_', '-' and '/', got ${show(value)}`,
-      });
-    }
-  }
-  return problems;
 }
 
 function extraFlagProblems(flags: { [flag: string]: string } | undefined): Problem[] {

@@ -1,12 +1,12 @@
 /**
  * KeepalivedVip defaults, each with where the number comes from. Pure: no Pulumi import.
- * Measured figures are from ../shared/lab-facts.md (keepalived 2.2.7, VRRPv3, 3 members, VIP polled every 50 ms).
+ * Measured figures are from docs/measured-facts.md (keepalived 2.2.7, VRRPv3, 3 members, VIP polled every 50 ms).
  */
-import { DEFAULT_HAPROXY_HEALTH_PORT, HAPROXY_HEALTH_PATH, READYZ_PATH } from "../loadbalancer/defaults";
+import { API_SERVER_PORT } from "../contracts";
 import { VrrpTimingProfile } from "./types";
 
 /** The port `endpoint` names: kube-apiserver's. */
-export const DEFAULT_PORT = 6443;
+export const DEFAULT_PORT = API_SERVER_PORT;
 
 /** Timings of one profile. */
 export interface VrrpTimings {
@@ -28,7 +28,7 @@ export interface VrrpTimings {
  * A dead holder is noticed after 3 advertisement intervals plus a skew of (256 - priority)/256 of one
  * (RFC 5798): 0.1 s gives ~0.35 s, 0.3 s ~1.0 s. Measured by `npm run bench -- vip` (BENCHMARKS.md):
  * host death 0.44 s against 0.97 s under the same CPU load, the same VIP moves (no flapping) and no more
- * failed requests. An earlier measurement (../shared/lab-facts.md) saw 0.1 s flap under load; the
+ * failed requests. An earlier measurement (docs/measured-facts.md) saw 0.1 s flap under load; the
  * benchmark's scenario 6 (no fault, 18 busy loops on two cores) counts VIP moves and MASTER transitions
  * for exactly that. Hence `Fast` (0.1 s) is the default. Checks: keepalived 2.2.7 accepts only whole
  * seconds for a vrrp_script's interval and timeout ("vrrp script interval '0.5' must be between 1 and 4294", checked here), so 1 s
@@ -86,11 +86,6 @@ export const MAX_PRIORITY = 254;
 export function derivedPriority(index: number): number {
   return FIRST_PRIORITY - PRIORITY_STEP * index;
 }
-
-/** Health check targets. */
-export const APISERVER_CHECK_PATH = READYZ_PATH;
-export const HAPROXY_CHECK_PORT = DEFAULT_HAPROXY_HEALTH_PORT;
-export const HAPROXY_CHECK_PATH = HAPROXY_HEALTH_PATH;
 
 /**
  * The unprivileged user the health check's curl runs as (keepalived's own convention). keepalived runs

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
 import { argsChecker } from "../errors";
 import { checkedConnection, COMMAND_DEFAULTS, knownHosts } from "../hosts";
+import { hostSteps, Rollout } from "../steps";
 import { canonicalIp, parseAddressWithPrefix } from "../net";
 import { after } from "../outputs";
 import { renderVipCheckScript, renderVipProbeScript } from "./render/ready";
@@ -52,54 +53,56 @@ export class KeepalivedVip extends pulumi.ComponentResource {
       checkedConnection(host.connection, `members[${i}].connection`, component, known),
     );
 
-    let previous: pulumi.Resource | undefined;
-    const configures = args.members.map((host, i) => {
-      const prefix = `${name}-${host.name}`;
-      const install = new remote.Command(
-        `${prefix}-install`,
+    const members = args.members.map((host, i) => ({ name: host.name, connection: connections[i] }));
+    const [, configures] = hostSteps(
+      name,
+      members,
+      [
         {
-          connection: connections[i],
-          ...COMMAND_DEFAULTS,
-          create: resolved.apply((r) =>
-            renderKeepalivedInstallScript({
-              component: name,
-              name: host.name,
-              method: r.method,
-              binDir: r.binDir,
-              needsCheckTools: r.needsCheckTools,
-              scriptUser: r.members[i].scriptUser,
-            }),
-          ),
+          step: "install",
+          rollout: Rollout.Parallel,
+          args: (i) => ({
+            create: resolved.apply((r) =>
+              renderKeepalivedInstallScript({
+                component: name,
+                name: args.members[i].name,
+                method: r.method,
+                binDir: r.binDir,
+                needsCheckTools: r.needsCheckTools,
+                scriptUser: r.members[i].scriptUser,
+              }),
+            ),
+          }),
         },
-        { parent: this },
-      );
-      const configure = new remote.Command(
-        `${prefix}-configure`,
         {
-          connection: connections[i],
-          ...COMMAND_DEFAULTS,
-          create: resolved.apply((r) => renderKeepalivedConfigureScript(r.members[i])),
-          delete: resolved.apply((r) => renderKeepalivedRemoveScript(r.members[i])),
+          // keepalived restarts: a change rolls through the members.
+          step: "configure",
+          rollout: Rollout.Serial,
+          args: (i) => ({
+            create: resolved.apply((r) => renderKeepalivedConfigureScript(r.members[i])),
+            delete: resolved.apply((r) => renderKeepalivedRemoveScript(r.members[i])),
+          }),
         },
-        { parent: this, dependsOn: previous ? [install, previous] : [install] },
-      );
-      previous = configure;
-      return configure;
-    });
+      ],
+      { opts: { parent: this } },
+    );
 
     // The final check, after every member runs keepalived; again whenever a member was reconfigured.
-    const probes = args.members.map(
-      (host, i) =>
-        new remote.Command(
-          `${name}-${host.name}-probe`,
-          {
-            connection: connections[i],
-            ...COMMAND_DEFAULTS,
-            create: resolved.apply((r) => renderVipProbeScript(r.check, host.name)),
+    const [probes] = hostSteps(
+      name,
+      members,
+      [
+        {
+          step: "probe",
+          rollout: Rollout.Parallel,
+          after: configures,
+          args: (i) => ({
+            create: resolved.apply((r) => renderVipProbeScript(r.check, args.members[i].name)),
             triggers: configures.map((c) => c.stdout),
-          },
-          { parent: this, dependsOn: configures },
-        ),
+          }),
+        },
+      ],
+      { opts: { parent: this } },
     );
     const check = new remote.Command(
       `${name}-check`,

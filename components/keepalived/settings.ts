@@ -2,39 +2,35 @@
  * Resolve KeepalivedVipArgs into plain per-member settings (defaults applied). Pure: no Pulumi import.
  * Call only after validateKeepalivedVipArgs found no errors.
  */
-import { DEFAULT_BIN_DIR } from "../loadbalancer/defaults";
+import { HAPROXY_HEALTH_PATH, HAPROXY_HEALTH_PORT, READYZ_PATH } from "../contracts";
+import { DEFAULT_PACKAGE_SBIN_DIR, InstallMethod } from "../install";
 import { canonicalIp, hostPort, parseAddressWithPrefix } from "../net";
 import {
-  APISERVER_CHECK_PATH,
   DEFAULT_PORT,
   DEFAULT_READY_TIMEOUT_SECONDS,
   DEFAULT_TIMING_PROFILE,
   derivedPriority,
-  HAPROXY_CHECK_PATH,
-  HAPROXY_CHECK_PORT,
   SCRIPT_USER,
   TIMING_PROFILES,
   VrrpTimings,
 } from "./defaults";
-import { checkUrl } from "./render/config";
-import { PackageInstallMethod } from "../loadbalancer/types";
 import {
   KeepalivedMemberSettings,
   KeepalivedVipArgs,
   KnownKeepalivedVipArgs,
   VipCheckSettings,
   VipHealthCheckKind,
+  VipReadySettings,
   VrrpTransport,
 } from "./types";
 import { show } from "../show";
-import { VipReadySettings } from "./render/ready";
 
 export interface ResolvedKeepalivedVip {
   /** The VIP without prefix. */
   vip: string;
   /** vip:port (IPv6 in brackets). */
   endpoint: string;
-  method: PackageInstallMethod;
+  method: InstallMethod;
   binDir: string;
   /** Whether the members need curl, setpriv and the script user. */
   needsCheckTools: boolean;
@@ -42,6 +38,18 @@ export interface ResolvedKeepalivedVip {
   members: KeepalivedMemberSettings[];
   /** The final check: whether `port` must accept connections (haproxy health check only), and how long to wait. */
   check: VipReadySettings;
+}
+
+/** The URL a member's health check asks. */
+export function checkUrl(
+  kind: VipHealthCheckKind,
+  memberAddress: string,
+  port: number,
+  path: string,
+): string {
+  return kind === VipHealthCheckKind.Haproxy
+    ? `http://${hostPort("127.0.0.1", port)}${path}`
+    : `https://${hostPort(memberAddress, port)}${path}`;
 }
 
 /** The profile's timings with the explicit overrides applied. */
@@ -74,12 +82,12 @@ export function resolveKeepalivedVip(component: string, args: KnownKeepalivedVip
   const timings = resolveTimings(args);
   const kind = args.healthCheck?.kind ?? VipHealthCheckKind.ApiServer;
   const checkPort =
-    args.healthCheck?.port ?? (kind === VipHealthCheckKind.Haproxy ? HAPROXY_CHECK_PORT : port);
-  const checkPath = kind === VipHealthCheckKind.Haproxy ? HAPROXY_CHECK_PATH : APISERVER_CHECK_PATH;
+    args.healthCheck?.port ?? (kind === VipHealthCheckKind.Haproxy ? HAPROXY_HEALTH_PORT : port);
+  const checkPath = kind === VipHealthCheckKind.Haproxy ? HAPROXY_HEALTH_PATH : READYZ_PATH;
   const priorities = args.members.map((m, i) => m.priority ?? derivedPriority(i));
   const weight = checkWeight(priorities);
   const transport = args.transport ?? VrrpTransport.Unicast;
-  const binDir = args.install?.binDir ?? DEFAULT_BIN_DIR;
+  const binDir = args.install?.binDir ?? DEFAULT_PACKAGE_SBIN_DIR;
   const members = args.members.map((m, i): KeepalivedMemberSettings => {
     const check: VipCheckSettings | undefined =
       kind === VipHealthCheckKind.None
@@ -117,7 +125,7 @@ export function resolveKeepalivedVip(component: string, args: KnownKeepalivedVip
   return {
     vip: vip.address,
     endpoint: hostPort(vip.address, port),
-    method: args.install?.method ?? PackageInstallMethod.Package,
+    method: args.install?.method ?? InstallMethod.Package,
     binDir,
     needsCheckTools: kind !== VipHealthCheckKind.None,
     timings,

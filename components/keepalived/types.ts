@@ -1,5 +1,5 @@
 import type { HostArgs, KnownHost } from "../hosts";
-import { PackageInstallArgs } from "../loadbalancer/types";
+import type { PackageInstallArgs } from "../install";
 
 /** A host that takes part in the VRRP election for the virtual IP. */
 export interface KeepalivedMemberArgs extends HostArgs {
@@ -102,7 +102,7 @@ export interface KeepalivedVipArgs {
   timing?: VrrpTimingArgs;
   /** @default VrrpTransport.Unicast */
   transport?: VrrpTransport;
-  /** @default { method: PackageInstallMethod.Package } */
+  /** @default { method: InstallMethod.Package } */
   install?: PackageInstallArgs;
   /**
    * How long the final check waits for the VIP to settle on one member and, with the haproxy health
@@ -151,4 +151,19 @@ export interface KeepalivedMemberSettings {
   /** The unprivileged user the health check's curl runs as. */
   scriptUser: string;
   binDir: string;
+}
+
+/** What the final check is rendered from. */
+export interface VipReadySettings {
+  component: string;
+  /** The VIP without prefix. */
+  vip: string;
+  prefixLength: number;
+  interface: string;
+  port: number;
+  /** vip:port (IPv6 in brackets). */
+  endpoint: string;
+  /** Wait until `port` accepts connections (the haproxy health check only: HAProxy listens there). */
+  connect: boolean;
+  timeoutSeconds: number;
 }

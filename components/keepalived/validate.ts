@@ -3,8 +3,8 @@
  * Runs synchronously in the KeepalivedVip constructor, before any resource exists.
  */
 import { inSubnet, ipFamily, isIpv4NetworkOrBroadcast, networkOf, parseAddressWithPrefix } from "../net";
-import { installProblems } from "../loadbalancer/validate";
-import { hostListProblems, isPort, Problem, show, ValidationResult } from "../validation";
+import { checkInstall, PACKAGE_INSTALL_RULES } from "../install";
+import { hostListProblems, isPort, isWholeInRange, Problem, show, ValidationResult } from "../validation";
 import {
   DEFAULT_TIMING_PROFILE,
   derivedPriority,
@@ -75,7 +75,7 @@ export function validateKeepalivedVipArgs(args: KeepalivedVipArgs | undefined): 
       message: `transport must be one of ${transports.join(", ")}, got ${show(args.transport)}`,
     });
   }
-  errors.push(...installProblems(args.install, "install"));
+  errors.push(...checkInstall(args.install, "install", PACKAGE_INSTALL_RULES).problems);
   const t = args.readyTimeoutSeconds;
   if (t !== undefined && !(typeof t === "number" && Number.isInteger(t) && t >= 10)) {
     errors.push({
@@ -212,10 +212,6 @@ function priorityProblems(args: KeepalivedVipArgs): Problem[] {
   return problems;
 }
 
-function wholeInRange(v: unknown, min: number, max: number): boolean {
-  return typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
-}
-
 function timingProblems(args: KeepalivedVipArgs): Problem[] {
   const problems: Problem[] = [];
   const t = args.timing;
@@ -242,7 +238,7 @@ function timingProblems(args: KeepalivedVipArgs): Problem[] {
     }
   }
   for (const key of ["checkIntervalSeconds", "checkTimeoutSeconds"] as const) {
-    if (t[key] !== undefined && !wholeInRange(t[key], 1, MAX_CHECK_SECONDS)) {
+    if (t[key] !== undefined && !isWholeInRange(t[key], 1, MAX_CHECK_SECONDS)) {
       problems.push({
         path: `timing.${key}`,
         message: `timing.${key} must be a whole number of seconds 1-${MAX_CHECK_SECONDS} (keepalived refuses fractions), got ${show(t[key])}`,
@@ -255,8 +251,8 @@ function timingProblems(args: KeepalivedVipArgs): Problem[] {
   const interval = t.checkIntervalSeconds ?? base.checkIntervalSeconds;
   const timeout = t.checkTimeoutSeconds ?? base.checkTimeoutSeconds;
   if (
-    wholeInRange(interval, 1, MAX_CHECK_SECONDS) &&
-    wholeInRange(timeout, 1, MAX_CHECK_SECONDS) &&
+    isWholeInRange(interval, 1, MAX_CHECK_SECONDS) &&
+    isWholeInRange(timeout, 1, MAX_CHECK_SECONDS) &&
     timeout > interval
   ) {
     problems.push({
@@ -265,7 +261,7 @@ function timingProblems(args: KeepalivedVipArgs): Problem[] {
     });
   }
   for (const key of ["checkFall", "checkRise"] as const) {
-    if (t[key] !== undefined && !wholeInRange(t[key], 1, 100)) {
+    if (t[key] !== undefined && !isWholeInRange(t[key], 1, 100)) {
       problems.push({
         path: `timing.${key}`,
         message: `timing.${key} must be a whole number 1-100, got ${show(t[key])}`,

@@ -1,13 +1,12 @@
 /**
  * LoadBalancer defaults, each with where the number comes from. Pure: no Pulumi import.
- * Measured figures are from ../shared/lab-facts.md (HAProxy 2.6, one request every 25 ms through the LB).
+ * Measured figures are from docs/measured-facts.md (HAProxy 2.6, one request every 25 ms through the LB).
  */
+import { API_SERVER_PORT, HAPROXY_HEALTH_PORT } from "../contracts";
 
-/** kube-apiserver's secure port, and what clients expect of a control-plane endpoint. */
-export const DEFAULT_PORT = 6443;
-export const DEFAULT_BACKEND_PORT = 6443;
-/** The API server's readiness endpoint (200 once it serves, 500 while etcd or its informers are not ready). */
-export const READYZ_PATH = "/readyz";
+/** Clients expect a control-plane endpoint on kube-apiserver's port. */
+export const DEFAULT_PORT = API_SERVER_PORT;
+export const DEFAULT_BACKEND_PORT = API_SERVER_PORT;
 
 // ---- HAProxy ----
 
@@ -41,9 +40,8 @@ export const HAPROXY_TIMEOUT_CONNECT = "300ms";
  */
 export const HAPROXY_TIMEOUT_CLIENT = "15m";
 export const HAPROXY_TIMEOUT_SERVER = "15m";
-/** The loopback HTTP port where HAProxy answers GET /healthz while it runs (kubespray's monitor-uri idea). */
-export const DEFAULT_HAPROXY_HEALTH_PORT = 8404;
-export const HAPROXY_HEALTH_PATH = "/healthz";
+/** The loopback HTTP port where HAProxy answers GET /healthz while it runs: the one KeepalivedVip asks. */
+export const DEFAULT_HAPROXY_HEALTH_PORT = HAPROXY_HEALTH_PORT;
 /** The frontend and backend names in haproxy.cfg (they show in HAProxy's logs). */
 export const HAPROXY_PROXY_NAME = "kube-apiserver";
 /**
@@ -51,8 +49,6 @@ export const HAPROXY_PROXY_NAME = "kube-apiserver";
  * has 2.2, Debian 12 2.6, Ubuntu 22.04 2.4, RHEL 9 2.4; RHEL 8's 1.8 is refused.
  */
 export const MIN_HAPROXY_VERSION = [2, 0] as const;
-/** Debian and RHEL packages put haproxy and keepalived here. */
-export const DEFAULT_BIN_DIR = "/usr/sbin";
 
 /** Paths on HAProxy hosts. */
 export const HAPROXY_CONFIG_FILE = "/etc/haproxy/haproxy.cfg";

@@ -1,13 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
-import { remote } from "@pulumi/command";
 import * as ec2 from "@pulumi/aws/ec2";
 import * as lb from "@pulumi/aws/lb";
 import * as vpc from "@pulumi/aws/vpc";
 import { ArgsChecker, argsChecker } from "../errors";
-import { checkedConnection, COMMAND_DEFAULTS, knownHosts } from "../hosts";
+import { checkedConnection, knownHosts } from "../hosts";
+import { hostSteps, Rollout } from "../steps";
 import { after } from "../outputs";
 import { renderHaproxyReadyScript } from "./render/ready";
-import { DEFAULT_PORT, READYZ_PATH } from "./defaults";
+import { DEFAULT_PORT } from "./defaults";
+import { READYZ_PATH } from "../contracts";
 import { hostPort, ipFamily } from "../net";
 import {
   haproxyCaFiles,
@@ -113,52 +114,48 @@ export class LoadBalancer extends pulumi.ComponentResource {
       h.caCertPem === undefined
         ? undefined
         : pulumi.output(h.caCertPem).apply((pem) => renderFileBundle(haproxyCaFiles(pem)));
-    let previous: pulumi.Resource | undefined;
-    const hosts = h.hosts.map((host, i) => {
-      const prefix = `${name}-${host.name}`;
-      const connection = checkedConnection(
-        host.connection,
-        `haproxy.hosts[${i}].connection`,
-        component,
-        known,
-      );
-      const install = new remote.Command(
-        `${prefix}-install`,
+    const hosts = h.hosts.map((host, i) => ({
+      name: host.name,
+      connection: checkedConnection(host.connection, `haproxy.hosts[${i}].connection`, component, known),
+    }));
+    const [, configures] = hostSteps(
+      name,
+      hosts,
+      [
         {
-          connection,
-          create: s.apply((x) => renderHaproxyInstallScript(x, host.name)),
-          ...COMMAND_DEFAULTS,
+          step: "install",
+          rollout: Rollout.Parallel,
+          args: (i) => ({ create: s.apply((x) => renderHaproxyInstallScript(x, hosts[i].name)) }),
         },
-        { parent: this },
-      );
-      const configure = new remote.Command(
-        `${prefix}-configure`,
         {
-          connection,
-          ...COMMAND_DEFAULTS,
-          create: s.apply((x) => renderHaproxyConfigureScript(x, host.name)),
-          delete: s.apply((x) => renderHaproxyRemoveScript(x, host.name)),
-          stdin,
+          // HAProxy reloads: a change rolls through the hosts.
+          step: "configure",
+          rollout: Rollout.Serial,
+          args: (i) => ({
+            create: s.apply((x) => renderHaproxyConfigureScript(x, hosts[i].name)),
+            delete: s.apply((x) => renderHaproxyRemoveScript(x, hosts[i].name)),
+            stdin,
+          }),
         },
-        { parent: this, dependsOn: previous ? [install, previous] : [install] },
-      );
-      previous = configure;
-      return { host, connection, configure };
-    });
+      ],
+      { opts: { parent: this } },
+    );
     // Every host answers, once every host is configured; again whenever one was reconfigured.
-    const configures = hosts.map((x) => x.configure);
-    const ready = hosts.map(
-      ({ host, connection }) =>
-        new remote.Command(
-          `${name}-${host.name}-ready`,
-          {
-            connection,
-            ...COMMAND_DEFAULTS,
-            create: s.apply((x) => renderHaproxyReadyScript(x, host.name)),
+    const [ready] = hostSteps(
+      name,
+      hosts,
+      [
+        {
+          step: "ready",
+          rollout: Rollout.Parallel,
+          after: configures,
+          args: (i) => ({
+            create: s.apply((x) => renderHaproxyReadyScript(x, hosts[i].name)),
             triggers: configures.map((c) => c.stdout),
-          },
-          { parent: this, dependsOn: configures },
-        ),
+          }),
+        },
+      ],
+      { opts: { parent: this } },
     );
     const none = pulumi.output<string | undefined>(undefined);
     return {

@@ -4,7 +4,6 @@
  */
 import {
   DEFAULT_BACKEND_PORT,
-  DEFAULT_BIN_DIR,
   DEFAULT_HAPROXY_CHECK_FALL,
   DEFAULT_HAPROXY_CHECK_INTERVAL_MS,
   DEFAULT_HAPROXY_CHECK_RISE,
@@ -17,14 +16,8 @@ import {
   HAPROXY_CA_FILE,
 } from "./defaults";
 import { IpFamily, ipFamily } from "../net";
-import {
-  AwsNlbArgs,
-  AwsNlbScheme,
-  AwsNlbTargetType,
-  KnownHaproxyArgs,
-  LoadBalancerArgs,
-  PackageInstallMethod,
-} from "./types";
+import { AwsNlbArgs, AwsNlbScheme, AwsNlbTargetType, KnownHaproxyArgs, LoadBalancerArgs } from "./types";
+import { DEFAULT_PACKAGE_SBIN_DIR, InstallMethod } from "../install";
 
 /** What haproxy.cfg and the HAProxy host scripts are rendered from; the same on every host. */
 export interface HaproxySettings {
@@ -43,7 +36,7 @@ export interface HaproxySettings {
   /** Set when the backends' certificates are verified: the CA file on the hosts. */
   caFile?: string;
   healthPort: number;
-  method: PackageInstallMethod;
+  method: InstallMethod;
   binDir: string;
 }
 
@@ -65,8 +58,8 @@ export function resolveHaproxy(
     checkRise: h.check?.rise ?? DEFAULT_HAPROXY_CHECK_RISE,
     caFile: h.caCertPem === undefined ? undefined : HAPROXY_CA_FILE,
     healthPort: h.healthPort ?? DEFAULT_HAPROXY_HEALTH_PORT,
-    method: h.install?.method ?? PackageInstallMethod.Package,
-    binDir: h.install?.binDir ?? DEFAULT_BIN_DIR,
+    method: h.install?.method ?? InstallMethod.Package,
+    binDir: h.install?.binDir ?? DEFAULT_PACKAGE_SBIN_DIR,
   };
 }
 

@@ -1,5 +1,6 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type { HostArgs, KnownHost } from "../hosts";
+import type { PackageInstallArgs } from "../install";
 
 /** Which load balancer a {@link LoadBalancerArgs} describes; each kind has its own block of settings. */
 export const LoadBalancerKind = {
@@ -12,22 +13,6 @@ export const LoadBalancerKind = {
   AwsNlb: "awsNlb",
 } as const;
 export type LoadBalancerKind = (typeof LoadBalancerKind)[keyof typeof LoadBalancerKind];
-
-/** How a service's package gets onto a host (HAProxy, keepalived). */
-export const PackageInstallMethod = {
-  /** The OS package manager: apt-get (Debian, Ubuntu), dnf or yum (RHEL family). The default. */
-  Package: "package",
-  /** Already on the host (golden images): only the version is checked. */
-  Preinstalled: "preinstalled",
-} as const;
-export type PackageInstallMethod = (typeof PackageInstallMethod)[keyof typeof PackageInstallMethod];
-
-export interface PackageInstallArgs {
-  /** @default PackageInstallMethod.Package */
-  method?: PackageInstallMethod;
-  /** The directory that holds the service's binary. @default "/usr/sbin" (Debian and RHEL packages) */
-  binDir?: string;
-}
 
 /** One API server behind HAProxy. */
 export interface LoadBalancerBackendArgs {
@@ -78,7 +63,7 @@ export interface HaproxyArgs {
    * KeepalivedVip with `healthCheck.kind: VipHealthCheckKind.Haproxy` checks. @default 8404
    */
   healthPort?: number;
-  /** @default { method: PackageInstallMethod.Package } */
+  /** @default { method: InstallMethod.Package } */
   install?: PackageInstallArgs;
 }
 

@@ -8,6 +8,7 @@ import {
   isIP,
   isPending,
   isPort,
+  isWholeInRange,
   Problem,
   show,
   ValidationResult,
@@ -30,35 +31,8 @@ import {
   HaproxyArgs,
   LoadBalancerArgs,
   LoadBalancerKind,
-  PackageInstallArgs,
-  PackageInstallMethod,
 } from "./types";
-
-const absolutePath = /^\/[A-Za-z0-9._/-]*$/;
-
-/** Problems in a PackageInstallArgs at `path` (shared with KeepalivedVip). */
-export function installProblems(install: PackageInstallArgs | undefined, path: string): Problem[] {
-  const problems: Problem[] = [];
-  if (install === undefined) return problems;
-  const methods = Object.values(PackageInstallMethod) as string[];
-  if (install.method !== undefined && !methods.includes(install.method)) {
-    problems.push({
-      path: `${path}.method`,
-      message: `${path}.method must be one of ${methods.join(", ")}, got ${show(install.method)}`,
-    });
-  }
-  const dir = install.binDir;
-  if (
-    dir !== undefined &&
-    (typeof dir !== "string" || !absolutePath.test(dir) || dir === "/" || dir.includes(".."))
-  ) {
-    problems.push({
-      path: `${path}.binDir`,
-      message: `${path}.binDir must be an absolute path of letters, digits, '.', '_', '-' and '/', got ${show(dir)}`,
-    });
-  }
-  return problems;
-}
+import { checkInstall, PACKAGE_INSTALL_RULES } from "../install";
 
 /** A DNS name (RFC 1123 labels joined by dots), as HAProxy can resolve it at start. */
 function isDnsName(v: unknown): boolean {
@@ -178,14 +152,14 @@ function haproxyProblems(h: HaproxyArgs, args: LoadBalancerArgs): ValidationResu
   }
   errors.push(...ownApiPortProblems(h, args));
   const check = h.check ?? {};
-  if (check.intervalMs !== undefined && !wholeInRange(check.intervalMs, 100, 60000)) {
+  if (check.intervalMs !== undefined && !isWholeInRange(check.intervalMs, 100, 60000)) {
     errors.push({
       path: "haproxy.check.intervalMs",
       message: `haproxy.check.intervalMs must be a whole number of milliseconds 100-60000, got ${show(check.intervalMs)}`,
     });
   }
   for (const key of ["fall", "rise"] as const) {
-    if (check[key] !== undefined && !wholeInRange(check[key], 1, 100)) {
+    if (check[key] !== undefined && !isWholeInRange(check[key], 1, 100)) {
       errors.push({
         path: `haproxy.check.${key}`,
         message: `haproxy.check.${key} must be a whole number 1-100, got ${show(check[key])}`,
@@ -198,7 +172,7 @@ function haproxyProblems(h: HaproxyArgs, args: LoadBalancerArgs): ValidationResu
       message: `haproxy.caCertPem must be a PEM certificate ("-----BEGIN CERTIFICATE-----..."), got ${show(h.caCertPem.slice(0, 40))}`,
     });
   }
-  errors.push(...installProblems(h.install, "haproxy.install"));
+  errors.push(...checkInstall(h.install, "haproxy.install", PACKAGE_INSTALL_RULES).problems);
   return { errors, warnings };
 }
 
@@ -265,10 +239,6 @@ function backendProblems(h: HaproxyArgs): Problem[] {
     }
   });
   return problems;
-}
-
-function wholeInRange(v: unknown, min: number, max: number): boolean {
-  return typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
 }
 
 function awsNlbProblems(n: AwsNlbArgs): ValidationResult {
@@ -421,7 +391,7 @@ function nlbHealthCheckProblems(n: AwsNlbArgs): Problem[] {
     ["unhealthyThreshold", NLB_THRESHOLD_RANGE],
   ];
   for (const [key, [min, max]] of ranges) {
-    if (hc[key] !== undefined && !wholeInRange(hc[key], min, max)) {
+    if (hc[key] !== undefined && !isWholeInRange(hc[key], min, max)) {
       problems.push({
         path: `awsNlb.healthCheck.${key}`,
         message: `awsNlb.healthCheck.${key} must be a whole number ${min}-${max} (AWS's range for NLB target groups), got ${show(hc[key])}`,

@@ -1,7 +1,7 @@
 /**
  * One try of the topology benchmark, in a process of its own (run by topology.ts): evaluates the
  * bare-metal stack with `masters` masters and `workers` workers under Pulumi's runtime with mocks (the
- * unit tests' Recorder: nothing is deployed) and prints one JSON line: the resources, the time to run the
+ * Recorder the unit tests use too: nothing is deployed) and prints one JSON line: the resources, the time to run the
  * program (its constructors), the time until every resource was registered, and the heap and RSS peaks
  * (sampled every 5 ms, and once right after the synchronous program).
  *
@@ -9,7 +9,7 @@
  */
 import * as hakube from "../../index";
 import { bareMetalStack, BareMetalHostArgs } from "../../stacks/bare-metal/program";
-import { Recorder } from "../../tests/unit/helpers/mocks";
+import { Recorder } from "../stack/recorder";
 import * as providers from "../providers";
 
 export interface TopologyFigures {

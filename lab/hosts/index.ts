@@ -9,12 +9,9 @@
  */
 export {
   addHosts,
-  addressHolders,
   createLab,
   destroyAllLabs,
   destroyLab,
-  exec,
-  hostArgs,
   linkDown,
   linkUp,
   listLabNames,
@@ -22,9 +19,8 @@ export {
   powerOff,
   powerOn,
   removeHost,
-  ssh,
-  sshTarget,
 } from "./lab";
+export { addressHolders, exec, hostArgs, ssh, sshTarget } from "./access";
 export type { CreateLabOptions, EtcdRelease, Lab, LabHost, LabKubernetes } from "./lab";
 export { ensurePrerequisites } from "./prereqs";
 export { ensureRootfs, OFFLINE_PACKAGES } from "./rootfs";

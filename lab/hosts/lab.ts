@@ -39,93 +39,13 @@ import {
   RELEASE_PORT,
 } from "./release";
 import { ensureRootfs, rootfsReady } from "./rootfs";
-import { elapsed, GiveUp, isAlive, Log, run, RunResult, silent, stopProcess, waitFor, withLock } from "./run";
+import { elapsed, GiveUp, isAlive, Log, run, silent, stopProcess, waitFor, withLock } from "./run";
 import { hostState, HostState, LabState, readState, statePath, writeState } from "./state";
-import { SshExecOptions, sshExec, SshTarget } from "./ssh";
+import { sshExec, SshTarget } from "./ssh";
 import { LAB_SUBNETS } from "./subnets";
+import type { CreateLabOptions, HostRef, Lab, LabHost } from "./labTypes";
 
-// --- public types -------------------------------------------------------------------------------------
-
-export interface LabHost {
-  /** "m1", "m2", ...: a DNS label, also the host's hostname. */
-  name: string;
-  /** IPv4 address on the lab bridge. */
-  address: string;
-  /** The host's SSH public key as an authorized_keys line ("ssh-ed25519 AAAA..."): pin it. */
-  hostKey: string;
-  /** The host's init process (PID 1 inside it) as seen from this machine, while it runs. */
-  pid?: number;
-  /** The systemd-nspawn process, while the host runs. */
-  nspawnPid?: number;
-  /** The host's root file system (its overlay, mounted on this machine). */
-  rootDir: string;
-  /** False after powerOff. */
-  running: boolean;
-  /** True after linkDown (until linkUp). */
-  linkDown: boolean;
-}
-
-/** The stand-in for etcd's official release: `${baseUrl}/${version}/etcd-${version}-linux-amd64.tar.gz`. */
-export interface EtcdRelease {
-  version: string;
-  baseUrl: string;
-  sha256: string;
-  /** The full tarball URL. */
-  url: string;
-}
-
-export interface Lab {
-  name: string;
-  /** `.lab/<name>/`: state file, keys, host overlays, logs. */
-  dir: string;
-  bridge: string;
-  subnetIndex: number;
-  /** "10.77.<subnetIndex>.0/24" */
-  subnet: string;
-  /** The bridge address on this machine (.1); the release server listens here. */
-  gateway: string;
-  hosts: LabHost[];
-  /** Private ed25519 key (OpenSSH format) that root@each host accepts. */
-  privateKeyPath: string;
-  /** Its public half, as an authorized_keys line. */
-  publicKey: string;
-  /** "http://<gateway>:8780/etcd" */
-  releaseBaseUrl: string;
-  etcdRelease: EtcdRelease;
-  /** What HaControlPlane needs to install Kubernetes in this lab, once createLab was asked for it. */
-  kubernetes?: LabKubernetes;
-}
-
-/** Kubernetes in the lab: the release server's binaries and the registry's images. */
-export interface LabKubernetes {
-  /** "1.20.2" */
-  version: string;
-  /** HaControlPlane's install.baseUrl: "http://<gateway>:8780/kubernetes". */
-  releaseBaseUrl: string;
-  /** HaControlPlane's install.sha256. */
-  sha256: { kubeadm: string; kubelet: string; kubectl: string };
-  /** HaControlPlane's imageRepository: "<gateway>:5000/k8s". */
-  imageRepository: string;
-  /** The registry CA's certificate (PEM), which every host trusts. */
-  registryCaPem: string;
-}
-
-export interface CreateLabOptions {
-  /** Lab name: 1-20 of [a-z0-9-], starting with a letter. */
-  name: string;
-  /** How many hosts the lab must have at least (existing extra hosts are kept). */
-  hosts: number;
-  /** Subnet 10.77.<subnetIndex>.0/24. Default 0, or the existing lab's. */
-  subnetIndex?: number;
-  /**
-   * Also serve Kubernetes: its binaries on the release server and its images from a registry on the
-   * gateway (lab/hosts/kubernetes.ts, images.ts, registry.ts). Once set for a lab, it stays set.
-   */
-  kubernetes?: boolean;
-  log?: Log;
-}
-
-type HostRef = string | LabHost;
+export type { CreateLabOptions, EtcdRelease, HostRef, Lab, LabHost, LabKubernetes } from "./labTypes";
 
 // --- create -------------------------------------------------------------------------------------------
 
@@ -509,70 +429,6 @@ async function setLink(lab: Lab, host: HostRef, up: boolean): Promise<void> {
   });
 }
 
-// --- inspection -----------------------------------------------------------------------------------------
-
-/** Runs `sh -c cmd` inside a running host (through nsenter: works with its link down). */
-export async function exec(
-  lab: Lab,
-  host: HostRef,
-  cmd: string,
-  opts: { input?: string; timeoutMs?: number } = {},
-): Promise<RunResult> {
-  const state = mustReadState(lab.name);
-  return execInHost(hostState(state, nameOf(host)), cmd, opts);
-}
-
-/**
- * The running hosts that have `address` (IPv4) on their lab interface, host0: a VIP's holders. More than
- * one means a split (two keepalived masters, or a host cut off that kept it).
- */
-export async function addressHolders(lab: Lab, address: string): Promise<string[]> {
-  const found = await Promise.all(
-    lab.hosts
-      .filter((h) => h.running)
-      .map(async (h) => {
-        const r = await exec(lab, h.name, "ip -o -4 address show dev host0", { timeoutMs: 5000 });
-        return r.stdout.includes(` ${address}/`) ? h.name : "";
-      }),
-  );
-  return found.filter(Boolean);
-}
-
-/** Runs a command over SSH as root, with the lab key and the host key pinned. */
-export async function ssh(
-  lab: Lab,
-  host: HostRef,
-  cmd: string,
-  opts: SshExecOptions = {},
-): Promise<RunResult> {
-  return sshExec(sshTarget(lab, host), cmd, opts);
-}
-
-/** What an SSH client needs to reach a host (ssh2 or @pulumi/command connection fields). */
-export function sshTarget(lab: Lab, host: HostRef): SshTarget {
-  const h = lab.hosts.find((x) => x.name === nameOf(host));
-  if (!h) throw new Error(`lab ${lab.name} has no host ${nameOf(host)}`);
-  return {
-    address: h.address,
-    hostKey: h.hostKey,
-    privateKey: fs.readFileSync(lab.privateKeyPath, "utf8"),
-    user: "root",
-  };
-}
-
-/**
- * The hosts in the shape of the components' HostArgs (components/hosts.ts): name, address, and a
- * connection with the private key and the pinned host key.
- */
-export function hostArgs(lab: Lab) {
-  const privateKey = fs.readFileSync(lab.privateKeyPath, "utf8");
-  return lab.hosts.map((h) => ({
-    name: h.name,
-    address: h.address,
-    connection: { host: h.address, user: "root", privateKey, hostKey: h.hostKey },
-  }));
-}
-
 // --- helpers --------------------------------------------------------------------------------------------
 
 function targetOf(state: LabState, host: HostState): SshTarget {
@@ -580,7 +436,7 @@ function targetOf(state: LabState, host: HostState): SshTarget {
   return { address: host.address, hostKey: host.hostKey, privateKey, user: "root" };
 }
 
-function nameOf(host: HostRef): string {
+export function nameOf(host: HostRef): string {
   return typeof host === "string" ? host : host.name;
 }
 
@@ -588,7 +444,7 @@ function prefixed(name: string, log: Log): Log {
   return (msg) => log(`[lab ${name}] ${msg}`);
 }
 
-function mustReadState(name: string): LabState {
+export function mustReadState(name: string): LabState {
   const state = readState(name);
   if (!state) throw new Error(`no lab ${name} (no ${statePath(name)}): createLab first`);
   return state;

@@ -94,7 +94,7 @@ export function labStack(args: LabStackArgs) {
         members: masters,
         version: args.etcdRelease.version,
         install: {
-          method: hakube.EtcdInstallMethod.Release,
+          method: hakube.InstallMethod.Release,
           baseUrl: args.etcdRelease.baseUrl,
           sha256: args.etcdRelease.sha256,
         },
@@ -151,7 +151,7 @@ export function labStack(args: LabStackArgs) {
     serviceSubnet: LAB_SERVICE_SUBNET,
     ca,
     install: {
-      method: hakube.KubernetesInstallMethod.Release,
+      method: hakube.InstallMethod.Release,
       baseUrl: k.releaseBaseUrl,
       sha256: k.sha256,
     },

@@ -1,7 +1,7 @@
 /**
  * The components compose as Pulumi components do: outputs as inputs, order through outputs (no
  * dependsOn), and values that resolve later checked with the same message as plain ones. The order is
- * read from the dependencies the SDK registers (tests/unit/helpers/mocks.ts), and seen in the times.
+ * read from the dependencies the SDK registers (lab/stack/recorder.ts), and seen in the times.
  */
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";

@@ -103,6 +103,40 @@ describe("HaControlPlane (mocks)", () => {
     }
   });
 
+  it("makes the PKI in a ControlPlanePki child whose resources keep their URNs (alias to HaControlPlane)", async () => {
+    const { rec } = await deploy({ masters: hosts(1), workers: [], ca: undefined });
+    const pki = [
+      "cp-ca",
+      "cp-front-proxy-ca",
+      "cp-etcd-ca",
+      "cp-sa-key",
+      "cp-admin-key",
+      "cp-admin-csr",
+      "cp-admin-cert",
+      "cp-token-id",
+      "cp-token-secret",
+      "cp-encryption-key",
+    ];
+    for (const name of pki) {
+      assert.match(
+        rec.parents.get(name) ?? "",
+        /hakube:index:HaControlPlane\$hakube:index:ControlPlanePki::cp-pki$/,
+        name,
+      );
+      const aliases = (rec.aliases.get(name) ?? []).map((a) => a.getSpec()?.getParenturn());
+      assert.deepEqual(aliases, [rec.parents.get("cp-pki")], `${name}: an alias to HaControlPlane cp`);
+    }
+    assert.match(rec.parents.get("cp-pki") ?? "", /::hakube:index:HaControlPlane::cp$/);
+    // The CAs' own children follow their parent's alias (the engine derives theirs from it).
+    assert.match(
+      rec.parents.get("cp-front-proxy-ca-key") ?? "",
+      /ControlPlanePki\$hakube:index:CertificateAuthority::cp-front-proxy-ca$/,
+    );
+    // The commands stay HaControlPlane's children, with no alias.
+    assert.match(rec.parents.get("cp-m1-init") ?? "", /::hakube:index:HaControlPlane::cp$/);
+    assert.deepEqual(rec.aliases.get("cp-m1-init"), []);
+  });
+
   it("creates the expected children for 3 masters and 2 workers (stacked etcd)", async () => {
     const { rec } = await deploy();
     assert.deepEqual(rec.names(CMD), [

@@ -4,6 +4,7 @@
  * is the lab phase's job); these tests pin the files exactly (goldens), check each option's effect, parse
  * every script with `sh -n`, and run the scripts' file handling for real in a temporary directory.
  */
+import { InstallMethod } from "../../components/install";
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -53,7 +54,6 @@ import {
   CniKind,
   ControlPlaneSettings,
   EtcdTopology,
-  KubernetesInstallMethod,
   SecretsEncryptionProvider,
   KnownHaControlPlaneArgs,
 } from "../../components/controlplane/types";
@@ -615,13 +615,13 @@ describe("HaControlPlane renderers", () => {
   describe("scripts", () => {
     const withWorkers = settings({ workers: workers(2) });
     const external = settings({ etcd: EXTERNAL });
-    const preinstalled = settings({ install: { method: KubernetesInstallMethod.Preinstalled } });
+    const preinstalled = settings({ install: { method: InstallMethod.Preinstalled } });
     const release = settings({
       kubernetesVersion: "1.20.2",
       imageRepository: "registry.example:5000/k8s",
       nodesInContainers: true,
       install: {
-        method: KubernetesInstallMethod.Release,
+        method: InstallMethod.Release,
         baseUrl: "https://mirror.example/release",
         sha256: { kubeadm: "a".repeat(64), kubelet: "b".repeat(64), kubectl: "c".repeat(64) },
       },
@@ -885,7 +885,7 @@ describe("HaControlPlane settings", () => {
       { policy: undefined, maxAgeDays: 30, maxBackups: 10, maxSizeMb: 100 },
     );
     assert.deepEqual(st.install, {
-      method: KubernetesInstallMethod.Package,
+      method: InstallMethod.Package,
       repositoryUrl: "https://pkgs.k8s.io/core:/stable:",
       releaseBaseUrl: "https://dl.k8s.io/release",
       sha256: undefined,

@@ -1,20 +1,18 @@
 import { strict as assert } from "node:assert";
+import { InstallMethod } from "../../components/install";
 import * as pulumi from "@pulumi/pulumi";
 import { HostArgs } from "../../components/hosts";
 import {
   CniKind,
   EtcdTopology,
   HaControlPlaneArgs,
-  KubernetesInstallMethod,
   LeaderElectionProfile,
   SecretsEncryptionProvider,
 } from "../../components/controlplane/types";
-import {
-  apiServerEtcdEndpoints,
-  externalEtcdEndpointProblems,
-  parseKubernetesVersion,
-  validateHaControlPlaneArgs,
-} from "../../components/controlplane/validate";
+import { validateHaControlPlaneArgs } from "../../components/controlplane/validate";
+import { parseKubernetesVersion } from "../../components/controlplane/versions";
+import { externalEtcdEndpointProblems } from "../../components/controlplane/validateNetwork";
+import { apiServerEtcdEndpoints } from "../../components/controlplane/settings";
 import { KeyAlgorithm } from "../../components/pki/profiles";
 import { hosts } from "./helpers/hosts";
 
@@ -398,14 +396,14 @@ describe("HaControlPlane validation", () => {
 
   describe("install, keys, the rest", () => {
     it("install method and repository", () => {
-      assert.deepEqual(errors(args({ install: { method: "binary" as KubernetesInstallMethod } })), [
+      assert.deepEqual(errors(args({ install: { method: "binary" as InstallMethod } })), [
         'install.method: install.method must be one of package, release, preinstalled, got "binary"',
       ]);
       assert.deepEqual(
         errors(
           args({
             install: {
-              method: KubernetesInstallMethod.Preinstalled,
+              method: InstallMethod.Preinstalled,
               repositoryUrl: "https://mirror.example",
             },
           }),
@@ -421,7 +419,7 @@ describe("HaControlPlane validation", () => {
     it("release install: base URL and a sha256 per binary", () => {
       const sha = { kubeadm: "a".repeat(64), kubelet: "b".repeat(64), kubectl: "c".repeat(64) };
       const release = (over: object) =>
-        errors(args({ install: { method: KubernetesInstallMethod.Release, sha256: sha, ...over } }));
+        errors(args({ install: { method: InstallMethod.Release, sha256: sha, ...over } }));
       assert.deepEqual(release({}), []);
       assert.deepEqual(release({ baseUrl: "http://10.77.0.1:8780/kubernetes" }), []);
       assert.deepEqual(release({ sha256: undefined }), [

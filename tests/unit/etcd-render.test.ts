@@ -1,4 +1,5 @@
 import { strict as assert } from "node:assert";
+import { InstallMethod } from "../../components/install";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
@@ -9,9 +10,9 @@ import {
   renderRoster,
   renderUnit,
 } from "../../components/etcd/render/config";
+import { releaseUrl } from "../../components/etcd/settings";
 import {
   memberPkiFiles,
-  releaseUrl,
   renderConfigureScript,
   renderHealthGateScript,
   renderInstallScript,
@@ -19,7 +20,6 @@ import {
   renderRemoveScript,
 } from "../../components/etcd/render/scripts";
 import { resolveEtcdCluster } from "../../components/etcd/settings";
-import { EtcdInstallMethod } from "../../components/etcd/types";
 import { quorumSize } from "../../components/quorum";
 import {
   renderFileBundle,
@@ -103,7 +103,7 @@ describe("etcd renderers", () => {
     it("package (golden)", () => {
       const r = resolveEtcdCluster(
         "etcd",
-        { members: hosts(1), install: { method: EtcdInstallMethod.Package } },
+        { members: hosts(1), install: { method: InstallMethod.Package } },
         "t",
       );
       assertGolden("etcd/install-package.sh", renderInstallScript({ ...r.install, name: "m1" }));
@@ -112,7 +112,7 @@ describe("etcd renderers", () => {
     it("preinstalled (golden)", () => {
       const r = resolveEtcdCluster(
         "etcd",
-        { members: hosts(1), install: { method: EtcdInstallMethod.Preinstalled, binDir: "/opt/etcd/bin" } },
+        { members: hosts(1), install: { method: InstallMethod.Preinstalled, binDir: "/opt/etcd/bin" } },
         "t",
       );
       assertGolden("etcd/install-preinstalled.sh", renderInstallScript({ ...r.install, name: "m1" }));

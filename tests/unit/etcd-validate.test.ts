@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { EtcdClusterArgs, EtcdInstallMethod } from "../../components/etcd/types";
+import { InstallMethod } from "../../components/install";
+import { EtcdClusterArgs } from "../../components/etcd/types";
 import { validateEtcdClusterArgs } from "../../components/etcd/validate";
 import { hosts } from "./helpers/hosts";
 
@@ -82,15 +83,15 @@ describe("EtcdCluster validation", () => {
     assert.deepEqual(errors(args({ install: {} })), [
       "install.sha256: install.sha256 must be the release tarball's sha256 (64 lower-case hex digits) so that nothing unverified is installed, got undefined",
     ]);
-    assert.deepEqual(errors(args({ install: { method: EtcdInstallMethod.Package, sha256: SHA } })), [
+    assert.deepEqual(errors(args({ install: { method: InstallMethod.Package, sha256: SHA } })), [
       'install.sha256: install.sha256 only applies to install.method "release", got it with "package"',
     ]);
-    assert.deepEqual(errors(args({ install: { method: EtcdInstallMethod.Preinstalled } })), []);
-    assert.deepEqual(errors(args({ install: { method: "docker" as EtcdInstallMethod } })), [
+    assert.deepEqual(errors(args({ install: { method: InstallMethod.Preinstalled } })), []);
+    assert.deepEqual(errors(args({ install: { method: "docker" as InstallMethod } })), [
       'install.method: install.method must be one of release, package, preinstalled, got "docker"',
     ]);
     assert.deepEqual(errors(args({ install: { sha256: SHA, baseUrl: "ftp://x" } })), [
-      'install.baseUrl: install.baseUrl must be an http(s) URL without spaces or quotes, got "ftp://x"',
+      'install.baseUrl: install.baseUrl must be an http(s) URL without spaces, quotes or backslashes, got "ftp://x"',
     ]);
   });
   it("checks the version format and minimum", () => {

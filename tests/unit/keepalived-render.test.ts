@@ -25,7 +25,7 @@ import {
   VrrpTransport,
   KnownKeepalivedVipArgs,
 } from "../../components/keepalived/types";
-import { PackageInstallMethod } from "../../components/loadbalancer/types";
+import { InstallMethod } from "../../components/install";
 import { assertGolden } from "./helpers/golden";
 import { hosts } from "./helpers/hosts";
 import { canUseNamespaces, inNamespaces, sandboxRc, useSandbox, which } from "./helpers/sandbox";
@@ -48,7 +48,7 @@ const ipv6 = resolve({
 const installArgs = {
   component: "vip",
   name: "m1",
-  method: PackageInstallMethod.Package,
+  method: InstallMethod.Package,
   binDir: "/usr/sbin",
   needsCheckTools: true,
   scriptUser: "keepalived_script",
@@ -182,7 +182,7 @@ describe("KeepalivedVip renderers", () => {
       assert.match(unit, /^ExecStart=\/usr\/sbin\/keepalived --dont-fork --vrrp /m);
     });
     it("uses the binDir", () => {
-      const s = resolve({ install: { method: PackageInstallMethod.Preinstalled, binDir: "/opt/ka/sbin" } })
+      const s = resolve({ install: { method: InstallMethod.Preinstalled, binDir: "/opt/ka/sbin" } })
         .members[0];
       assert.match(renderUnit(s), /^ExecStart=\/opt\/ka\/sbin\/keepalived /m);
     });
@@ -231,7 +231,7 @@ describe("KeepalivedVip renderers", () => {
       "install-package": renderKeepalivedInstallScript(installArgs),
       "install-preinstalled-nocheck": renderKeepalivedInstallScript({
         ...installArgs,
-        method: PackageInstallMethod.Preinstalled,
+        method: InstallMethod.Preinstalled,
         needsCheckTools: false,
       }),
       "configure-m1": renderKeepalivedConfigureScript(m1),
@@ -560,9 +560,7 @@ describe("configure and remove scripts in a sandbox (fake systemctl)", function 
 
   it("install (preinstalled) accepts this machine's keepalived and finds curl, setpriv and the check user", function () {
     if (!which("curl")) this.skip();
-    const r = run(
-      renderKeepalivedInstallScript({ ...installArgs, method: PackageInstallMethod.Preinstalled }),
-    );
+    const r = run(renderKeepalivedInstallScript({ ...installArgs, method: InstallMethod.Preinstalled }));
     assert.equal(rc(r), 0, r.stderr);
     assert.match(r.stdout, /: keepalived 2\.\d+\.\d+\n/);
     assert.doesNotMatch(r.stdout, /created user|installed \S+ with/);
@@ -572,7 +570,7 @@ describe("configure and remove scripts in a sandbox (fake systemctl)", function 
     const r = run(
       renderKeepalivedInstallScript({
         ...installArgs,
-        method: PackageInstallMethod.Preinstalled,
+        method: InstallMethod.Preinstalled,
         binDir: "/opt/none",
       }),
     );

@@ -8,7 +8,7 @@ import {
 } from "../../components/keepalived/types";
 import { derivedPriority } from "../../components/keepalived/defaults";
 import { isInterfaceName, validateKeepalivedVipArgs } from "../../components/keepalived/validate";
-import { PackageInstallMethod } from "../../components/loadbalancer/types";
+import { InstallMethod } from "../../components/install";
 import { hosts } from "./helpers/hosts";
 
 function args(over: Partial<KeepalivedVipArgs> = {}): KeepalivedVipArgs {
@@ -251,14 +251,14 @@ describe("KeepalivedVip validation", () => {
     assert.deepEqual(errors(args({ transport: "broadcast" as VrrpTransport })), [
       'transport: transport must be one of unicast, multicast, got "broadcast"',
     ]);
-    assert.deepEqual(errors(args({ install: { method: "snap" as PackageInstallMethod } })), [
+    assert.deepEqual(errors(args({ install: { method: "snap" as InstallMethod } })), [
       'install.method: install.method must be one of package, preinstalled, got "snap"',
     ]);
     assert.deepEqual(errors(args({ install: { binDir: "usr/sbin" } })), [
       "install.binDir: install.binDir must be an absolute path of letters, digits, '.', '_', '-' and '/', got \"usr/sbin\"",
     ]);
     assert.deepEqual(
-      errors(args({ install: { method: PackageInstallMethod.Preinstalled, binDir: "/usr/local/sbin" } })),
+      errors(args({ install: { method: InstallMethod.Preinstalled, binDir: "/usr/local/sbin" } })),
       [],
     );
   });

@@ -12,7 +12,7 @@ import {
   KnownKeepalivedVipArgs,
   VipHealthCheckKind,
 } from "../../components/keepalived/types";
-import { PackageInstallMethod } from "../../components/loadbalancer/types";
+import { InstallMethod } from "../../components/install";
 import { hosts } from "./helpers/hosts";
 import { isSecretInput, Recorder, resolve, unwrap } from "./helpers/mocks";
 
@@ -87,7 +87,7 @@ describe("KeepalivedVip (mocks)", () => {
         renderKeepalivedInstallScript({
           component: "vip",
           name,
-          method: PackageInstallMethod.Package,
+          method: InstallMethod.Package,
           binDir: "/usr/sbin",
           needsCheckTools: true,
           scriptUser: "keepalived_script",

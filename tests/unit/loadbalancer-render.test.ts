@@ -21,9 +21,9 @@ import {
   HaproxyArgs,
   LoadBalancerArgs,
   LoadBalancerKind,
-  PackageInstallMethod,
   KnownHaproxyArgs,
 } from "../../components/loadbalancer/types";
+import { InstallMethod } from "../../components/install";
 import { shFunctions } from "../../components/shell";
 import { assertGolden } from "./helpers/golden";
 import { hosts } from "./helpers/hosts";
@@ -157,7 +157,7 @@ describe("HAProxy renderers", () => {
     const scripts: Record<string, string> = {
       "install-package": renderHaproxyInstallScript(vip, "lb1"),
       "install-preinstalled": renderHaproxyInstallScript(
-        settings({ install: { method: PackageInstallMethod.Preinstalled, binDir: "/usr/local/sbin" } }),
+        settings({ install: { method: InstallMethod.Preinstalled, binDir: "/usr/local/sbin" } }),
         "lb1",
       ),
       "configure-vip": renderHaproxyConfigureScript(vip, "lb1"),
@@ -307,7 +307,7 @@ describe("HAProxy configure and remove scripts in a sandbox (fake systemctl)", f
   }
 
   it("install (preinstalled) accepts this machine's HAProxy", () => {
-    const s = settings({ install: { method: PackageInstallMethod.Preinstalled } });
+    const s = settings({ install: { method: InstallMethod.Preinstalled } });
     const r = run(renderHaproxyInstallScript(s, "lb1"));
     assert.equal(rc(r), 0, r.stderr);
     assert.match(r.stdout, /: haproxy 2\.\d+\.\d+\n/);

@@ -7,8 +7,8 @@ import {
   HaproxyArgs,
   LoadBalancerArgs,
   LoadBalancerKind,
-  PackageInstallMethod,
 } from "../../components/loadbalancer/types";
+import { InstallMethod } from "../../components/install";
 import { validateLoadBalancerArgs } from "../../components/loadbalancer/validate";
 import { hosts } from "./helpers/hosts";
 
@@ -154,7 +154,7 @@ describe("LoadBalancer validation", () => {
       assert.deepEqual(errors(hap({ caCertPem: pulumi.output("later") })), []);
     });
     it("checks install", () => {
-      assert.deepEqual(errors(hap({ install: { method: "docker" as PackageInstallMethod, binDir: "/" } })), [
+      assert.deepEqual(errors(hap({ install: { method: "docker" as InstallMethod, binDir: "/" } })), [
         'haproxy.install.method: haproxy.install.method must be one of package, preinstalled, got "docker"',
         "haproxy.install.binDir: haproxy.install.binDir must be an absolute path of letters, digits, '.', '_', '-' and '/', got \"/\"",
       ]);

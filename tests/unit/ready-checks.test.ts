@@ -10,13 +10,12 @@ import {
   PROBE_MARK,
   renderVipCheckScript,
   renderVipProbeScript,
-  VipReadySettings,
 } from "../../components/keepalived/render/ready";
 import { renderHaproxyReadyScript } from "../../components/loadbalancer/render/ready";
 import { resolveHaproxy } from "../../components/loadbalancer/settings";
 import { KnownHaproxyArgs, LoadBalancerKind } from "../../components/loadbalancer/types";
 import { resolveKeepalivedVip } from "../../components/keepalived/settings";
-import { VipHealthCheckKind } from "../../components/keepalived/types";
+import { VipHealthCheckKind, VipReadySettings } from "../../components/keepalived/types";
 import { hosts } from "./helpers/hosts";
 import { runSh, shSyntaxError, tempDir } from "./helpers/sh";
 

@@ -54,13 +54,12 @@ describe("component provider schema (Pulumi's analyzer)", function () {
         ["AwsNlb", "awsNlb"],
       ],
     );
-    for (const name of [
-      "KeyAlgorithm",
-      "EtcdInstallMethod",
-      "VipHealthCheckKind",
-      "EtcdTopology",
-      "CniKind",
-    ]) {
+    assert.deepEqual(
+      schema.types["hakube:index:InstallMethod"].enum?.map((e) => e.value),
+      ["package", "release", "preinstalled"],
+      "one install method for every daemon",
+    );
+    for (const name of ["KeyAlgorithm", "VipHealthCheckKind", "EtcdTopology", "CniKind"]) {
       assert.equal(schema.types[`hakube:index:${name}`]?.type, "string", name);
     }
   });

@@ -41,7 +41,7 @@ function baseArgs(over: Partial<AwsStackArgs> = {}): AwsStackArgs {
 
 const externalEtcd = {
   topology: hakube.EtcdTopology.External,
-  install: { method: hakube.EtcdInstallMethod.Release, sha256: ETCD_SHA256 },
+  install: { method: hakube.InstallMethod.Release, sha256: ETCD_SHA256 },
 };
 
 async function deploy(over: Partial<AwsStackArgs> = {}, jitterMs = 0) {

@@ -231,7 +231,7 @@ describe("bare-metal stack (mocks)", () => {
         etcd: {
           topology: hakube.EtcdTopology.External,
           version: "3.5.21",
-          install: { method: hakube.EtcdInstallMethod.Release, sha256: ETCD_SHA256 },
+          install: { method: hakube.InstallMethod.Release, sha256: ETCD_SHA256 },
         },
       },
       5,
@@ -259,7 +259,7 @@ describe("bare-metal stack (mocks)", () => {
       etcdHosts: hostList("e", 3, "10.0.0", 21),
       etcd: {
         topology: hakube.EtcdTopology.External,
-        install: { method: hakube.EtcdInstallMethod.Release, sha256: ETCD_SHA256 },
+        install: { method: hakube.InstallMethod.Release, sha256: ETCD_SHA256 },
       },
     });
     assert.ok(await pulumi.isSecret(out.kubeconfig), "kubeconfig");

@@ -76,6 +76,11 @@ export function renderDefaultAuditPolicy(): string {
   return `# hakube's default audit policy; see buildDefaultAuditPolicy() in components/controlplane/render/files.ts.\n${toYaml(buildDefaultAuditPolicy())}`;
 }
 
+/** The audit policy the API server gets: the custom one, or hakube's default. */
+export function renderAuditPolicy(audit: { policy?: string }): string {
+  return audit.policy ?? renderDefaultAuditPolicy();
+}
+
 /**
  * Encryption of Secrets at rest: the chosen provider with one key writes and reads; `identity` after it
  * reads anything stored before encryption was on (kube-apiserver tries the providers in order).

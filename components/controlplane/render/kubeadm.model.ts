@@ -32,8 +32,7 @@ import {
   PKI_DIR,
 } from "../defaults";
 import { ControlPlaneSettings, EtcdTopology, NodeSettings } from "../types";
-import { parseKubernetesVersion } from "../validate";
-import { CgroupDriver, kubeadmNeedsCorednsRepository } from "../versions";
+import { CgroupDriver, kubeadmNeedsCorednsRepository, parseKubernetesVersion } from "../versions";
 import { PKI_FILES } from "./files";
 
 /** Command-line arguments in order, each [flag without dashes, value]. */

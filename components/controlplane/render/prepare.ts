@@ -33,7 +33,8 @@ import {
   YUM_REPO,
 } from "../defaults";
 import { parseCidr } from "../../net";
-import { ControlPlaneSettings, KubernetesInstallMethod, NodeSettings } from "../types";
+import { ControlPlaneSettings, NodeSettings } from "../types";
+import { InstallMethod } from "../../install";
 import { renderContainerdConfig, renderKubeletKubeadmDropIn, renderKubeletUnit } from "./node";
 
 /** The sysctls Kubernetes networking needs; IPv6 forwarding only for IPv6 clusters (it stops router advertisements being accepted). */
@@ -230,10 +231,10 @@ export function renderPrepareScript(s: ControlPlaneSettings, node: NodeSettings)
     ["NAME", node.name],
     ["VERSION", s.kubernetesVersion],
   ];
-  if (method === KubernetesInstallMethod.Package) {
+  if (method === InstallMethod.Package) {
     vars.push(["REPO", `${s.install.repositoryUrl}/v${s.kubernetesMinor}`]);
   }
-  if (method === KubernetesInstallMethod.Release) {
+  if (method === InstallMethod.Release) {
     const sha = s.install.sha256;
     if (!sha) throw new Error("renderPrepareScript: the release install needs install.sha256 (validated)");
     vars.push(
@@ -243,14 +244,14 @@ export function renderPrepareScript(s: ControlPlaneSettings, node: NodeSettings)
       ["SHA_kubectl", sha.kubectl],
     );
   }
-  const installs = method !== KubernetesInstallMethod.Preinstalled;
-  const steps: Record<KubernetesInstallMethod, string[]> = {
-    [KubernetesInstallMethod.Package]: [
+  const installs = method !== InstallMethod.Preinstalled;
+  const steps: Record<InstallMethod, string[]> = {
+    [InstallMethod.Package]: [
       SH_CONTAINERD_PACKAGE,
       shInstallKubernetesPackages(s.install.repositoryUrl, s.kubernetesMinor),
     ],
-    [KubernetesInstallMethod.Release]: [shInstallRelease(s)],
-    [KubernetesInstallMethod.Preinstalled]: [shCheckPreinstalled(s)],
+    [InstallMethod.Release]: [shInstallRelease(s)],
+    [InstallMethod.Preinstalled]: [shCheckPreinstalled(s)],
   };
   return [
     `# hakube HaControlPlane ${s.cluster}: prepare for Kubernetes ${s.kubernetesVersion} (${method}) on ${node.name}`,

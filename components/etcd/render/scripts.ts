@@ -24,30 +24,12 @@ import {
 } from "../../shell";
 import { SH_APT } from "../../packages";
 import { CLUSTER_ENV_FILE, CONFIG_DIR, ENV_FILE, PKI_DIR, ROSTER_FILE, UNIT_FILE } from "../defaults";
-import { EtcdInstallMethod, EtcdMemberSettings } from "../types";
+import { EtcdInstallSettings, EtcdMemberSettings } from "../types";
+import { InstallMethod } from "../../install";
 import { memberUrls, PKI_FILES, renderEnvFile, renderUnit } from "./config";
 import { show } from "../../show";
 
 export { renderFileBundle };
-
-/** Install parameters, resolved. */
-export interface EtcdInstallSettings {
-  cluster: string;
-  name: string;
-  method: EtcdInstallMethod;
-  binDir: string;
-  dataDir: string;
-  /** Release only. */
-  version?: string;
-  url?: string;
-  sha256?: string;
-}
-
-/** The URL of a release tarball: `<base>/v<version>/etcd-v<version>-linux-<arch>.tar.gz`. */
-export function releaseUrl(baseUrl: string, version: string, arch: string): string {
-  const v = version.replace(/^v/, "");
-  return `${baseUrl.replace(/\/+$/, "")}/v${v}/etcd-v${v}-linux-${arch}.tar.gz`;
-}
 
 function prefix(cluster: string, name: string): string {
   return `hakube etcd ${cluster}/${name}`;
@@ -128,15 +110,15 @@ export function renderInstallScript(s: EtcdInstallSettings): string {
   ];
   let body: string;
   switch (s.method) {
-    case EtcdInstallMethod.Release:
+    case InstallMethod.Release:
       if (!s.version || !s.url || !s.sha256) throw new Error("release install needs version, url and sha256");
       vars.push(["VERSION", s.version.replace(/^v/, "")], ["URL", s.url], ["SHA256", s.sha256]);
       body = SH_INSTALL_RELEASE;
       break;
-    case EtcdInstallMethod.Package:
+    case InstallMethod.Package:
       body = SH_INSTALL_PACKAGE;
       break;
-    case EtcdInstallMethod.Preinstalled:
+    case InstallMethod.Preinstalled:
       body = `say "install.method is preinstalled: checking $BIN_DIR"`;
       break;
     default:

@@ -20,7 +20,6 @@
  *   VIP back; connections held through the VIP are reset then and clients reconnect.
  */
 import { shQuote } from "../../shell";
-import { hostPort } from "../../net";
 import { CHECK_SCRIPT, CONFIG_FILE, INSTANCE_NAME, RUN_DIR, SCRIPT_NAME } from "../defaults";
 import { KeepalivedMemberSettings, VipHealthCheckKind, VrrpTransport } from "../types";
 
@@ -152,18 +151,6 @@ RestartSec=1s
 [Install]
 WantedBy=multi-user.target
 `;
-}
-
-/** The URL a member's health check asks. */
-export function checkUrl(
-  kind: VipHealthCheckKind,
-  memberAddress: string,
-  port: number,
-  path: string,
-): string {
-  return kind === VipHealthCheckKind.Haproxy
-    ? `http://${hostPort("127.0.0.1", port)}${path}`
-    : `https://${hostPort(memberAddress, port)}${path}`;
 }
 
 /**

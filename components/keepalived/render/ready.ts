@@ -9,21 +9,7 @@
  */
 import { shAssignments, shFunctions, SH_RETRY, SH_TCP_OPEN } from "../../shell";
 import { READY_STABLE_SECONDS } from "../defaults";
-
-/** What the final check is rendered from. */
-export interface VipReadySettings {
-  component: string;
-  /** The VIP without prefix. */
-  vip: string;
-  prefixLength: number;
-  interface: string;
-  port: number;
-  /** vip:port (IPv6 in brackets). */
-  endpoint: string;
-  /** Wait until `port` accepts connections (the haproxy health check only: HAProxy listens there). */
-  connect: boolean;
-  timeoutSeconds: number;
-}
+import type { VipReadySettings } from "../types";
 
 /** The line each probe prints last: "hakube-vip <member> holder" or "hakube-vip <member> standby". */
 export const PROBE_MARK = "hakube-vip";

@@ -12,7 +12,7 @@
  */
 import { heredoc, shAssignments, shCheckedPutConfig, shFunctions, shWaitActive } from "../../shell";
 import { SH_INSTALL_PACKAGES, shRequireVersion } from "../../packages";
-import { PackageInstallMethod } from "../../loadbalancer/types";
+import { InstallMethod } from "../../install";
 import {
   CHECK_SCRIPT,
   CONFIG_DIR,
@@ -28,7 +28,7 @@ import { renderCheckScript, renderKeepalivedConfig, renderUnit, vipWithPrefix } 
 export interface KeepalivedInstallSettings {
   component: string;
   name: string;
-  method: PackageInstallMethod;
+  method: InstallMethod;
   binDir: string;
   /** With a health check: curl, setpriv and the script user are needed. */
   needsCheckTools: boolean;
@@ -43,7 +43,7 @@ function prefix(component: string, name: string): string {
 export function renderKeepalivedInstallScript(s: KeepalivedInstallSettings): string {
   const [major, minor] = MIN_KEEPALIVED_VERSION;
   const get =
-    s.method === PackageInstallMethod.Package
+    s.method === InstallMethod.Package
       ? `need=""
 [ -x "$KEEPALIVED" ] || need="keepalived"
 ${s.needsCheckTools ? `command -v curl >/dev/null 2>&1 || need="$need curl"\n` : ""}if [ -n "$need" ]; then
@@ -69,7 +69,7 @@ fi
       ["SCRIPT_USER", s.scriptUser],
     ]),
     shFunctions(prefix(s.component, s.name)),
-    ...(s.method === PackageInstallMethod.Package ? [SH_INSTALL_PACKAGES] : []),
+    ...(s.method === InstallMethod.Package ? [SH_INSTALL_PACKAGES] : []),
     shRequireVersion(major, minor),
     get,
     `[ -x "$KEEPALIVED" ] || fail "$KEEPALIVED does not exist: install keepalived ${major}.${minor} or later, or use install.method package"

@@ -29,7 +29,6 @@
  */
 import {
   HAPROXY_CHROOT,
-  HAPROXY_HEALTH_PATH,
   HAPROXY_STATS_PATH,
   HAPROXY_PROXY_NAME,
   HAPROXY_REDISPATCH_EVERY,
@@ -38,8 +37,8 @@ import {
   HAPROXY_TIMEOUT_CLIENT,
   HAPROXY_TIMEOUT_CONNECT,
   HAPROXY_TIMEOUT_SERVER,
-  READYZ_PATH,
 } from "../defaults";
+import { HAPROXY_HEALTH_PATH, READYZ_PATH } from "../../contracts";
 import { hostPort } from "../../net";
 import { HaproxySettings } from "../settings";
 

@@ -6,7 +6,7 @@
  * be listened on: connecting to it would reach another host.
  */
 import { shAssignments, shFunctions, SH_RETRY, SH_TCP_OPEN } from "../../shell";
-import { HAPROXY_HEALTH_PATH } from "../defaults";
+import { HAPROXY_HEALTH_PATH } from "../../contracts";
 import { HaproxySettings } from "../settings";
 import { START_TIMEOUT_SECONDS } from "./scripts";
 

@@ -27,7 +27,7 @@ import {
   MIN_HAPROXY_VERSION,
 } from "../defaults";
 import { HaproxySettings } from "../settings";
-import { PackageInstallMethod } from "../types";
+import { InstallMethod } from "../../install";
 import { nonlocalBindKey, renderHaproxyConfig, renderSysctlFile } from "./haproxy";
 import { SH_INSTALL_PACKAGES, shRequireVersion } from "../../packages";
 
@@ -44,7 +44,7 @@ function prefix(s: HaproxySettings, host: string): string {
 export function renderHaproxyInstallScript(s: HaproxySettings, host: string): string {
   const [major, minor] = MIN_HAPROXY_VERSION;
   const get =
-    s.method === PackageInstallMethod.Package
+    s.method === InstallMethod.Package
       ? `if [ -x "$HAPROXY" ]; then
   say "haproxy is already installed"
 else
@@ -56,7 +56,7 @@ fi`
     "set -eu",
     shAssignments([["HAPROXY", `${s.binDir}/haproxy`]]),
     shFunctions(prefix(s, host)),
-    ...(s.method === PackageInstallMethod.Package ? [SH_INSTALL_PACKAGES] : []),
+    ...(s.method === InstallMethod.Package ? [SH_INSTALL_PACKAGES] : []),
     shRequireVersion(major, minor),
     get,
     `[ -x "$HAPROXY" ] || fail "$HAPROXY does not exist: install HAProxy ${major}.${minor} or later, or use install.method package"
