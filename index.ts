@@ -18,6 +18,12 @@ export {
   EtcdInstallArgs,
   EtcdInstallMethod,
 } from "./components/etcd/types";
+export {
+  EtcdBackupArgs,
+  EtcdBackupCopyToArgs,
+  EtcdBackupEncryptionArgs,
+  EtcdRestoreArgs,
+} from "./components/etcd/backup";
 export { KeepalivedVip } from "./components/keepalived/keepalivedVip";
 export {
   KeepalivedMemberArgs,

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
 import { argsChecker } from "../errors";
-import { checkedConnection, COMMAND_DEFAULTS, knownHosts } from "../hosts";
+import { checkedConnection, COMMAND_DEFAULTS, ConnectionArgs, knownHosts } from "../hosts";
 import { after } from "../outputs";
 import { CaKeyPairArgs, CertificateAuthority, issueCertificate } from "../pki/certificateAuthority";
 import { CertificateRole, DEFAULT_KEY_ALGORITHM } from "../pki/profiles";
@@ -19,6 +19,9 @@ import {
 import { resolveEtcdCluster } from "./settings";
 import { EtcdClusterArgs } from "./types";
 import { validateEtcdClusterArgs } from "./validate";
+import { backupProblems, resolveBackup } from "./backup";
+import { backupSecretFiles, renderBackupInstallScript, renderBackupRemoveScript } from "./render/backup";
+import { lateInvalidArguments } from "../errors";
 
 /**
  * An etcd cluster with mutual TLS on client and peer ports, installed and configured over SSH.
@@ -88,6 +91,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
     let previousMember: pulumi.Resource | undefined;
     const configures: remote.Command[] = [];
     const memberSteps: remote.Command[] = [];
+    const connections: pulumi.Output<pulumi.Unwrap<ConnectionArgs>>[] = [];
     args.members.forEach((host, i) => {
       const s = resolved.apply((r) => r.members[i]);
       const address = s.apply((m) => m.address);
@@ -100,6 +104,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
       ]);
       const peer = issue(`${host.name}-peer`, host.name, CertificateRole.Peer, [address, host.name]);
       const connection = checkedConnection(host.connection, `members[${i}].connection`, component, known);
+      connections.push(connection);
 
       const install = new remote.Command(
         `${prefix}-install`,
@@ -161,6 +166,41 @@ export class EtcdCluster extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: memberSteps },
     );
+
+    // Scheduled snapshots (args.backup): per member, once the cluster is healthy. A separate step from
+    // configure, so that installing or changing the timer never restarts etcd.
+    const backup = args.backup;
+    if (backup) {
+      const recipient = pulumi.output(backup.encryptTo?.certificatePem);
+      const copyKey = pulumi.secret(
+        pulumi.output(backup.copyTo?.privateKey).apply((key) => renderFileBundle(backupSecretFiles(key))),
+      );
+      args.members.forEach((host, i) => {
+        const settings = pulumi.all([resolved, recipient]).apply(([r, pem]) => {
+          // The recipient certificate may have been an Output: the constructor's rule, once known.
+          const problems = backupProblems({
+            ...backup,
+            encryptTo: backup.encryptTo && { certificatePem: pem },
+          });
+          if (problems.length > 0) throw lateInvalidArguments(component, problems);
+          return resolveBackup(backup, r.members[i], i, r.members.length, pem);
+        });
+        const script = settings.apply(renderBackupInstallScript);
+        new remote.Command(
+          `${name}-${host.name}-backup`,
+          {
+            connection: connections[i],
+            create: script,
+            update: script,
+            delete: settings.apply(renderBackupRemoveScript),
+            stdin: copyKey,
+            logging: "stderr",
+            ...COMMAND_DEFAULTS,
+          },
+          { parent: this, dependsOn: [health] },
+        );
+      });
+    }
 
     // Every output waits for the health gate: its consumers run against a healthy cluster.
     const healthy = health.stdout;

@@ -16,6 +16,8 @@ import {
   DEFAULT_VERSION,
 } from "./defaults";
 import { EtcdInstallSettings, releaseUrl } from "./render/scripts";
+import { restoreToken } from "./render/restore";
+import { officialEtcdSha256 } from "./checksums";
 import { CpuArchitecture, EtcdInstallMethod, EtcdMemberSettings, KnownEtcdClusterArgs } from "./types";
 
 export interface ResolvedEtcdCluster {
@@ -52,7 +54,9 @@ export function resolveEtcdCluster(
             version,
             args.install?.arch ?? CpuArchitecture.Amd64,
           ),
-          sha256: args.install?.sha256,
+          // The official sha256 (components/etcd/checksums.ts) unless the args give one.
+          sha256:
+            args.install?.sha256 ?? officialEtcdSha256(version, args.install?.arch ?? CpuArchitecture.Amd64),
         }
       : { cluster, method, binDir, dataDir };
   const members = args.members.map((m): EtcdMemberSettings => ({
@@ -70,6 +74,14 @@ export function resolveEtcdCluster(
     extraFlags: { ...(args.extraFlags ?? {}) },
     healthTimeoutSeconds: args.healthTimeoutSeconds ?? DEFAULT_HEALTH_TIMEOUT_SECONDS,
     installedVersion: method === EtcdInstallMethod.Release ? `${version} (release)` : `(${method})`,
+    ...(args.restoreFrom && {
+      restore: {
+        path: args.restoreFrom.path,
+        sha256: args.restoreFrom.sha256,
+        force: args.restoreFrom.force ?? false,
+        token: restoreToken(token, args.restoreFrom.sha256),
+      },
+    }),
   }));
   return { install, members };
 }

@@ -14,8 +14,11 @@ import {
   MAX_RECOMMENDED_MEMBERS,
   MIN_ELECTION_TO_HEARTBEAT_RATIO,
   MIN_VERSION,
+  DEFAULT_VERSION,
 } from "./defaults";
+import { ETCD_RELEASE_SHA256, officialEtcdSha256 } from "./checksums";
 import { CpuArchitecture, EtcdClusterArgs, EtcdInstallMethod } from "./types";
+import { backupProblems, restoreProblems } from "./backup";
 import {
   caKeyPairProblems,
   DEFAULT_CERT_VALIDITY_HOURS,
@@ -94,6 +97,8 @@ export function validateEtcdClusterArgs(args: EtcdClusterArgs | undefined): Vali
   errors.push(...installProblems(args));
   errors.push(...pathProblems(args));
   errors.push(...extraFlagProblems(args.extraFlags));
+  errors.push(...backupProblems(args.backup));
+  errors.push(...restoreProblems(args.restoreFrom));
   if (
     args.healthTimeoutSeconds !== undefined &&
     !(Number.isInteger(args.healthTimeoutSeconds) && args.healthTimeoutSeconds >= 10)
@@ -212,7 +217,17 @@ function installProblems(args: EtcdClusterArgs): Problem[] {
     }
   }
   if (method === EtcdInstallMethod.Release) {
-    if (typeof install.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(install.sha256)) {
+    const version = typeof args.version === "string" ? args.version : DEFAULT_VERSION;
+    const arch = install.arch ?? CpuArchitecture.Amd64;
+    if (install.sha256 === undefined && officialEtcdSha256(version, arch) === undefined) {
+      problems.push({
+        path: "install.sha256",
+        message: `install.sha256 is required for etcd ${version} on ${arch}: hakube knows the official sha256 of the releases ${knownReleaseRange()} only; give the release tarball's sha256 (64 lower-case hex digits) so that nothing unverified is installed, got undefined`,
+      });
+    } else if (
+      install.sha256 !== undefined &&
+      (typeof install.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(install.sha256))
+    ) {
       problems.push({
         path: "install.sha256",
         message: `install.sha256 must be the release tarball's sha256 (64 lower-case hex digits) so that nothing unverified is installed, got ${show(install.sha256)}`,
@@ -289,4 +304,13 @@ function extraFlagProblems(flags: { [flag: string]: string } | undefined): Probl
     }
   }
   return problems;
+}
+
+/** "3.5.6 to 3.6.14 (amd64, arm64)": what the official checksum table covers. */
+function knownReleaseRange(): string {
+  const versions = Object.keys(ETCD_RELEASE_SHA256.amd64 ?? {}).map((v) => parseVersion(v)!);
+  const cmp = (a: number[], b: number[]) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+  versions.sort(cmp);
+  const str = (v: number[]) => v.join(".");
+  return `${str(versions[0])} to ${str(versions[versions.length - 1])} (${Object.keys(ETCD_RELEASE_SHA256).join(", ")})`;
 }

@@ -71,6 +71,9 @@ export interface LabStackArgs {
    * (benchmarks measure what that costs when a master dies).
    */
   etcdColocated?: boolean;
+  /** EtcdCluster's scheduled snapshots and restore (the etcd day-2 tests). */
+  etcdBackup?: hakube.EtcdBackupArgs;
+  etcdRestoreFrom?: hakube.EtcdRestoreArgs;
 }
 
 export function labStack(args: LabStackArgs) {
@@ -100,6 +103,8 @@ export function labStack(args: LabStackArgs) {
         },
         heartbeatIntervalMs: args.etcdHeartbeatIntervalMs,
         electionTimeoutMs: args.etcdElectionTimeoutMs,
+        backup: args.etcdBackup,
+        restoreFrom: args.etcdRestoreFrom,
       });
   const etcdOutputs = etcd
     ? {

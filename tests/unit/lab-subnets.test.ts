@@ -20,7 +20,7 @@ function sources(dir: string): string[] {
 
 describe("lab subnets", () => {
   it("gives every lab its own subnet, also the one the hosts test must be refused", () => {
-    const taken = Object.values(LAB_SUBNETS);
+    const taken: number[] = Object.values(LAB_SUBNETS);
     assert.equal(new Set(taken).size, taken.length, `a subnet is used twice: ${taken.join(", ")}`);
     assert.ok(!taken.includes(LAB_SUBNETS.hostsTest + 1), "hostsTest + 1 must stay free");
     for (const i of taken) assert.ok(Number.isInteger(i) && i >= 0 && i <= 255, `subnet index ${i}`);

@@ -27,6 +27,7 @@ import { CLUSTER_ENV_FILE, CONFIG_DIR, ENV_FILE, PKI_DIR, ROSTER_FILE, UNIT_FILE
 import { EtcdInstallMethod, EtcdMemberSettings } from "../types";
 import { memberUrls, PKI_FILES, renderEnvFile, renderUnit } from "./config";
 import { show } from "../../show";
+import { renderRestoreBlock } from "./restore";
 
 export { renderFileBundle };
 
@@ -89,10 +90,12 @@ else
   dir="$tmp/$(basename "$URL" .tar.gz)"
   [ -x "$dir/etcd" ] && [ -x "$dir/etcdctl" ] || fail "$URL has no $(basename "$dir")/etcd and etcdctl; nothing was installed"
   install -d -m 0755 "$BIN_DIR"
-  for b in etcd etcdctl; do
+  # etcdutl (3.5+: snapshot status and restore) when the release has it
+  bins="etcd etcdctl$(if [ -x "$dir/etcdutl" ]; then echo ' etcdutl'; fi)"
+  for b in $bins; do
     install -m 0755 "$dir/$b" "$BIN_DIR/$b.hakube-new"
   done
-  for b in etcd etcdctl; do
+  for b in $bins; do
     mv -f "$BIN_DIR/$b.hakube-new" "$BIN_DIR/$b"
   done
   say "installed etcd $VERSION from $URL (sha256 verified)"
@@ -335,8 +338,10 @@ bootstrap() {
   write_cluster_env "$ic" new
   start_etcd
   say "bootstrapping a new cluster: $ic (the health gate waits for quorum)"
-}
-if [ -d "$DATA_DIR/member" ]; then
+}`,
+    // restoreFrom: restore and start, or fall through when the data is already this restore's.
+    ...(s.restore ? [renderRestoreBlock({ ...s, restore: s.restore })] : []),
+    `if [ -d "$DATA_DIR/member" ]; then
   start_etcd
   # A learner whose promotion failed earlier is promoted now; a voting member is left alone.
   case "$(my_line "$CLIENT_URL" 2>/dev/null || true)" in
