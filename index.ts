@@ -24,6 +24,7 @@ export {
   EtcdBackupEncryptionArgs,
   EtcdRestoreArgs,
 } from "./components/etcd/backup";
+export { EtcdRecoverQuorumArgs } from "./components/etcd/recovery";
 export { KeepalivedVip } from "./components/keepalived/keepalivedVip";
 export {
   KeepalivedMemberArgs,

@@ -48,6 +48,7 @@ export interface DeployOptions {
   /** EtcdCluster's scheduled snapshots and restore (the etcd day-2 tests). */
   etcdBackup?: LabStackArgs["etcdBackup"];
   etcdRestoreFrom?: LabStackArgs["etcdRestoreFrom"];
+  etcdRecoverQuorum?: LabStackArgs["etcdRecoverQuorum"];
   log?: Log;
 }
 
@@ -164,6 +165,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
         etcdColocated: opts.etcdColocated,
         etcdBackup: opts.etcdBackup,
         etcdRestoreFrom: opts.etcdRestoreFrom,
+        etcdRecoverQuorum: opts.etcdRecoverQuorum,
       }),
     { statePath: runnerStatePath(lab), project: "hakube", stack: opts.lab, log },
   );

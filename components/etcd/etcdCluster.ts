@@ -89,10 +89,16 @@ export class EtcdCluster extends pulumi.ComponentResource {
 
     let previousConfigure: pulumi.Resource | undefined;
     let previousMember: pulumi.Resource | undefined;
+    // Member steps go one at a time in member order; with recoverQuorum the survivor's comes first (the
+    // others can only rejoin it).
+    const order = args.members.map((_, i) => i);
+    const survivor = args.members.findIndex((m) => m.name === args.recoverQuorum?.from);
+    if (survivor > 0) order.unshift(...order.splice(survivor, 1));
     const configures: remote.Command[] = [];
     const memberSteps: remote.Command[] = [];
     const connections: pulumi.Output<pulumi.Unwrap<ConnectionArgs>>[] = [];
-    args.members.forEach((host, i) => {
+    order.forEach((i) => {
+      const host = args.members[i];
       const s = resolved.apply((r) => r.members[i]);
       const address = s.apply((m) => m.address);
       const prefix = `${name}-${host.name}`;
@@ -104,7 +110,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
       ]);
       const peer = issue(`${host.name}-peer`, host.name, CertificateRole.Peer, [address, host.name]);
       const connection = checkedConnection(host.connection, `members[${i}].connection`, component, known);
-      connections.push(connection);
+      connections[i] = connection;
 
       const install = new remote.Command(
         `${prefix}-install`,

@@ -18,6 +18,7 @@ import {
 import { EtcdInstallSettings, releaseUrl } from "./render/scripts";
 import { restoreToken } from "./render/restore";
 import { officialEtcdSha256 } from "./checksums";
+import { memberUrls } from "./render/config";
 import { CpuArchitecture, EtcdInstallMethod, EtcdMemberSettings, KnownEtcdClusterArgs } from "./types";
 
 export interface ResolvedEtcdCluster {
@@ -59,6 +60,16 @@ export function resolveEtcdCluster(
             args.install?.sha256 ?? officialEtcdSha256(version, args.install?.arch ?? CpuArchitecture.Amd64),
         }
       : { cluster, method, binDir, dataDir };
+  const survivor = args.recoverQuorum && args.members.find((m) => m.name === args.recoverQuorum!.from);
+  const recovery = survivor && {
+    from: survivor.name,
+    fromUrl: memberUrls(
+      survivor.address,
+      args.clientPort ?? DEFAULT_CLIENT_PORT,
+      args.peerPort ?? DEFAULT_PEER_PORT,
+    ).client,
+    id: args.recoverQuorum!.id ?? "1",
+  };
   const members = args.members.map((m): EtcdMemberSettings => ({
     cluster,
     name: m.name,
@@ -82,6 +93,7 @@ export function resolveEtcdCluster(
         token: restoreToken(token, args.restoreFrom.sha256),
       },
     }),
+    ...(recovery && { recovery }),
   }));
   return { install, members };
 }

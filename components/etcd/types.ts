@@ -3,6 +3,7 @@ import { CaKeyPairArgs } from "../pki/certificateAuthority";
 import { KeyAlgorithm } from "../pki/profiles";
 import type { EtcdBackupArgs, EtcdRestoreArgs } from "./backup";
 import type { EtcdRestoreSettings } from "./render/restore";
+import type { EtcdRecoverQuorumArgs, EtcdRecoverySettings } from "./recovery";
 
 /** How etcd gets onto a member (the constant, or its string value: `"release"`). */
 export const EtcdInstallMethod = {
@@ -93,6 +94,12 @@ export interface EtcdClusterArgs {
    * its first start. Refused on members that already have data unless `force`. @default none
    */
   restoreFrom?: EtcdRestoreArgs;
+  /**
+   * Lost quorum (a majority of the members gone for good): force a new cluster from the surviving member
+   * `from` (its data kept), then every other member joins it again as a learner. Remove it once healthy.
+   * @default none
+   */
+  recoverQuorum?: EtcdRecoverQuorumArgs;
 }
 
 /** EtcdClusterArgs once every member's address is known. */
@@ -117,4 +124,6 @@ export interface EtcdMemberSettings {
   installedVersion: string;
   /** restoreFrom, resolved: the member script restores before the first start. */
   restore?: EtcdRestoreSettings;
+  /** recoverQuorum, resolved: the survivor forces a new cluster, the others rejoin it. */
+  recovery?: EtcdRecoverySettings;
 }

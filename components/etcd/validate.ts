@@ -19,6 +19,7 @@ import {
 import { ETCD_RELEASE_SHA256, officialEtcdSha256 } from "./checksums";
 import { CpuArchitecture, EtcdClusterArgs, EtcdInstallMethod } from "./types";
 import { backupProblems, restoreProblems } from "./backup";
+import { recoverQuorumProblems, recoverQuorumWarning } from "./recovery";
 import {
   caKeyPairProblems,
   DEFAULT_CERT_VALIDITY_HOURS,
@@ -99,6 +100,14 @@ export function validateEtcdClusterArgs(args: EtcdClusterArgs | undefined): Vali
   errors.push(...extraFlagProblems(args.extraFlags));
   errors.push(...backupProblems(args.backup));
   errors.push(...restoreProblems(args.restoreFrom));
+  const recovery = recoverQuorumProblems(
+    args.recoverQuorum,
+    Array.isArray(args.members) ? args.members : [],
+    args.restoreFrom !== undefined,
+  );
+  errors.push(...recovery);
+  if (args.recoverQuorum !== undefined && recovery.length === 0)
+    warnings.push(recoverQuorumWarning(args.recoverQuorum));
   if (
     args.healthTimeoutSeconds !== undefined &&
     !(Number.isInteger(args.healthTimeoutSeconds) && args.healthTimeoutSeconds >= 10)

@@ -74,6 +74,7 @@ export interface LabStackArgs {
   /** EtcdCluster's scheduled snapshots and restore (the etcd day-2 tests). */
   etcdBackup?: hakube.EtcdBackupArgs;
   etcdRestoreFrom?: hakube.EtcdRestoreArgs;
+  etcdRecoverQuorum?: hakube.EtcdRecoverQuorumArgs;
 }
 
 export function labStack(args: LabStackArgs) {
@@ -105,6 +106,7 @@ export function labStack(args: LabStackArgs) {
         electionTimeoutMs: args.etcdElectionTimeoutMs,
         backup: args.etcdBackup,
         restoreFrom: args.etcdRestoreFrom,
+        recoverQuorum: args.etcdRecoverQuorum,
       });
   const etcdOutputs = etcd
     ? {

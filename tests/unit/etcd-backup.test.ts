@@ -322,3 +322,53 @@ esac
     });
   });
 });
+
+describe("EtcdCluster quorum recovery", () => {
+  const withRecovery = (from: string) =>
+    resolveEtcdCluster(
+      "etcd",
+      { members: hosts(3), install: { sha256: SHA }, recoverQuorum: { from, id: "2026-12-07" } },
+      "proj-dev-etcd",
+    );
+  it("validates recoverQuorum, warns while it is set, and refuses it with restoreFrom", () => {
+    const v = (over: Record<string, unknown>) =>
+      validateEtcdClusterArgs({ members: hosts(3), install: { sha256: SHA }, ...over });
+    assert.deepEqual(v({ recoverQuorum: { from: "m2" } }), {
+      errors: [],
+      warnings: [
+        {
+          path: "recoverQuorum",
+          message:
+            'recoverQuorum is set (from "m2"): members without quorum are recovered from m2\'s data; remove it once the cluster is healthy',
+        },
+      ],
+    });
+    assert.deepEqual(
+      v({
+        recoverQuorum: { from: "m9", id: "a b" },
+        restoreFrom: { path: "/root/s.db", sha256: SNAP_SHA },
+      }).errors.map((e) => e.message),
+      [
+        'recoverQuorum.from must name one of the members (m1, m2, m3), the survivor whose data is kept, got "m9"',
+        "recoverQuorum.id must be 1-64 letters, digits, '.', '_' or '-', got \"a b\"",
+        "recoverQuorum and restoreFrom exclude each other: recover from a surviving member's data, or restore every member from a snapshot, got both",
+      ],
+    );
+  });
+  it("renders the survivor's and the others' member scripts (goldens, POSIX sh)", () => {
+    const r = withRecovery("m2");
+    assert.equal(r.members[0].recovery?.fromUrl, "https://10.0.0.12:2379");
+    assertGolden("etcd/backup/member-recover-m2.sh", renderMemberScript(r.members[1]));
+    for (const m of r.members) assert.equal(shSyntaxError(renderMemberScript(m)), undefined);
+  });
+  it("runs the survivor's member step first, the others after it one at a time", async () => {
+    const rec = new Recorder();
+    await rec.install(10);
+    new EtcdCluster("etcd", { members: hosts(3), install: { sha256: SHA }, recoverQuorum: { from: "m3" } });
+    await rec.idle();
+    assert.ok(rec.dependsOn("etcd-m1-member", "etcd-m3-member"));
+    assert.ok(rec.dependsOn("etcd-m2-member", "etcd-m1-member"));
+    assert.ok(!rec.dependsOn("etcd-m3-member", "etcd-m1-member"));
+    assert.ok(rec.dependsOn("etcd-health", "etcd-m2-member"));
+  });
+});

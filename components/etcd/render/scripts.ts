@@ -28,6 +28,7 @@ import { EtcdInstallMethod, EtcdMemberSettings } from "../types";
 import { memberUrls, PKI_FILES, renderEnvFile, renderUnit } from "./config";
 import { show } from "../../show";
 import { renderRestoreBlock } from "./restore";
+import { renderRecoveryBlock } from "../recovery";
 
 export { renderFileBundle };
 
@@ -341,6 +342,8 @@ bootstrap() {
 }`,
     // restoreFrom: restore and start, or fall through when the data is already this restore's.
     ...(s.restore ? [renderRestoreBlock({ ...s, restore: s.restore })] : []),
+    // recoverQuorum: the survivor forces a new cluster; the others may only join it.
+    ...(s.recovery ? [renderRecoveryBlock(s.recovery)] : []),
     `if [ -d "$DATA_DIR/member" ]; then
   start_etcd
   # A learner whose promotion failed earlier is promoted now; a voting member is left alone.
