@@ -73,6 +73,13 @@ export interface EtcdRestoreArgs {
    * `<dataDir>.before-restore-<time>`, never deleted. Without it such a member refuses. @default false
    */
   force?: boolean;
+  /**
+   * Where the members' etcdutl has `--bump-revision` (etcd 3.6; checked on the host): add this to the revision and mark the older ones
+   * compacted, so that Kubernetes' watch caches never serve data from before the restore (etcd issue
+   * 16028). 0: keep the snapshot's revision. etcd 3.4 (etcdctl restore) always keeps it.
+   * @default 1000000000 (etcd's example)
+   */
+  bumpRevision?: number;
 }
 
 /** kops' etcd-manager snapshots every 15 minutes. */
@@ -84,6 +91,8 @@ export const DEFAULT_BACKUP_DIR = "/var/backups/etcd";
 export const DEFAULT_COPY_DIR = "/var/backups/etcd";
 /** A snapshot needs a few seconds on a large database; shorter intervals would overlap. */
 export const MIN_BACKUP_INTERVAL_SECONDS = 10;
+/** etcd's own example for `etcdutl snapshot restore --bump-revision` (docs "Disaster recovery"). */
+export const DEFAULT_BUMP_REVISION = 1_000_000_000;
 export const MAX_BACKUP_RETENTION = 10000;
 
 /** Paths on members. */
@@ -281,6 +290,16 @@ export function restoreProblems(restore: unknown): Problem[] {
     p.push({
       path: "restoreFrom.sha256",
       message: `restoreFrom.sha256 must be the snapshot's sha256 (64 lower-case hex digits) so that nothing unverified is restored, got ${show(restore.sha256)}`,
+    });
+  }
+  const bump = restore.bumpRevision;
+  if (
+    bump !== undefined &&
+    !(typeof bump === "number" && Number.isInteger(bump) && bump >= 0 && bump <= 1e15)
+  ) {
+    p.push({
+      path: "restoreFrom.bumpRevision",
+      message: `restoreFrom.bumpRevision must be a whole number, 0 (keep the snapshot's revision) to 1e15, got ${show(bump)}`,
     });
   }
   if (restore.force !== undefined && typeof restore.force !== "boolean") {

@@ -18,6 +18,7 @@ import {
 import { EtcdInstallSettings, releaseUrl } from "./render/scripts";
 import { restoreToken } from "./render/restore";
 import { officialEtcdSha256 } from "./checksums";
+import { DEFAULT_BUMP_REVISION } from "./backup";
 import { memberUrls } from "./render/config";
 import { CpuArchitecture, EtcdInstallMethod, EtcdMemberSettings, KnownEtcdClusterArgs } from "./types";
 
@@ -91,6 +92,7 @@ export function resolveEtcdCluster(
         sha256: args.restoreFrom.sha256,
         force: args.restoreFrom.force ?? false,
         token: restoreToken(token, args.restoreFrom.sha256),
+        bumpRevision: args.restoreFrom.bumpRevision ?? DEFAULT_BUMP_REVISION,
       },
     }),
     ...(recovery && { recovery }),

@@ -24,7 +24,8 @@ import {
   renderBackupTimer,
   renderSnapshotScript,
 } from "../../components/etcd/render/backup";
-import { restoreToken } from "../../components/etcd/render/restore";
+import { renderRestoreBlock, restoreToken } from "../../components/etcd/render/restore";
+import { shFunctions } from "../../components/shell";
 import { renderMemberScript } from "../../components/etcd/render/scripts";
 import { resolveEtcdCluster } from "../../components/etcd/settings";
 import { EtcdCluster } from "../../components/etcd/etcdCluster";
@@ -120,6 +121,10 @@ describe("EtcdCluster backups and restore", () => {
           `restoreFrom.sha256 must be the snapshot's sha256 (64 lower-case hex digits) so that nothing unverified is restored, got "${"B".repeat(64)}"`,
           'restoreFrom.force must be true or false, got "yes"',
         ],
+      );
+      assert.deepEqual(
+        restoreProblems({ path: "/root/s.db", sha256: SNAP_SHA, bumpRevision: -1 }).map((p) => p.message),
+        ["restoreFrom.bumpRevision must be a whole number, 0 (keep the snapshot's revision) to 1e15, got -1"],
       );
     });
   });
@@ -370,5 +375,73 @@ describe("EtcdCluster quorum recovery", () => {
     assert.ok(rec.dependsOn("etcd-m2-member", "etcd-m1-member"));
     assert.ok(!rec.dependsOn("etcd-m3-member", "etcd-m1-member"));
     assert.ok(rec.dependsOn("etcd-health", "etcd-m2-member"));
+  });
+});
+
+describe("the restore block, run with stand-ins for etcdutl and systemd", () => {
+  /** etcdutl that records its arguments and writes a data dir; its --help lists --bump-revision if $BUMP. */
+  function run(opts: { bumpSupported: boolean; bumpRevision?: number; data?: boolean; sha?: string }) {
+    const dir = tempDir("restore");
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    const snap = path.join(dir, "snap.db");
+    fs.writeFileSync(snap, "snapshot bytes");
+    const sha = spawnSync("sha256sum", [snap], { encoding: "utf8" }).stdout.split(" ")[0];
+    fs.writeFileSync(
+      path.join(bin, "etcdutl"),
+      `#!/bin/sh
+case "$*" in
+  *--help*) echo "  --data-dir string"; ${opts.bumpSupported ? 'echo "  --bump-revision uint"' : ":"} ;;
+  *) echo "$*" > "${dir}/args"; for a in "$@"; do [ "$prev" = --data-dir ] && mkdir -p "$a/member/snap"; prev=$a; done ;;
+esac
+`,
+      { mode: 0o755 },
+    );
+    const r = resolveEtcdCluster(
+      "etcd",
+      {
+        members: hosts(3),
+        install: { sha256: SHA, binDir: bin },
+        dataDir: path.join(dir, "data"),
+        restoreFrom: { path: snap, sha256: opts.sha ?? sha, bumpRevision: opts.bumpRevision },
+      },
+      "proj-dev-etcd",
+    );
+    if (opts.data) fs.mkdirSync(path.join(dir, "data", "member"), { recursive: true });
+    const m = { ...r.members[0], restore: { ...r.members[0].restore! } };
+    const script = [
+      "set -eu",
+      shFunctions("t"),
+      `NAME=m1 PEER_URL=https://10.0.0.11:2380 DATA_DIR=${dir}/data ETCDCTL=${bin}/etcdctl ROSTER=${dir}/roster`,
+      `printf 'm1 https://10.0.0.11:2380 x\\nm2 https://10.0.0.12:2380 y\\n' > ${dir}/roster`,
+      'systemctl() { :; }; chown() { :; }; install() { for a; do l=$a; done; mkdir -p "$l"; }',
+      'start_etcd() { echo started; }; write_cluster_env() { echo "cluster $1 $2"; }',
+      renderRestoreBlock(m).replace(/\/etc\/etcd\/restored-from/, `${dir}/restored-from`),
+    ].join("\n");
+    return { dir, res: runSh(script), args: () => fs.readFileSync(path.join(dir, "args"), "utf8") };
+  }
+  it("restores with the new membership and token, bumping the revision where etcdutl can", () => {
+    const { dir, res, args } = run({ bumpSupported: true });
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(
+      args(),
+      /--name m1 --initial-cluster m1=https:\/\/10\.0\.0\.11:2380,m2=https:\/\/10\.0\.0\.12:2380 --initial-cluster-token proj-dev-etcd-restore-\S+ /,
+    );
+    assert.match(args(), / --bump-revision 1000000000 --mark-compacted$/m);
+    assert.ok(fs.existsSync(path.join(dir, "data", "member", "snap")));
+    assert.match(res.stdout, /started/);
+  });
+  it("keeps the revision where etcdutl cannot bump it, or when told", () => {
+    assert.doesNotMatch(run({ bumpSupported: false }).args(), /bump/);
+    assert.doesNotMatch(run({ bumpSupported: true, bumpRevision: 0 }).args(), /bump/);
+  });
+  it("refuses a wrong sha256 and a member with data, restoring nothing", () => {
+    const wrong = run({ bumpSupported: true, sha: "c".repeat(64) });
+    assert.equal(wrong.res.code, 1);
+    assert.match(wrong.res.stderr, /has sha256 \S+, expected c{64}: nothing was restored/);
+    const data = run({ bumpSupported: true, data: true });
+    assert.equal(data.res.code, 1);
+    assert.match(data.res.stderr, /refusing to restore .*: m1 already has data/);
+    for (const r of [wrong, data]) assert.ok(!fs.existsSync(path.join(r.dir, "args")), "etcdutl never ran");
   });
 });

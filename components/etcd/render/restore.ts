@@ -5,8 +5,10 @@
  * Every member restores the same snapshot (sha256 checked first) with the new cluster's membership: its
  * name, its peer URL, every roster member in --initial-cluster and a token of its own (the cluster's token
  * plus the snapshot's hash), so the restored cluster has a new cluster ID and a member of the old one can
- * never join it. etcdutl (3.5+) restores where it is installed, etcdctl (3.4) otherwise. The restore goes
- * to a scratch directory and is moved into the data directory only when complete.
+ * never join it. etcdutl (3.5+) restores where it is installed, etcdctl (3.4) otherwise; where etcdutl has
+ * `--bump-revision` (checked with its --help: etcd 3.6, and 3.5 releases with the backport) the revision jumps by `bumpRevision` and the old revisions are marked
+ * compacted (etcd issue 16028), so that Kubernetes' watch caches cannot serve data from before the
+ * restore. The restore goes to a scratch directory and is moved into the data directory when complete.
  *
  * Refusals: a member that already has data (`<dataDir>/member`) is not touched unless `force` is set (then
  * its data is moved aside to `<dataDir>.before-restore-<UTC time>`, never deleted); a member whose data
@@ -24,6 +26,8 @@ export interface EtcdRestoreSettings {
   force: boolean;
   /** The restored cluster's token: new, so that its cluster ID differs from the old cluster's. */
   token: string;
+  /** Added to the revision where etcdutl has --bump-revision; 0: never. */
+  bumpRevision: number;
 }
 
 /** The restored cluster's token: the cluster's own plus the first 12 hex digits of the snapshot's hash. */
@@ -46,6 +50,7 @@ export function renderRestoreBlock(s: EtcdMemberSettings & { restore: EtcdRestor
       ["RESTORE_TOKEN", r.token],
       ["RESTORED_MARK", RESTORED_MARK_FILE],
       ["ETCDUTL", `${s.binDir}/etcdutl`],
+      ["BUMP_REVISION", r.bumpRevision],
     ]),
     `restored_here() { [ -f "$RESTORED_MARK" ] && [ "$(cat "$RESTORED_MARK")" = "$RESTORE_SHA256" ]; }
 if [ -d "$DATA_DIR/member" ] && restored_here; then
@@ -68,7 +73,12 @@ else
   rm -rf "$scratch"
   # etcdutl (3.5+; etcd 3.6 has no etcdctl snapshot restore), else etcdctl (3.4)
   if [ -x "$ETCDUTL" ]; then tool=$ETCDUTL; else tool=$ETCDCTL; fi
-  out=$(ETCDCTL_API=3 "$tool" snapshot restore "$RESTORE_FILE" --name "$NAME" --initial-cluster "$ic" --initial-cluster-token "$RESTORE_TOKEN" --initial-advertise-peer-urls "$PEER_URL" --data-dir "$scratch" 2>&1) || fail "$(basename "$tool") snapshot restore failed: $out"
+  # Revision bump where etcdutl has it (its --help says): Kubernetes' watch caches never serve data older than the restore.
+  bump=""
+  if [ "$BUMP_REVISION" -gt 0 ] && [ "$tool" = "$ETCDUTL" ] && "$tool" snapshot restore --help 2>&1 | grep -q -- --bump-revision; then
+    bump="--bump-revision $BUMP_REVISION --mark-compacted"
+  fi
+  out=$(ETCDCTL_API=3 "$tool" snapshot restore "$RESTORE_FILE" --name "$NAME" --initial-cluster "$ic" --initial-cluster-token "$RESTORE_TOKEN" --initial-advertise-peer-urls "$PEER_URL" --data-dir "$scratch" $bump 2>&1) || fail "$(basename "$tool") snapshot restore failed: $out"
   install -d -m 0700 -o etcd -g etcd "$DATA_DIR"
   mv "$scratch/member" "$DATA_DIR/member"
   rm -rf "$scratch"
@@ -76,7 +86,7 @@ else
   write_cluster_env "$ic" new
   printf '%s\\n' "$RESTORE_SHA256" | put "$RESTORED_MARK" 0644 root:root
   start_etcd
-  say "restored from $RESTORE_FILE (sha256 $RESTORE_SHA256) as a member of $ic; started (the health gate waits for quorum)"
+  say "restored from $RESTORE_FILE (sha256 $RESTORE_SHA256) as a member of $ic\${bump:+ with $bump}; started (the health gate waits for quorum)"
   exit 0
 fi`,
   ].join("\n");

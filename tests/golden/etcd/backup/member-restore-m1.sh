@@ -150,6 +150,7 @@ RESTORE_FORCE='0'
 RESTORE_TOKEN='proj-dev-etcd-restore-bbbbbbbbbbbb'
 RESTORED_MARK='/etc/etcd/restored-from'
 ETCDUTL='/usr/local/bin/etcdutl'
+BUMP_REVISION='1000000000'
 restored_here() { [ -f "$RESTORED_MARK" ] && [ "$(cat "$RESTORED_MARK")" = "$RESTORE_SHA256" ]; }
 if [ -d "$DATA_DIR/member" ] && restored_here; then
   say "data already restored from snapshot $RESTORE_SHA256"
@@ -171,7 +172,12 @@ else
   rm -rf "$scratch"
   # etcdutl (3.5+; etcd 3.6 has no etcdctl snapshot restore), else etcdctl (3.4)
   if [ -x "$ETCDUTL" ]; then tool=$ETCDUTL; else tool=$ETCDCTL; fi
-  out=$(ETCDCTL_API=3 "$tool" snapshot restore "$RESTORE_FILE" --name "$NAME" --initial-cluster "$ic" --initial-cluster-token "$RESTORE_TOKEN" --initial-advertise-peer-urls "$PEER_URL" --data-dir "$scratch" 2>&1) || fail "$(basename "$tool") snapshot restore failed: $out"
+  # Revision bump where etcdutl has it (its --help says): Kubernetes' watch caches never serve data older than the restore.
+  bump=""
+  if [ "$BUMP_REVISION" -gt 0 ] && [ "$tool" = "$ETCDUTL" ] && "$tool" snapshot restore --help 2>&1 | grep -q -- --bump-revision; then
+    bump="--bump-revision $BUMP_REVISION --mark-compacted"
+  fi
+  out=$(ETCDCTL_API=3 "$tool" snapshot restore "$RESTORE_FILE" --name "$NAME" --initial-cluster "$ic" --initial-cluster-token "$RESTORE_TOKEN" --initial-advertise-peer-urls "$PEER_URL" --data-dir "$scratch" $bump 2>&1) || fail "$(basename "$tool") snapshot restore failed: $out"
   install -d -m 0700 -o etcd -g etcd "$DATA_DIR"
   mv "$scratch/member" "$DATA_DIR/member"
   rm -rf "$scratch"
@@ -179,7 +185,7 @@ else
   write_cluster_env "$ic" new
   printf '%s\n' "$RESTORE_SHA256" | put "$RESTORED_MARK" 0644 root:root
   start_etcd
-  say "restored from $RESTORE_FILE (sha256 $RESTORE_SHA256) as a member of $ic; started (the health gate waits for quorum)"
+  say "restored from $RESTORE_FILE (sha256 $RESTORE_SHA256) as a member of $ic${bump:+ with $bump}; started (the health gate waits for quorum)"
   exit 0
 fi
 if [ -d "$DATA_DIR/member" ]; then
