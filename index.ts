@@ -25,6 +25,7 @@ export {
   EtcdRestoreArgs,
 } from "./components/etcd/backup";
 export { EtcdRecoverQuorumArgs } from "./components/etcd/recovery";
+export { EtcdDefragArgs } from "./components/etcd/defrag";
 export { KeepalivedVip } from "./components/keepalived/keepalivedVip";
 export {
   KeepalivedMemberArgs,

@@ -49,6 +49,7 @@ export interface DeployOptions {
   etcdBackup?: LabStackArgs["etcdBackup"];
   etcdRestoreFrom?: LabStackArgs["etcdRestoreFrom"];
   etcdRecoverQuorum?: LabStackArgs["etcdRecoverQuorum"];
+  etcdDefrag?: LabStackArgs["etcdDefrag"];
   log?: Log;
 }
 
@@ -166,6 +167,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
         etcdBackup: opts.etcdBackup,
         etcdRestoreFrom: opts.etcdRestoreFrom,
         etcdRecoverQuorum: opts.etcdRecoverQuorum,
+        etcdDefrag: opts.etcdDefrag,
       }),
     { statePath: runnerStatePath(lab), project: "hakube", stack: opts.lab, log },
   );

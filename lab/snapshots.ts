@@ -1,8 +1,10 @@
 /**
  * EtcdCluster's scheduled snapshots as the lab sees them on each member: the newest snapshot whose sha256
  * file matches it (the last good one) and its age, and whether the snapshot unit's last run failed. Used by
- * `npm run lab -- status` and the day-2 lab test.
+ * `npm run lab -- status` and the day-2 lab test; and etcd's raised alarms (NOSPACE).
  */
+import type { ClientFiles } from "./deploy";
+import { etcdctl } from "./etcdctl";
 import { exec, Lab } from "./hosts";
 
 export interface SnapshotStatus {
@@ -51,4 +53,15 @@ export function describeSnapshots(s: SnapshotStatus): string {
   if (!s.scheduled) return "snapshots: not scheduled";
   const last = s.lastGood ? `last good ${s.ageSeconds} s ago (${s.lastGood})` : "NO good snapshot yet";
   return `snapshots: ${last}, last run ${s.unit === "failed" ? "FAILED (journalctl -u etcd-backup)" : "ok"}`;
+}
+
+/** etcd's raised alarms (`alarm list`: "memberID:<hex> alarm:NOSPACE"), such as NOSPACE once the quota is full. */
+export async function etcdAlarms(files: ClientFiles, endpoints: string[]): Promise<string[]> {
+  if (endpoints.length === 0) return [];
+  const r = await etcdctl(["alarm", "list"], { files, endpoints, commandTimeout: "3s" });
+  if (r.code !== 0) return [`alarm list failed: ${r.stderr.trim().split("\n").pop()}`];
+  return r.stdout
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
 }

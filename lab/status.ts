@@ -11,7 +11,7 @@ import { endpointStatus, EndpointStatus } from "./etcdctl";
 import { exec, Lab } from "./hosts";
 import { kubectl, kubectlPath, leaseHolder, nodeStatus, NodeStatus } from "./kubectl";
 import { readState } from "./runner";
-import { describeSnapshots, snapshotStatus, SnapshotStatus } from "./snapshots";
+import { describeSnapshots, etcdAlarms, snapshotStatus, SnapshotStatus } from "./snapshots";
 
 export type LabStatus = Awaited<ReturnType<typeof collectStatus>>;
 
@@ -82,8 +82,10 @@ async function etcdStatus(lab: Lab, outputs: Record<string, unknown>, kubeconfig
             .map((n) => snapshotStatus(lab, n)),
         )
       : [];
+  const alarms = topology === "external" ? await etcdAlarms(files, endpoints) : [];
   return {
     snapshots,
+    alarms,
     topology,
     endpoints: members.map((m) => m.endpoint),
     members: members.map((m) => ({ name: nameOf(m.endpoint), ...m })),
@@ -227,6 +229,10 @@ export function formatStatus(st: LabStatus): string {
     const snap = e.snapshots.find((x) => x.member === m.name);
     if (snap?.scheduled || snap?.error) lines.push(`    ${describeSnapshots(snap)}`);
   }
+  for (const a of e.alarms)
+    lines.push(
+      `  ALARM ${a}${a.includes("NOSPACE") ? " (writes refused: compact, defrag, then etcdctl alarm disarm)" : ""}`,
+    );
   lines.push("connect:");
   if (k) lines.push(`  ${rel(k.kubectl)} --kubeconfig=${rel(k.kubeconfig)} get nodes`);
   if (e.topology === "external" && e.ca) {

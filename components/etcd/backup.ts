@@ -130,6 +130,7 @@ export function calendarSpec(interval: number, offset: number): string {
   if (interval < 60) return `*-*-* *:*:${two(sec)}/${interval}`;
   if (interval < 3600) return `*-*-* *:${two(m)}/${interval / 60}:${two(sec)}`;
   if (interval === 3600) return `*-*-* *:${two(m)}:${two(sec)}`;
+  if (interval === 86400) return `*-*-* ${two(h)}:${two(m)}:${two(sec)}`;
   return `*-*-* ${two(h)}/${interval / 3600}:${two(m)}:${two(sec)}`;
 }
 

@@ -22,6 +22,7 @@ import { validateEtcdClusterArgs } from "./validate";
 import { backupProblems, resolveBackup } from "./backup";
 import { backupSecretFiles, renderBackupInstallScript, renderBackupRemoveScript } from "./render/backup";
 import { lateInvalidArguments } from "../errors";
+import { renderDefragInstallScript, renderDefragRemoveScript, resolveDefrag } from "./defrag";
 
 /**
  * An etcd cluster with mutual TLS on client and peer ports, installed and configured over SSH.
@@ -201,6 +202,26 @@ export class EtcdCluster extends pulumi.ComponentResource {
             delete: settings.apply(renderBackupRemoveScript),
             stdin: copyKey,
             logging: "stderr",
+            ...COMMAND_DEFAULTS,
+          },
+          { parent: this, dependsOn: [health] },
+        );
+      });
+    }
+
+    // Scheduled defragmentation (args.defrag): per member, once the cluster is healthy.
+    const defrag = args.defrag;
+    if (defrag) {
+      args.members.forEach((host, i) => {
+        const settings = resolved.apply((r) => resolveDefrag(defrag, r.members[i], i, r.members.length));
+        const script = settings.apply(renderDefragInstallScript);
+        new remote.Command(
+          `${name}-${host.name}-defrag`,
+          {
+            connection: connections[i],
+            create: script,
+            update: script,
+            delete: settings.apply(renderDefragRemoveScript),
             ...COMMAND_DEFAULTS,
           },
           { parent: this, dependsOn: [health] },

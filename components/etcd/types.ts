@@ -4,6 +4,7 @@ import { KeyAlgorithm } from "../pki/profiles";
 import type { EtcdBackupArgs, EtcdRestoreArgs } from "./backup";
 import type { EtcdRestoreSettings } from "./render/restore";
 import type { EtcdRecoverQuorumArgs, EtcdRecoverySettings } from "./recovery";
+import type { EtcdDefragArgs } from "./defrag";
 
 /** How etcd gets onto a member (the constant, or its string value: `"release"`). */
 export const EtcdInstallMethod = {
@@ -89,6 +90,11 @@ export interface EtcdClusterArgs {
    * each, retention, optionally copied (and encrypted) off the host. @default none
    */
   backup?: EtcdBackupArgs;
+  /**
+   * Scheduled defragmentation: a systemd timer on every member, one member at a time, only while every
+   * member is healthy. @default none
+   */
+  defrag?: EtcdDefragArgs;
   /**
    * Build the cluster from a snapshot: every member restores it with the new cluster's membership before
    * its first start. Refused on members that already have data unless `force`. @default none

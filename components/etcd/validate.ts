@@ -20,6 +20,7 @@ import { ETCD_RELEASE_SHA256, officialEtcdSha256 } from "./checksums";
 import { CpuArchitecture, EtcdClusterArgs, EtcdInstallMethod } from "./types";
 import { backupProblems, restoreProblems } from "./backup";
 import { recoverQuorumProblems, recoverQuorumWarning } from "./recovery";
+import { defragProblems } from "./defrag";
 import {
   caKeyPairProblems,
   DEFAULT_CERT_VALIDITY_HOURS,
@@ -99,6 +100,7 @@ export function validateEtcdClusterArgs(args: EtcdClusterArgs | undefined): Vali
   errors.push(...pathProblems(args));
   errors.push(...extraFlagProblems(args.extraFlags));
   errors.push(...backupProblems(args.backup));
+  errors.push(...defragProblems(args.defrag));
   errors.push(...restoreProblems(args.restoreFrom));
   const recovery = recoverQuorumProblems(
     args.recoverQuorum,

@@ -75,6 +75,7 @@ export interface LabStackArgs {
   etcdBackup?: hakube.EtcdBackupArgs;
   etcdRestoreFrom?: hakube.EtcdRestoreArgs;
   etcdRecoverQuorum?: hakube.EtcdRecoverQuorumArgs;
+  etcdDefrag?: hakube.EtcdDefragArgs;
 }
 
 export function labStack(args: LabStackArgs) {
@@ -107,6 +108,7 @@ export function labStack(args: LabStackArgs) {
         backup: args.etcdBackup,
         restoreFrom: args.etcdRestoreFrom,
         recoverQuorum: args.etcdRecoverQuorum,
+        defrag: args.etcdDefrag,
       });
   const etcdOutputs = etcd
     ? {

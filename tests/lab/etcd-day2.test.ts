@@ -16,7 +16,7 @@ import { createLab, destroyLab, exec, Lab } from "../../lab/hosts";
 import { LAB_NAMES, LAB_SUBNETS } from "../../lab/hosts/subnets";
 import * as providers from "../../lab/providers";
 import type { EtcdBackupArgs } from "../../components/etcd/backup";
-import { describeSnapshots, snapshotStatus } from "../../lab/snapshots";
+import { describeSnapshots, etcdAlarms, snapshotStatus } from "../../lab/snapshots";
 import { Etcd, waitFor } from "./helpers";
 
 const LAB = LAB_NAMES.etcdDay2Test;
@@ -28,6 +28,8 @@ const RETENTION = 3;
 const DIR = "/var/backups/etcd";
 const COPY_DIR = "/srv/etcd-backups";
 const MEMBERS = ["m1", "m2", "m3"];
+/** Defragmentation every 30 s for the test (offsets 0/10/20 s); the default is daily. */
+const DEFRAG = { intervalSeconds: 30 };
 /** The snapshot file names' UTC time: etcd-etcd-m1-20261207T061846Z.db */
 const SNAPSHOT = /^etcd-etcd-(m\d)-(\d{8})T(\d{2})(\d{2})(\d{2})Z\.db$/;
 
@@ -104,7 +106,14 @@ describe("EtcdCluster day 2: snapshots and restore on real etcd (lab)", function
       encryptTo: { certificatePem: String(cert.outputs.certPem) },
     };
     const t0 = Date.now();
-    result = await deployEtcd({ lab: LAB, subnetIndex: SUBNET, members: 3, etcdBackup: backup, log });
+    result = await deployEtcd({
+      lab: LAB,
+      subnetIndex: SUBNET,
+      members: 3,
+      etcdBackup: backup,
+      etcdDefrag: DEFRAG,
+      log,
+    });
     figures.deployMs = Date.now() - t0;
     etcd = new Etcd(result.files, result.endpoints);
   });
@@ -247,6 +256,58 @@ describe("EtcdCluster day 2: snapshots and restore on real etcd (lab)", function
     }
   });
 
+  it("defragments every member on schedule, one at a time: the database file shrinks after deletes and a compaction", async () => {
+    assert.deepEqual(
+      await etcdAlarms(result.files, etcd.endpoints),
+      [],
+      "no alarm raised (NOSPACE would be listed)",
+    );
+    const big = "x".repeat(64 * 1024);
+    for (let i = 0; i < 40; i++) await etcd.mustPut(`bulk/${i}`, big);
+    const del = await etcdctl(["del", "bulk/", "--prefix"], {
+      files: result.files,
+      endpoints: etcd.endpoints,
+    });
+    assert.equal(del.code, 0, del.stderr);
+    const rev = await revision();
+    const compact = await etcdctl(["compact", String(rev), "--physical"], {
+      files: result.files,
+      endpoints: etcd.endpoints,
+    });
+    assert.equal(compact.code, 0, compact.stderr);
+    const since = (await sh("m1", "date -u '+%Y-%m-%d %H:%M:%S'")).trim();
+    const t0 = Date.now();
+    const runs = new Map<string, { before: number; after: number; at: string }>();
+    const unit = (v: string, u: string) => Number(v) * ({ B: 1, kB: 1e3, MB: 1e6, GB: 1e9 }[u] ?? NaN);
+    await waitFor(
+      "a defragmentation of every member",
+      4 * DEFRAG.intervalSeconds * 1000,
+      async () => {
+        for (const m of MEMBERS) {
+          if (runs.has(m)) continue;
+          const out = await sh(
+            m,
+            `journalctl -u etcd-defrag.service -o short-iso-precise --since '${since}' | grep 'defragmented' | tail -n 1`,
+          );
+          const d = /^(\S+) .*database ([\d.]+) (\w+) -> ([\d.]+) (\w+)/.exec(out.trim());
+          if (d) runs.set(m, { at: d[1], before: unit(d[2], d[3]), after: unit(d[4], d[5]) });
+        }
+        return runs.size === MEMBERS.length;
+      },
+      2000,
+    );
+    figures.defragAllMembersMs = Date.now() - t0;
+    for (const [m, r] of runs) {
+      assert.ok(r.after < r.before, `${m}: database ${r.before} -> ${r.after} bytes`);
+      figures[`${m}DefragBytes`] = `${r.before}->${r.after}`;
+    }
+    // One at a time: no two members' runs within the same few seconds.
+    const times = [...runs.values()].map((r) => Date.parse(r.at)).sort((a, b) => a - b);
+    for (let k = 1; k < times.length; k++)
+      assert.ok(times[k] - times[k - 1] >= 5000, `defrags ${times[k] - times[k - 1]} ms apart`);
+    assert.ok(await allHealthy());
+  });
+
   it("fails the unit loudly when the local member is not healthy", async () => {
     await sh("m3", "systemctl stop etcd");
     try {
@@ -296,6 +357,7 @@ describe("EtcdCluster day 2: snapshots and restore on real etcd (lab)", function
       subnetIndex: SUBNET,
       members: 3,
       etcdBackup: backup,
+      etcdDefrag: DEFRAG,
       etcdRestoreFrom: { path: "/root/restore.db", sha256: snap.sha256 },
       log,
     });
@@ -321,6 +383,7 @@ describe("EtcdCluster day 2: snapshots and restore on real etcd (lab)", function
       subnetIndex: SUBNET,
       members: 3,
       etcdBackup: backup,
+      etcdDefrag: DEFRAG,
       etcdRestoreFrom: {
         path: "/root/restore.db",
         sha256: (await sh("m1", "cat /etc/etcd/restored-from")).trim(),
@@ -337,6 +400,7 @@ describe("EtcdCluster day 2: snapshots and restore on real etcd (lab)", function
         subnetIndex: SUBNET,
         members: 3,
         etcdBackup: backup,
+        etcdDefrag: DEFRAG,
         etcdRestoreFrom: { path: "/root/restore.db", sha256: other },
         log,
       }),
@@ -383,6 +447,7 @@ describe("EtcdCluster day 2: snapshots and restore on real etcd (lab)", function
       subnetIndex: SUBNET,
       members: 3,
       etcdBackup: backup,
+      etcdDefrag: DEFRAG,
       etcdRecoverQuorum: { from: "m1", id: "lab-1" },
       log,
     });
@@ -406,6 +471,7 @@ describe("EtcdCluster day 2: snapshots and restore on real etcd (lab)", function
       subnetIndex: SUBNET,
       members: 3,
       etcdBackup: backup,
+      etcdDefrag: DEFRAG,
       etcdRecoverQuorum: { from: "m1", id: "lab-1" },
       log,
     });

@@ -26,6 +26,13 @@ import {
 } from "../../components/etcd/render/backup";
 import { renderRestoreBlock, restoreToken } from "../../components/etcd/render/restore";
 import { shFunctions } from "../../components/shell";
+import {
+  defragProblems,
+  renderDefragInstallScript,
+  renderDefragScript,
+  renderDefragTimer,
+  resolveDefrag,
+} from "../../components/etcd/defrag";
 import { renderMemberScript } from "../../components/etcd/render/scripts";
 import { resolveEtcdCluster } from "../../components/etcd/settings";
 import { EtcdCluster } from "../../components/etcd/etcdCluster";
@@ -136,6 +143,7 @@ describe("EtcdCluster backups and restore", () => {
       assert.equal(calendarSpec(900, 0), "*-*-* *:00/15:00");
       assert.equal(calendarSpec(3600, 1200), "*-*-* *:20:00");
       assert.equal(calendarSpec(21600, 7200), "*-*-* 02/6:00:00");
+      assert.equal(calendarSpec(86400, 28800), "*-*-* 08:00:00");
       assert.throws(() => calendarSpec(20, 20), /bad offset/);
     });
     it("spreads the members over the interval", () => {
@@ -153,6 +161,18 @@ describe("EtcdCluster backups and restore", () => {
         encoding: "utf8",
       });
       if (probe.error) this.skip();
+      // Every interval the validator accepts, at every member offset of 3 and 5 members, parses.
+      for (const interval of [
+        10, 12, 15, 20, 30, 60, 120, 300, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
+      ]) {
+        for (const n of [3, 5]) {
+          for (let i = 0; i < n; i++) {
+            const spec = calendarSpec(interval, memberOffset(interval, i, n));
+            const r = spawnSync("systemd-analyze", ["calendar", spec], { encoding: "utf8" });
+            assert.equal(r.status, 0, `${spec}: ${r.stderr}`);
+          }
+        }
+      }
       const times = [...probe.stdout.matchAll(/(\d\d):(\d\d):(\d\d) UTC/g)].map((m) => `${m[2]}:${m[3]}`);
       assert.equal(times.length, 3, probe.stdout);
       for (const t of times) assert.ok(["05:00", "20:00", "35:00", "50:00"].includes(t), t);
@@ -443,5 +463,37 @@ esac
     assert.equal(data.res.code, 1);
     assert.match(data.res.stderr, /refusing to restore .*: m1 already has data/);
     for (const r of [wrong, data]) assert.ok(!fs.existsSync(path.join(r.dir, "args")), "etcdutl never ran");
+  });
+});
+
+describe("EtcdCluster scheduled defragmentation", () => {
+  it("validates the interval like the snapshots'", () => {
+    assert.deepEqual(defragProblems({ intervalSeconds: 86400 }), []);
+    assert.deepEqual(
+      defragProblems({ intervalSeconds: 100 }).map((p) => p.message),
+      [
+        "defrag.intervalSeconds must be whole seconds, at least 10, that divide a minute, an hour in whole minutes or a day in whole hours (such as 3600, 21600, 86400), got 100",
+      ],
+    );
+  });
+  it("renders daily by default, members 8 h apart, only while every member is healthy (goldens)", () => {
+    const d = resolveDefrag({}, cluster.members[1], 1, 3);
+    assert.equal(d.calendar, "*-*-* 08:00:00");
+    assertGolden("etcd/defrag/defrag-m2.sh", renderDefragScript(d));
+    assertGolden("etcd/defrag/etcd-defrag-m2.timer", renderDefragTimer(d));
+    assertGolden("etcd/defrag/install-m2.sh", renderDefragInstallScript(d));
+    assert.match(renderDefragScript(d), /endpoint health .*\|\| fail "not every member is healthy/);
+    assert.equal(shSyntaxError(renderDefragInstallScript(d)), undefined);
+  });
+  it("installs a defrag step per member after the health gate (mocks)", async () => {
+    const rec = new Recorder();
+    await rec.install();
+    new EtcdCluster("etcd", { members: hosts(3), install: { sha256: SHA }, defrag: {} });
+    await rec.idle();
+    assert.deepEqual(
+      rec.names().filter((n) => n.endsWith("-defrag")),
+      ["etcd-m1-defrag", "etcd-m2-defrag", "etcd-m3-defrag"],
+    );
+    for (const m of ["m1", "m2", "m3"]) assert.ok(rec.dependsOn(`etcd-${m}-defrag`, "etcd-health"));
   });
 });
