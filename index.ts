@@ -17,6 +17,14 @@ export {
   EtcdClusterArgs,
   EtcdInstallArgs,
 } from "./components/etcd/types";
+export {
+  EtcdBackupArgs,
+  EtcdBackupCopyToArgs,
+  EtcdBackupEncryptionArgs,
+  EtcdRestoreArgs,
+} from "./components/etcd/backup";
+export { EtcdRecoverQuorumArgs } from "./components/etcd/recovery";
+export { EtcdDefragArgs } from "./components/etcd/defrag";
 export { KeepalivedVip } from "./components/keepalived/keepalivedVip";
 export {
   KeepalivedMemberArgs,

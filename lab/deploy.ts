@@ -45,6 +45,11 @@ export interface DeployOptions {
   /** etcd raft timings (benchmarks compare profiles). */
   etcdHeartbeatIntervalMs?: number;
   etcdElectionTimeoutMs?: number;
+  /** EtcdCluster's scheduled snapshots and restore (the etcd day-2 tests). */
+  etcdBackup?: LabStackArgs["etcdBackup"];
+  etcdRestoreFrom?: LabStackArgs["etcdRestoreFrom"];
+  etcdRecoverQuorum?: LabStackArgs["etcdRecoverQuorum"];
+  etcdDefrag?: LabStackArgs["etcdDefrag"];
   log?: Log;
 }
 
@@ -159,6 +164,10 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
         haproxyCheck: opts.haproxyCheck,
         leaderElection: opts.leaderElection,
         etcdColocated: opts.etcdColocated,
+        etcdBackup: opts.etcdBackup,
+        etcdRestoreFrom: opts.etcdRestoreFrom,
+        etcdRecoverQuorum: opts.etcdRecoverQuorum,
+        etcdDefrag: opts.etcdDefrag,
       }),
     { statePath: runnerStatePath(lab), project: "hakube", stack: opts.lab, log },
   );

@@ -11,6 +11,7 @@ import { endpointStatus, EndpointStatus } from "./etcdctl";
 import { exec, Lab } from "./hosts";
 import { kubectl, kubectlPath, leaseHolder, nodeStatus, NodeStatus } from "./kubectl";
 import { readState } from "./runner";
+import { describeSnapshots, etcdAlarms, snapshotStatus, SnapshotStatus } from "./snapshots";
 
 export type LabStatus = Awaited<ReturnType<typeof collectStatus>>;
 
@@ -70,7 +71,21 @@ async function etcdStatus(lab: Lab, outputs: Record<string, unknown>, kubeconfig
     members = await stackedEtcdStatus(kubeconfig, (outputs.masters as string[] | undefined) ?? []);
   }
   const leader = members.find((m) => m.leader);
+  // EtcdCluster's scheduled snapshots: the last good one per member and its age (running hosts only).
+  const running = new Set(lab.hosts.filter((h) => h.running).map((h) => h.name));
+  const snapshots: SnapshotStatus[] =
+    topology === "external"
+      ? await Promise.all(
+          members
+            .map((m) => nameOf(m.endpoint))
+            .filter((n) => running.has(n))
+            .map((n) => snapshotStatus(lab, n)),
+        )
+      : [];
+  const alarms = topology === "external" ? await etcdAlarms(files, endpoints) : [];
   return {
+    snapshots,
+    alarms,
     topology,
     endpoints: members.map((m) => m.endpoint),
     members: members.map((m) => ({ name: nameOf(m.endpoint), ...m })),
@@ -211,7 +226,13 @@ export function formatStatus(st: LabStatus): string {
     lines.push(
       `  ${m.name}  ${m.endpoint}  ${m.healthy ? "healthy" : "unhealthy"}${m.leader ? "  leader" : ""}${m.learner ? "  learner" : ""}${m.version ? `  etcd ${m.version}, db ${m.dbSize}` : `  (${m.error})`}`,
     );
+    const snap = e.snapshots.find((x) => x.member === m.name);
+    if (snap?.scheduled || snap?.error) lines.push(`    ${describeSnapshots(snap)}`);
   }
+  for (const a of e.alarms)
+    lines.push(
+      `  ALARM ${a}${a.includes("NOSPACE") ? " (writes refused: compact, defrag, then etcdctl alarm disarm)" : ""}`,
+    );
   lines.push("connect:");
   if (k) lines.push(`  ${rel(k.kubectl)} --kubeconfig=${rel(k.kubeconfig)} get nodes`);
   if (e.topology === "external" && e.ca) {

@@ -20,6 +20,10 @@ import {
 import { resolveEtcdCluster } from "./settings";
 import { EtcdClusterArgs } from "./types";
 import { validateEtcdClusterArgs } from "./validate";
+import { backupProblems, resolveBackup } from "./backup";
+import { backupSecretFiles, renderBackupInstallScript, renderBackupRemoveScript } from "./render/backup";
+import { lateInvalidArguments } from "../errors";
+import { renderDefragInstallScript, renderDefragRemoveScript, resolveDefrag } from "./defrag";
 
 /**
  * An etcd cluster with mutual TLS on client and peer ports, installed and configured over SSH.
@@ -103,40 +107,47 @@ export class EtcdCluster extends pulumi.ComponentResource {
           renderFileBundle(memberPkiFiles({ ca: caPem, serverCert, serverKey, peerCert, peerKey })),
         );
     });
-    const member = (i: number) => resolved.apply((r) => r.members[i]);
+    // Member steps go one at a time in member order; with recoverQuorum the survivor's comes first (the
+    // others can only rejoin it). `order[j]` is the member the j-th host of the chain is.
+    const order = args.members.map((_, i) => i);
+    const survivor = args.members.findIndex((m) => m.name === args.recoverQuorum?.from);
+    if (survivor > 0) order.unshift(...order.splice(survivor, 1));
+    const member = (j: number) => resolved.apply((r) => r.members[order[j]]);
     const [, configures, memberSteps] = hostSteps(
       name,
-      args.members.map((host, i) => ({ name: host.name, connection: connections[i] })),
+      order.map((i) => ({ name: args.members[i].name, connection: connections[i] })),
       [
         {
           step: "install",
           rollout: Rollout.Parallel,
-          args: (i) => ({
-            create: resolved.apply((r) => renderInstallScript({ ...r.install, name: args.members[i].name })),
+          args: (j) => ({
+            create: resolved.apply((r) =>
+              renderInstallScript({ ...r.install, name: args.members[order[j]].name }),
+            ),
           }),
         },
         {
           // Files and a restart: a change rolls through the members.
           step: "configure",
           rollout: Rollout.Serial,
-          args: (i) => ({
-            create: member(i).apply(renderConfigureScript),
-            stdin: pulumi.secret(memberPki[i]),
+          args: (j) => ({
+            create: member(j).apply(renderConfigureScript),
+            stdin: pulumi.secret(memberPki[order[j]]),
             // The script prints only paths; stdout is still kept out of the log as a second line of defence.
             logging: "stderr",
             delete: `rm -rf ${CONFIG_DIR} ${UNIT_FILE} && systemctl daemon-reload`,
           }),
         },
         {
-          // Bootstrap or join, and removal: one member at a time, in member order.
+          // Bootstrap or join, and removal: one member at a time.
           step: "member",
           rollout: Rollout.Serial,
-          args: (i) => {
-            const script = member(i).apply(renderMemberScript);
+          args: (j) => {
+            const script = member(j).apply(renderMemberScript);
             return {
               create: script,
               update: script,
-              delete: member(i).apply(renderRemoveScript),
+              delete: member(j).apply(renderRemoveScript),
               stdin: roster,
             };
           },
@@ -159,6 +170,72 @@ export class EtcdCluster extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: memberSteps },
     );
+
+    // Day-2 timers, per member once the cluster is healthy; separate steps from configure, so that
+    // installing or changing them never restarts etcd.
+    const hosts = args.members.map((host, i) => ({ name: host.name, connection: connections[i] }));
+    const backup = args.backup;
+    if (backup) {
+      // Scheduled snapshots (args.backup).
+      const recipient = pulumi.output(backup.encryptTo?.certificatePem);
+      const copyKey = pulumi.secret(
+        pulumi.output(backup.copyTo?.privateKey).apply((key) => renderFileBundle(backupSecretFiles(key))),
+      );
+      hostSteps(
+        name,
+        hosts,
+        [
+          {
+            step: "backup",
+            rollout: Rollout.Parallel,
+            after: [health],
+            args: (i) => {
+              const settings = pulumi.all([resolved, recipient]).apply(([r, pem]) => {
+                // The recipient certificate may have been an Output: the constructor's rule, once known.
+                const problems = backupProblems({
+                  ...backup,
+                  encryptTo: backup.encryptTo && { certificatePem: pem },
+                });
+                if (problems.length > 0) throw lateInvalidArguments(component, problems);
+                return resolveBackup(backup, r.members[i], i, r.members.length, pem);
+              });
+              const script = settings.apply(renderBackupInstallScript);
+              return {
+                create: script,
+                update: script,
+                delete: settings.apply(renderBackupRemoveScript),
+                stdin: copyKey,
+                logging: "stderr",
+              };
+            },
+          },
+        ],
+        { opts: { parent: this } },
+      );
+    }
+    const defrag = args.defrag;
+    if (defrag) {
+      // Scheduled defragmentation (args.defrag).
+      hostSteps(
+        name,
+        hosts,
+        [
+          {
+            step: "defrag",
+            rollout: Rollout.Parallel,
+            after: [health],
+            args: (i) => {
+              const settings = resolved.apply((r) =>
+                resolveDefrag(defrag, r.members[i], i, r.members.length),
+              );
+              const script = settings.apply(renderDefragInstallScript);
+              return { create: script, update: script, delete: settings.apply(renderDefragRemoveScript) };
+            },
+          },
+        ],
+        { opts: { parent: this } },
+      );
+    }
 
     // Every output waits for the health gate: its consumers run against a healthy cluster.
     const healthy = health.stdout;

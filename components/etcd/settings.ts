@@ -17,11 +17,30 @@ import {
 } from "./defaults";
 import { CpuArchitecture, EtcdInstallSettings, EtcdMemberSettings, KnownEtcdClusterArgs } from "./types";
 import { InstallMethod } from "../install";
+import { officialEtcdSha256 } from "./checksums";
+import { DEFAULT_BUMP_REVISION } from "./backup";
+import { urlHost } from "../validation";
 
 /** The URL of a release tarball: `<base>/v<version>/etcd-v<version>-linux-<arch>.tar.gz`. */
 export function releaseUrl(baseUrl: string, version: string, arch: string): string {
   const v = version.replace(/^v/, "");
   return `${baseUrl.replace(/\/+$/, "")}/v${v}/etcd-v${v}-linux-${arch}.tar.gz`;
+}
+
+/** The URLs of one member. */
+export interface MemberUrls {
+  client: string;
+  peer: string;
+}
+
+export function memberUrls(address: string, clientPort: number, peerPort: number): MemberUrls {
+  const host = urlHost(address);
+  return { client: `https://${host}:${clientPort}`, peer: `https://${host}:${peerPort}` };
+}
+
+/** The restored cluster's token: the cluster's own plus the first 12 hex digits of the snapshot's hash. */
+export function restoreToken(clusterToken: string, sha256: string): string {
+  return `${clusterToken}-restore-${sha256.slice(0, 12)}`;
 }
 
 export interface ResolvedEtcdCluster {
@@ -58,9 +77,21 @@ export function resolveEtcdCluster(
             version,
             args.install?.arch ?? CpuArchitecture.Amd64,
           ),
-          sha256: args.install?.sha256,
+          // The official sha256 (components/etcd/checksums.ts) unless the args give one.
+          sha256:
+            args.install?.sha256 ?? officialEtcdSha256(version, args.install?.arch ?? CpuArchitecture.Amd64),
         }
       : { cluster, method, binDir, dataDir };
+  const survivor = args.recoverQuorum && args.members.find((m) => m.name === args.recoverQuorum!.from);
+  const recovery = survivor && {
+    from: survivor.name,
+    fromUrl: memberUrls(
+      survivor.address,
+      args.clientPort ?? DEFAULT_CLIENT_PORT,
+      args.peerPort ?? DEFAULT_PEER_PORT,
+    ).client,
+    id: args.recoverQuorum!.id ?? "1",
+  };
   const members = args.members.map((m): EtcdMemberSettings => ({
     cluster,
     name: m.name,
@@ -76,6 +107,16 @@ export function resolveEtcdCluster(
     extraFlags: { ...(args.extraFlags ?? {}) },
     healthTimeoutSeconds: args.healthTimeoutSeconds ?? DEFAULT_HEALTH_TIMEOUT_SECONDS,
     installedVersion: method === InstallMethod.Release ? `${version} (release)` : `(${method})`,
+    ...(args.restoreFrom && {
+      restore: {
+        path: args.restoreFrom.path,
+        sha256: args.restoreFrom.sha256,
+        force: args.restoreFrom.force ?? false,
+        token: restoreToken(token, args.restoreFrom.sha256),
+        bumpRevision: args.restoreFrom.bumpRevision ?? DEFAULT_BUMP_REVISION,
+      },
+    }),
+    ...(recovery && { recovery }),
   }));
   return { install, members };
 }

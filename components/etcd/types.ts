@@ -2,6 +2,10 @@ import type { HostArgs, KnownHost } from "../hosts";
 import type { InstallMethod } from "../install";
 import type { CaKeyPairArgs } from "../pki/certificateAuthority";
 import { KeyAlgorithm } from "../pki/profiles";
+import type { EtcdBackupArgs, EtcdRestoreArgs } from "./backup";
+import type { EtcdRestoreSettings } from "./render/restore";
+import type { EtcdRecoverQuorumArgs, EtcdRecoverySettings } from "./recovery";
+import type { EtcdDefragArgs } from "./defrag";
 
 /** CPU architecture of the members, as etcd names its release tarballs. */
 export const CpuArchitecture = {
@@ -21,7 +25,11 @@ export interface EtcdInstallArgs {
   method?: InstallMethod;
   /** Release only: where `v<version>/etcd-v<version>-linux-<arch>.tar.gz` lives. @default the etcd project's GitHub releases */
   baseUrl?: string;
-  /** Release only, required: the tarball's sha256 (64 hex digits). Nothing is installed if it differs. */
+  /**
+   * Release only: the tarball's sha256 (64 hex digits). Nothing is installed if it differs. @default the
+   * official sha256 for etcd 3.5.6 to 3.6.14 on amd64 and arm64 (components/etcd/checksums.ts); required
+   * for other versions
+   */
   sha256?: string;
   /** Release only. @default CpuArchitecture.Amd64 */
   arch?: CpuArchitecture;
@@ -49,7 +57,7 @@ export interface EtcdClusterArgs {
   members: HostArgs[];
   /** The etcd version for the `release` method ("3.5.21" or "v3.5.21"). @default "3.5.21" */
   version?: string;
-  /** @default { method: InstallMethod.Release } (which needs `sha256`) */
+  /** @default { method: InstallMethod.Release } (with the official sha256 of `version`) */
   install?: EtcdInstallArgs;
   /** @default 2379 */
   clientPort?: number;
@@ -73,6 +81,27 @@ export interface EtcdClusterArgs {
   extraFlags?: { [flag: string]: string };
   /** How long host scripts and the final health gate wait for health. @default 180 */
   healthTimeoutSeconds?: number;
+  /**
+   * Scheduled snapshots: a systemd timer on every member, members taking turns; verified, sha256 beside
+   * each, retention, optionally copied (and encrypted) off the host. @default none
+   */
+  backup?: EtcdBackupArgs;
+  /**
+   * Scheduled defragmentation: a systemd timer on every member, one member at a time, only while every
+   * member is healthy. @default none
+   */
+  defrag?: EtcdDefragArgs;
+  /**
+   * Build the cluster from a snapshot: every member restores it with the new cluster's membership before
+   * its first start. Refused on members that already have data unless `force`. @default none
+   */
+  restoreFrom?: EtcdRestoreArgs;
+  /**
+   * Lost quorum (a majority of the members gone for good): force a new cluster from the surviving member
+   * `from` (its data kept), then every other member joins it again as a learner. Remove it once healthy.
+   * @default none
+   */
+  recoverQuorum?: EtcdRecoverQuorumArgs;
 }
 
 /** EtcdClusterArgs once every member's address is known. */
@@ -108,4 +137,8 @@ export interface EtcdMemberSettings {
   healthTimeoutSeconds: number;
   /** Shown in the env file, so that an upgrade changes it and triggers the rolling restart. */
   installedVersion: string;
+  /** restoreFrom, resolved: the member script restores before the first start. */
+  restore?: EtcdRestoreSettings;
+  /** recoverQuorum, resolved: the survivor forces a new cluster, the others rejoin it. */
+  recovery?: EtcdRecoverySettings;
 }

@@ -22,9 +22,14 @@ import {
   MAX_RECOMMENDED_MEMBERS,
   MIN_ELECTION_TO_HEARTBEAT_RATIO,
   MIN_VERSION,
+  DEFAULT_VERSION,
 } from "./defaults";
 import { CpuArchitecture, EtcdClusterArgs } from "./types";
 import { absolutePathProblems, checkInstall, httpUrlProblems, InstallMethod, InstallRules } from "../install";
+import { ETCD_RELEASE_SHA256, officialEtcdSha256 } from "./checksums";
+import { backupProblems, restoreProblems } from "./backup";
+import { recoverQuorumProblems, recoverQuorumWarning } from "./recovery";
+import { defragProblems } from "./defrag";
 import {
   caKeyPairProblems,
   DEFAULT_CERT_VALIDITY_HOURS,
@@ -103,6 +108,17 @@ export function validateEtcdClusterArgs(args: EtcdClusterArgs | undefined): Vali
   errors.push(...installProblems(args));
   errors.push(...pathProblems(args));
   errors.push(...extraFlagProblems(args.extraFlags));
+  errors.push(...backupProblems(args.backup));
+  errors.push(...defragProblems(args.defrag));
+  errors.push(...restoreProblems(args.restoreFrom));
+  const recovery = recoverQuorumProblems(
+    args.recoverQuorum,
+    Array.isArray(args.members) ? args.members : [],
+    args.restoreFrom !== undefined,
+  );
+  errors.push(...recovery);
+  if (args.recoverQuorum !== undefined && recovery.length === 0)
+    warnings.push(recoverQuorumWarning(args.recoverQuorum));
   if (
     args.healthTimeoutSeconds !== undefined &&
     !(Number.isInteger(args.healthTimeoutSeconds) && args.healthTimeoutSeconds >= 10)
@@ -197,7 +213,7 @@ const INSTALL_RULES: InstallRules = {
       "sha256",
       InstallMethod.Release,
       (v, path) =>
-        isSha256(v)
+        v === undefined || isSha256(v)
           ? []
           : [
               {
@@ -221,7 +237,22 @@ const INSTALL_RULES: InstallRules = {
 function installProblems(args: EtcdClusterArgs): Problem[] {
   const { method, problems } = checkInstall(args.install, "install", INSTALL_RULES);
   if (!method) return problems;
-  return [...versionProblems(args.version, method), ...problems];
+  return [...versionProblems(args.version, method), ...problems, ...checksumProblems(args, method)];
+}
+
+/** A release without install.sha256 must be one whose official sha256 hakube knows. */
+function checksumProblems(args: EtcdClusterArgs, method: InstallMethod): Problem[] {
+  const install = args.install ?? {};
+  if (method !== InstallMethod.Release || install.sha256 !== undefined) return [];
+  const version = typeof args.version === "string" ? args.version : DEFAULT_VERSION;
+  const arch = install.arch ?? CpuArchitecture.Amd64;
+  if (officialEtcdSha256(version, arch) !== undefined) return [];
+  return [
+    {
+      path: "install.sha256",
+      message: `install.sha256 is required for etcd ${version} on ${arch}: hakube knows the official sha256 of the releases ${knownReleaseRange()} only; give the release tarball's sha256 (64 lower-case hex digits) so that nothing unverified is installed, got undefined`,
+    },
+  ];
 }
 
 function versionProblems(version: unknown, method: InstallMethod): Problem[] {
@@ -279,4 +310,13 @@ function extraFlagProblems(flags: { [flag: string]: string } | undefined): Probl
     }
   }
   return problems;
+}
+
+/** "3.5.6 to 3.6.14 (amd64, arm64)": what the official checksum table covers. */
+function knownReleaseRange(): string {
+  const versions = Object.keys(ETCD_RELEASE_SHA256.amd64 ?? {}).map((v) => parseVersion(v)!);
+  const cmp = (a: number[], b: number[]) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+  versions.sort(cmp);
+  const str = (v: number[]) => v.join(".");
+  return `${str(versions[0])} to ${str(versions[versions.length - 1])} (${Object.keys(ETCD_RELEASE_SHA256).join(", ")})`;
 }

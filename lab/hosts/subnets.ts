@@ -14,6 +14,7 @@ export const LAB_SUBNETS = {
   vipBench: 11,
   packagesTest: 12,
   clusterBench: 13,
+  etcdDay2Test: 14,
 } as const;
 
 export const LAB_NAMES = {
@@ -25,4 +26,5 @@ export const LAB_NAMES = {
   vipBench: "b-vip",
   packagesTest: "t-pkg",
   clusterBench: "b-cluster",
+  etcdDay2Test: "t-etcd2",
 } as const satisfies Record<keyof typeof LAB_SUBNETS, string>;

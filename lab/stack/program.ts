@@ -71,6 +71,11 @@ export interface LabStackArgs {
    * (benchmarks measure what that costs when a master dies).
    */
   etcdColocated?: boolean;
+  /** EtcdCluster's scheduled snapshots and restore (the etcd day-2 tests). */
+  etcdBackup?: hakube.EtcdBackupArgs;
+  etcdRestoreFrom?: hakube.EtcdRestoreArgs;
+  etcdRecoverQuorum?: hakube.EtcdRecoverQuorumArgs;
+  etcdDefrag?: hakube.EtcdDefragArgs;
 }
 
 export function labStack(args: LabStackArgs) {
@@ -100,6 +105,10 @@ export function labStack(args: LabStackArgs) {
         },
         heartbeatIntervalMs: args.etcdHeartbeatIntervalMs,
         electionTimeoutMs: args.etcdElectionTimeoutMs,
+        backup: args.etcdBackup,
+        restoreFrom: args.etcdRestoreFrom,
+        recoverQuorum: args.etcdRecoverQuorum,
+        defrag: args.etcdDefrag,
       });
   const etcdOutputs = etcd
     ? {

@@ -175,6 +175,31 @@ const cases: Case[] = [
     "EtcdCluster etcd has invalid arguments:\n  - certificates.validityHours must be a whole number of hours, at least 1, got NaN",
   ],
   [
+    "EtcdCluster: a backup interval no calendar can keep",
+    etcd({ backup: { intervalSeconds: 45 } }),
+    "EtcdCluster etcd has invalid arguments:\n  - backup.intervalSeconds must be whole seconds, at least 10, that divide a minute (10, 12, 15, 20, 30), an hour in whole minutes (60, 120, ..., 900, 1800, 3600) or a day in whole hours (7200, ..., 43200, 86400), got 45",
+  ],
+  [
+    "EtcdCluster: a backup copy target with its key where the host key goes",
+    etcd({ backup: { copyTo: { host: "10.0.0.50", user: "backup", privateKey: KEY, hostKey: KEY } } }),
+    `EtcdCluster etcd has invalid arguments:\n  - backup.copyTo.hostKey must be the target's OpenSSH public key line ("ssh-ed25519 AAAA...", as ssh-keyscan prints it after the host name): the copy refuses any other server, got a string of ${KEY.length} characters (not shown)`,
+  ],
+  [
+    "EtcdCluster: encrypted backups without a copy",
+    etcd({ backup: { encryptTo: { certificatePem: PEM } } }),
+    "EtcdCluster etcd has invalid arguments:\n  - backup.encryptTo encrypts the copies that leave the host, so it needs backup.copyTo, got no copyTo",
+  ],
+  [
+    "EtcdCluster: a restore without a proper sha256",
+    etcd({ restoreFrom: { path: "/root/snap.db", sha256: "abc" } }),
+    'EtcdCluster etcd has invalid arguments:\n  - restoreFrom.sha256 must be the snapshot\'s sha256 (64 lower-case hex digits) so that nothing unverified is restored, got "abc"',
+  ],
+  [
+    "EtcdCluster: a version outside the official checksum table without sha256",
+    etcd({ version: "3.4.23", install: {} }),
+    "EtcdCluster etcd has invalid arguments:\n  - install.sha256 is required for etcd 3.4.23 on amd64: hakube knows the official sha256 of the releases 3.5.6 to 3.6.14 (amd64, arm64) only; give the release tarball's sha256 (64 lower-case hex digits) so that nothing unverified is installed, got undefined",
+  ],
+  [
     "EtcdCluster: early renewal equal to the validity",
     etcd({ certificates: { validityHours: 720, earlyRenewalHours: 720 } }),
     "EtcdCluster etcd has invalid arguments:\n  - certificates.earlyRenewalHours must be less than certificates.validityHours (720): a certificate always inside its renewal window is reissued by every `pulumi up`, got 720",

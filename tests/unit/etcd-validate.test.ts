@@ -80,8 +80,10 @@ describe("EtcdCluster validation", () => {
     ]);
   });
   it("requires a sha256 for release installs and nothing release-only for others", () => {
-    assert.deepEqual(errors(args({ install: {} })), [
-      "install.sha256: install.sha256 must be the release tarball's sha256 (64 lower-case hex digits) so that nothing unverified is installed, got undefined",
+    assert.deepEqual(errors(args({ install: {} })), [], "the default version's official sha256 is known");
+    assert.deepEqual(errors(args({ version: "3.6.14", install: { arch: "arm64" } })), []);
+    assert.deepEqual(errors(args({ version: "3.4.23", install: {} })), [
+      "install.sha256: install.sha256 is required for etcd 3.4.23 on amd64: hakube knows the official sha256 of the releases 3.5.6 to 3.6.14 (amd64, arm64) only; give the release tarball's sha256 (64 lower-case hex digits) so that nothing unverified is installed, got undefined",
     ]);
     assert.deepEqual(errors(args({ install: { method: InstallMethod.Package, sha256: SHA } })), [
       'install.sha256: install.sha256 only applies to install.method "release", got it with "package"',
@@ -122,6 +124,6 @@ describe("EtcdCluster validation", () => {
     assert.deepEqual(errors(args({ extraFlags: { "auto-compaction-retention": "8" } })), []);
   });
   it("reports every problem at once", () => {
-    assert.equal(errors(args({ members: [], clientPort: -1, install: {} })).length, 3);
+    assert.equal(errors(args({ members: [], clientPort: -1, version: "3.4.23", install: {} })).length, 3);
   });
 });

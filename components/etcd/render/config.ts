@@ -2,20 +2,12 @@
  * Pure renderers for the files every etcd member receives: the environment file etcd reads its flags
  * from, the systemd unit, and the roster the host scripts use. No Pulumi import.
  */
-import { urlHost } from "../../validation";
 import { CLUSTER_ENV_FILE, ENV_FILE, PKI_DIR } from "../defaults";
 import { EtcdMemberSettings } from "../types";
+import { memberUrls } from "../settings";
 
-/** The URLs of one member. */
-export interface MemberUrls {
-  client: string;
-  peer: string;
-}
-
-export function memberUrls(address: string, clientPort: number, peerPort: number): MemberUrls {
-  const host = urlHost(address);
-  return { client: `https://${host}:${clientPort}`, peer: `https://${host}:${peerPort}` };
-}
+export { memberUrls } from "../settings";
+export type { MemberUrls } from "../settings";
 
 /** The PKI files on a member, all owned by etcd with mode 0600. */
 export const PKI_FILES = {

@@ -28,6 +28,8 @@ import { EtcdInstallSettings, EtcdMemberSettings } from "../types";
 import { InstallMethod } from "../../install";
 import { memberUrls, PKI_FILES, renderEnvFile, renderUnit } from "./config";
 import { show } from "../../show";
+import { renderRestoreBlock } from "./restore";
+import { renderRecoveryBlock } from "../recovery";
 
 export { renderFileBundle };
 
@@ -71,10 +73,12 @@ else
   dir="$tmp/$(basename "$URL" .tar.gz)"
   [ -x "$dir/etcd" ] && [ -x "$dir/etcdctl" ] || fail "$URL has no $(basename "$dir")/etcd and etcdctl; nothing was installed"
   install -d -m 0755 "$BIN_DIR"
-  for b in etcd etcdctl; do
+  # etcdutl (3.5+: snapshot status and restore) when the release has it
+  bins="etcd etcdctl$(if [ -x "$dir/etcdutl" ]; then echo ' etcdutl'; fi)"
+  for b in $bins; do
     install -m 0755 "$dir/$b" "$BIN_DIR/$b.hakube-new"
   done
-  for b in etcd etcdctl; do
+  for b in $bins; do
     mv -f "$BIN_DIR/$b.hakube-new" "$BIN_DIR/$b"
   done
   say "installed etcd $VERSION from $URL (sha256 verified)"
@@ -317,8 +321,12 @@ bootstrap() {
   write_cluster_env "$ic" new
   start_etcd
   say "bootstrapping a new cluster: $ic (the health gate waits for quorum)"
-}
-if [ -d "$DATA_DIR/member" ]; then
+}`,
+    // restoreFrom: restore and start, or fall through when the data is already this restore's.
+    ...(s.restore ? [renderRestoreBlock({ ...s, restore: s.restore })] : []),
+    // recoverQuorum: the survivor forces a new cluster; the others may only join it.
+    ...(s.recovery ? [renderRecoveryBlock(s.recovery)] : []),
+    `if [ -d "$DATA_DIR/member" ]; then
   start_etcd
   # A learner whose promotion failed earlier is promoted now; a voting member is left alone.
   case "$(my_line "$CLIENT_URL" 2>/dev/null || true)" in

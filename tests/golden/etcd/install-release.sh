@@ -40,10 +40,12 @@ else
   dir="$tmp/$(basename "$URL" .tar.gz)"
   [ -x "$dir/etcd" ] && [ -x "$dir/etcdctl" ] || fail "$URL has no $(basename "$dir")/etcd and etcdctl; nothing was installed"
   install -d -m 0755 "$BIN_DIR"
-  for b in etcd etcdctl; do
+  # etcdutl (3.5+: snapshot status and restore) when the release has it
+  bins="etcd etcdctl$(if [ -x "$dir/etcdutl" ]; then echo ' etcdutl'; fi)"
+  for b in $bins; do
     install -m 0755 "$dir/$b" "$BIN_DIR/$b.hakube-new"
   done
-  for b in etcd etcdctl; do
+  for b in $bins; do
     mv -f "$BIN_DIR/$b.hakube-new" "$BIN_DIR/$b"
   done
   say "installed etcd $VERSION from $URL (sha256 verified)"

@@ -1,0 +1,206 @@
+# hakube EtcdCluster etcd: start and join on m2
+set -eu
+NAME='m2'
+CLIENT_URL='https://10.0.0.12:2379'
+PEER_URL='https://10.0.0.12:2380'
+DATA_DIR='/var/lib/etcd'
+ETCDCTL='/usr/local/bin/etcdctl'
+TIMEOUT='180'
+ROSTER='/etc/etcd/roster'
+CLUSTER_ENV='/etc/etcd/cluster.env'
+say() { printf '%s: %s\n' 'hakube etcd etcd/m2' "$*"; }
+fail() { printf '%s: %s\n' 'hakube etcd etcd/m2' "$*" >&2; exit 1; }
+quorum() { echo $(( $1 / 2 + 1 )); }
+CHANGED=0
+put() {
+  _new="$1.hakube-new"
+  (umask 077 && cat > "$_new")
+  chmod "$2" "$_new" && chown "$3" "$_new"
+  if [ -f "$1" ] && cmp -s "$_new" "$1" && [ "$(stat -c '%a %U:%G' "$1")" = "$(stat -c '%a %U:%G' "$_new")" ]; then
+    rm -f "$_new"
+  else
+    mv -f "$_new" "$1"
+    CHANGED=1
+    say "wrote $1"
+  fi
+}
+ctl() { ETCDCTL_API=3 "$ETCDCTL" --cacert=/etc/etcd/pki/ca.crt --cert=/etc/etcd/pki/server.crt --key=/etc/etcd/pki/server.key --dial-timeout=2s --command-timeout=5s "$@"; }
+deadline=$(( $(date +%s) + TIMEOUT ))
+in_time() { [ "$(date +%s)" -lt "$deadline" ]; }
+# Is the member at $1 healthy (leader known, a read goes through)? A healthy member answers in
+# milliseconds; one that is not yet serving (bootstrapping without quorum) is given up on after 2 s.
+# With curl, a member that is not even listening fails at once (connection refused), where etcdctl
+# would wait out its whole timeout: that keeps a bootstrap from paying 2 s per absent member.
+healthy() {
+  if [ -n "$CURL" ]; then
+    "$CURL" -s --max-time 2 --cacert /etc/etcd/pki/ca.crt --cert /etc/etcd/pki/server.crt --key /etc/etcd/pki/server.key "$1/health" 2>/dev/null | grep -q '"health":"true"'
+  else
+    ctl --command-timeout=2s --endpoints="$1" endpoint health >/dev/null 2>&1
+  fi
+}
+CURL=$(command -v curl || true)
+others() { [ -f "$ROSTER" ] && awk -v me="$NAME" '$1 != me { print $3 }' "$ROSTER"; }
+# The other roster members that are healthy, in roster order; probed in parallel.
+healthy_others() {
+  _dir=$(mktemp -d)
+  _i=0
+  for u in $(others); do
+    _i=$((_i + 1))
+    ( if healthy "$u"; then echo "$u" > "$_dir/$(printf '%03d' "$_i")"; fi ) &
+  done
+  wait
+  cat "$_dir"/* 2>/dev/null || true
+  rm -rf "$_dir"
+}
+members() { ctl --endpoints="$1" member list -w simple; }
+my_line() { members "$1" | awk -F', ' -v p="$PEER_URL" '$4 == p'; }
+voter_count() { members "$1" | awk -F', ' '$6 == "false"' | wc -l; }
+healthy_voters_except_me() {
+  n=0
+  for u in $(members "$1" | awk -F', ' -v p="$PEER_URL" '$2 == "started" && $6 == "false" && $4 != p { split($5, a, ","); print a[1] }'); do
+    if healthy "$u"; then n=$((n + 1)); fi
+  done
+  echo "$n"
+}
+# Fail unless the other voting members keep quorum while this one is away (restart) or gone (remove).
+# $1: endpoints, $2: voters that remain counted, $3: what is about to happen.
+require_quorum_without_me() {
+  _up=$(healthy_voters_except_me "$1")
+  _need=$(quorum "$2")
+  [ "$_up" -ge "$_need" ] || fail "refusing to $3: $2 voting members need a quorum of $_need, but only $_up of the others are healthy; bring the other members back first"
+}
+(umask 022 && cat > "$ROSTER.new") && mv -f "$ROSTER.new" "$ROSTER"
+grep -q "^$NAME " "$ROSTER" || fail "the roster on stdin does not list $NAME"
+ADDED=0
+JOINING=0
+EPS=""
+start_etcd() { systemctl enable --quiet etcd; systemctl start --no-block etcd; }
+write_cluster_env() { printf 'ETCD_INITIAL_CLUSTER=%s\nETCD_INITIAL_CLUSTER_STATE=%s\n' "$1" "$2" | put "$CLUSTER_ENV" 0644 root:root; }
+# Undo a failed first join (nothing half-applied); an established member is never wiped.
+rollback() {
+  [ "$JOINING" = 1 ] || fail "$1"
+  systemctl disable --now --quiet etcd || true
+  if [ "$ADDED" = 1 ]; then
+    _id=$(my_line "$EPS" | cut -d, -f1)
+    [ -z "$_id" ] || ctl --endpoints="$EPS" member remove "$_id" >/dev/null || true
+  fi
+  rm -rf "$DATA_DIR/member" "$CLUSTER_ENV"
+  fail "$1; rolled back: etcd stopped, data removed$( [ "$ADDED" = 1 ] && echo ', member removed again')"
+}
+promote_if_learner() {
+  _line=$(my_line "$1")
+  [ -n "$_line" ] || fail "$NAME is not a member of the cluster at $1"
+  case "$_line" in *", true") ;; *) return 0 ;; esac
+  _id=${_line%%,*}
+  _voters=$(voter_count "$1")
+  _up=$(healthy_voters_except_me "$1")
+  _need=$(quorum $((_voters + 1)))
+  [ $((_up + 1)) -ge "$_need" ] || rollback "refusing to promote $NAME: $((_voters + 1)) voting members would need a quorum of $_need, but only $_up other voters are healthy"
+  until _out=$(ctl --endpoints="$1" member promote "$_id" 2>&1); do
+    in_time || rollback "learner $NAME was not promoted within $TIMEOUT s: $_out"
+    sleep 1
+  done
+  say "promoted from learner to voting member"
+}
+# The initial cluster for joining: every member's name=peerURL; names come from the roster because a
+# member that was added but has not started yet has none.
+existing_cluster() {
+  members "$1" | awk -F', ' -v rf="$ROSTER" '
+    BEGIN { while ((getline l < rf) > 0) { split(l, f, " "); byPeer[f[2]] = f[1] } }
+    { n = ($4 in byPeer) ? byPeer[$4] : $3
+      if (n == "") { bad = bad " " $4; next }
+      k = split($4, u, ","); for (i = 1; i <= k; i++) out = out (out == "" ? "" : ",") n "=" u[i] }
+    END { if (bad != "") print "unknown:" bad; else print out }'
+}
+join() {
+  EPS="$1"
+  JOINING=1
+  if [ -z "$(my_line "$EPS")" ]; then
+    until _out=$(ctl --endpoints="$EPS" member add "$NAME" --peer-urls="$PEER_URL" --learner 2>&1); do
+      in_time || fail "member add $NAME failed for $TIMEOUT s: $_out"
+      sleep 1
+    done
+    ADDED=1
+    say "added to the cluster as a learner"
+  fi
+  ic=$(existing_cluster "$EPS")
+  case "$ic" in unknown:*) rollback "the cluster lists members that are in no roster and have not started (${ic#unknown:}); remove them with etcdctl member remove" ;; esac
+  write_cluster_env "$ic" existing
+  start_etcd
+  until systemctl is-active --quiet etcd; do
+    in_time || rollback "etcd on $NAME did not start within $TIMEOUT s; see journalctl -u etcd"
+    sleep 1
+  done
+  promote_if_learner "$EPS"
+  until healthy "$CLIENT_URL"; do
+    in_time || rollback "etcd on $NAME did not become healthy within $TIMEOUT s"
+    sleep 1
+  done
+  say "joined the cluster through $EPS"
+}
+bootstrap() {
+  ic=$(awk '{ printf "%s%s=%s", (NR > 1 ? "," : ""), $1, $2 } END { print "" }' "$ROSTER")
+  write_cluster_env "$ic" new
+  start_etcd
+  say "bootstrapping a new cluster: $ic (the health gate waits for quorum)"
+}
+RECOVER_FROM='m2'
+RECOVER_URL='https://10.0.0.12:2379'
+RECOVER_ID='2026-12-07'
+RECOVERED_MARK='/etc/etcd/recovered-quorum'
+wait_healthy() {
+  until healthy "$CLIENT_URL"; do
+    in_time || fail "etcd on $NAME is not healthy $TIMEOUT s after $1; see journalctl -u etcd"
+    sleep 1
+  done
+}
+if [ "$NAME" = "$RECOVER_FROM" ]; then
+  [ -d "$DATA_DIR/member" ] || fail "recoverQuorum.from is $NAME, but $NAME has no data in $DATA_DIR/member: name the member that kept its data"
+  if healthy "$CLIENT_URL"; then
+    say "healthy: quorum is not lost (or already recovered), nothing forced"
+  elif [ -f "$RECOVERED_MARK" ] && [ "$(cat "$RECOVERED_MARK")" = "$RECOVER_ID" ]; then
+    fail "$NAME already forced a new cluster for recoverQuorum.id $RECOVER_ID and is not healthy now; find out why (journalctl -u etcd), or give a new recoverQuorum.id to force again"
+  elif [ -n "$(healthy_others)" ]; then
+    fail "refusing to force a new cluster from $NAME: other members are healthy ($(healthy_others | paste -sd, -)), so quorum is not lost; see why $NAME is not (journalctl -u etcd)"
+  else
+    # Keep the first-start file as it is; add the flag for one start only.
+    [ -f "$CLUSTER_ENV" ] && cp -p "$CLUSTER_ENV" "$CLUSTER_ENV.before-recovery"
+    systemctl stop etcd 2>/dev/null || true
+    { [ ! -f "$CLUSTER_ENV.before-recovery" ] || cat "$CLUSTER_ENV.before-recovery"; echo "ETCD_FORCE_NEW_CLUSTER=true"; } > "$CLUSTER_ENV"
+    systemctl start --no-block etcd
+    wait_healthy "--force-new-cluster"
+    if [ -f "$CLUSTER_ENV.before-recovery" ]; then mv -f "$CLUSTER_ENV.before-recovery" "$CLUSTER_ENV"; else rm -f "$CLUSTER_ENV"; fi
+    printf '%s\n' "$RECOVER_ID" | put "$RECOVERED_MARK" 0644 root:root
+    systemctl restart --no-block etcd
+    wait_healthy "the restart without --force-new-cluster"
+    say "forced a new cluster from $NAME's data (recoverQuorum.id $RECOVER_ID): $NAME is its only member now; the others join as learners"
+  fi
+else
+  healthy "$RECOVER_URL" || fail "recoverQuorum: the survivor $RECOVER_FROM ($RECOVER_URL) is not healthy, so $NAME cannot rejoin; its member step recovers it first (see its output)"
+  if [ -d "$DATA_DIR/member" ]; then
+    line=$(my_line "$RECOVER_URL") || fail "member list through $RECOVER_URL failed"
+    if [ -z "$line" ]; then
+      # Stale data of a member the survivor no longer has: moved aside, then the member joins fresh.
+      systemctl stop etcd 2>/dev/null || true
+      aside="$DATA_DIR.before-recovery-$(date -u +%Y%m%dT%H%M%SZ)"
+      install -d -m 0700 -o etcd -g etcd "$aside"
+      mv "$DATA_DIR/member" "$aside/member"
+      rm -f "$CLUSTER_ENV"
+      say "$NAME is no longer a member of $RECOVER_FROM's cluster: its old data moved aside to $aside; joining"
+    fi
+  fi
+fi
+if [ -d "$DATA_DIR/member" ]; then
+  start_etcd
+  # A learner whose promotion failed earlier is promoted now; a voting member is left alone.
+  case "$(my_line "$CLIENT_URL" 2>/dev/null || true)" in
+    *", true")
+      eps=$(healthy_others | paste -sd, -)
+      [ -z "$eps" ] || promote_if_learner "$eps"
+      ;;
+  esac
+  say "already initialized; etcd is $(systemctl is-active etcd || true)"
+  exit 0
+fi
+eps=$(healthy_others | paste -sd, -)
+if [ -n "$eps" ]; then join "$eps"; else bootstrap; fi
