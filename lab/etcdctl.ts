@@ -64,6 +64,8 @@ export interface EndpointStatus {
   version?: string;
   dbSize?: string;
   raftIndex?: number;
+  /** The raft term: it grows by one at every election (with pre-vote, only at elections that happen). */
+  raftTerm?: number;
   error?: string;
 }
 
@@ -91,6 +93,7 @@ export async function endpointStatus(files: ClientFiles, endpoints: string[]): P
         dbSize: f[3],
         leader: f[4] === "true",
         learner: f[5] === "true",
+        raftTerm: Number(f[6]),
         raftIndex: Number(f[7]),
       };
     }),
