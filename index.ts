@@ -16,6 +16,7 @@ export {
   EtcdCertificateArgs,
   EtcdClusterArgs,
   EtcdInstallArgs,
+  EtcdTimingProfile,
 } from "./components/etcd/types";
 export {
   EtcdBackupArgs,

@@ -45,8 +45,7 @@ export interface DeployOptions {
   /** etcd raft timings (benchmarks compare profiles). */
   etcdHeartbeatIntervalMs?: number;
   etcdElectionTimeoutMs?: number;
-  /** EtcdCluster's extraFlags (the benchmark's timing profiles: "pre-vote"). */
-  etcdExtraFlags?: Record<string, string>;
+  etcdTimingProfile?: LabStackArgs["etcdTimingProfile"];
   /** EtcdCluster's scheduled snapshots and restore (the etcd day-2 tests). */
   etcdBackup?: LabStackArgs["etcdBackup"];
   etcdRestoreFrom?: LabStackArgs["etcdRestoreFrom"];
@@ -159,7 +158,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
         etcdRelease: lab.etcdRelease,
         etcdHeartbeatIntervalMs: opts.etcdHeartbeatIntervalMs,
         etcdElectionTimeoutMs: opts.etcdElectionTimeoutMs,
-        etcdExtraFlags: opts.etcdExtraFlags,
+        etcdTimingProfile: opts.etcdTimingProfile,
         kubernetes: kubernetes ? lab.kubernetes : undefined,
         stackedEtcd: opts.etcd === "stacked",
         apiVip: kubernetes ? `${vipOf(lab)}/24` : undefined,

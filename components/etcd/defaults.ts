@@ -1,3 +1,5 @@
+import type { EtcdTimingProfile } from "./types";
+
 /** EtcdCluster defaults, each with where the number comes from. Pure: no Pulumi import. */
 
 /** etcd's IANA-registered client port. */
@@ -15,6 +17,24 @@ export const DEFAULT_DATA_DIR = "/var/lib/etcd";
  */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 100;
 export const DEFAULT_ELECTION_TIMEOUT_MS = 1000;
+/**
+ * The timing profiles (types.ts EtcdTimingProfile). Measured in the lab (BENCHMARKS.md "etcd", 3 tries
+ * each): the leader's link cut to a survivor elected 1.14 s (Upstream), 0.78 s (Fast), 5.41 s (Wan,
+ * kubespray's values), with no election in 30 s of heavy CPU load in any. Pre-vote (etcd's default from 3.5,
+ * off in 3.4) keeps a member that lost contact from disrupting a healthy leader when it returns; Fast sets
+ * it so that 3.4 members get it too.
+ */
+export const ETCD_TIMING_PROFILES: Record<
+  EtcdTimingProfile,
+  { heartbeatIntervalMs: number; electionTimeoutMs: number; preVote?: boolean }
+> = {
+  Upstream: {
+    heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS,
+    electionTimeoutMs: DEFAULT_ELECTION_TIMEOUT_MS,
+  },
+  Fast: { heartbeatIntervalMs: 100, electionTimeoutMs: 500, preVote: true },
+  Wan: { heartbeatIntervalMs: 250, electionTimeoutMs: 5000 },
+};
 /** etcd's own rule (docs "Tuning"): the election timeout should be at least 5x the heartbeat interval. */
 export const MIN_ELECTION_TO_HEARTBEAT_RATIO = 5;
 /** etcd's hard limit on --election-timeout. */

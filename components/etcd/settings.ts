@@ -5,17 +5,23 @@
 import {
   DEFAULT_CLIENT_PORT,
   DEFAULT_DATA_DIR,
-  DEFAULT_ELECTION_TIMEOUT_MS,
   DEFAULT_HEALTH_TIMEOUT_SECONDS,
-  DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_METRICS_PORT,
   DEFAULT_PACKAGE_BIN_DIR,
   DEFAULT_PEER_PORT,
   DEFAULT_RELEASE_BASE_URL,
   DEFAULT_RELEASE_BIN_DIR,
   DEFAULT_VERSION,
+  ETCD_TIMING_PROFILES,
 } from "./defaults";
-import { CpuArchitecture, EtcdInstallSettings, EtcdMemberSettings, KnownEtcdClusterArgs } from "./types";
+import {
+  CpuArchitecture,
+  EtcdClusterArgs,
+  EtcdInstallSettings,
+  EtcdMemberSettings,
+  EtcdTimingProfile,
+  KnownEtcdClusterArgs,
+} from "./types";
 import { InstallMethod } from "../install";
 import { officialEtcdSha256 } from "./checksums";
 import { DEFAULT_BUMP_REVISION } from "./backup";
@@ -41,6 +47,19 @@ export function memberUrls(address: string, clientPort: number, peerPort: number
 /** The restored cluster's token: the cluster's own plus the first 12 hex digits of the snapshot's hash. */
 export function restoreToken(clusterToken: string, sha256: string): string {
   return `${clusterToken}-restore-${sha256.slice(0, 12)}`;
+}
+
+/** The raft timings of the args: the profile's, overridden by heartbeatIntervalMs and electionTimeoutMs. */
+export function resolveEtcdTimings(
+  args: Pick<EtcdClusterArgs, "timingProfile" | "heartbeatIntervalMs" | "electionTimeoutMs">,
+): { heartbeatIntervalMs: number; electionTimeoutMs: number; preVote: boolean } {
+  const profile =
+    ETCD_TIMING_PROFILES[args.timingProfile ?? EtcdTimingProfile.Upstream] ?? ETCD_TIMING_PROFILES.Upstream;
+  return {
+    heartbeatIntervalMs: args.heartbeatIntervalMs ?? profile.heartbeatIntervalMs,
+    electionTimeoutMs: args.electionTimeoutMs ?? profile.electionTimeoutMs,
+    preVote: profile.preVote ?? false,
+  };
 }
 
 export interface ResolvedEtcdCluster {
@@ -92,6 +111,7 @@ export function resolveEtcdCluster(
     ).client,
     id: args.recoverQuorum!.id ?? "1",
   };
+  const timings = resolveEtcdTimings(args);
   const members = args.members.map((m): EtcdMemberSettings => ({
     cluster,
     name: m.name,
@@ -101,10 +121,11 @@ export function resolveEtcdCluster(
     metricsPort: args.metricsPort ?? DEFAULT_METRICS_PORT,
     dataDir,
     binDir,
-    heartbeatIntervalMs: args.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
-    electionTimeoutMs: args.electionTimeoutMs ?? DEFAULT_ELECTION_TIMEOUT_MS,
+    heartbeatIntervalMs: timings.heartbeatIntervalMs,
+    electionTimeoutMs: timings.electionTimeoutMs,
     initialClusterToken: token,
-    extraFlags: { ...(args.extraFlags ?? {}) },
+    // The profile's pre-vote, unless extraFlags sets it (extraFlags wins).
+    extraFlags: { ...(timings.preVote ? { "pre-vote": "true" } : {}), ...(args.extraFlags ?? {}) },
     healthTimeoutSeconds: args.healthTimeoutSeconds ?? DEFAULT_HEALTH_TIMEOUT_SECONDS,
     installedVersion: method === InstallMethod.Release ? `${version} (release)` : `(${method})`,
     ...(args.restoreFrom && {

@@ -14,8 +14,6 @@ import {
 } from "../validation";
 import {
   DEFAULT_CLIENT_PORT,
-  DEFAULT_ELECTION_TIMEOUT_MS,
-  DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_METRICS_PORT,
   DEFAULT_PEER_PORT,
   MAX_ELECTION_TIMEOUT_MS,
@@ -24,7 +22,8 @@ import {
   MIN_VERSION,
   DEFAULT_VERSION,
 } from "./defaults";
-import { CpuArchitecture, EtcdClusterArgs } from "./types";
+import { CpuArchitecture, EtcdClusterArgs, EtcdTimingProfile } from "./types";
+import { resolveEtcdTimings } from "./settings";
 import { absolutePathProblems, checkInstall, httpUrlProblems, InstallMethod, InstallRules } from "../install";
 import { ETCD_RELEASE_SHA256, officialEtcdSha256 } from "./checksums";
 import { backupProblems, restoreProblems } from "./backup";
@@ -175,8 +174,13 @@ function portProblems(args: EtcdClusterArgs): Problem[] {
 
 function timingProblems(args: EtcdClusterArgs): Problem[] {
   const problems: Problem[] = [];
-  const hb = args.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
-  const el = args.electionTimeoutMs ?? DEFAULT_ELECTION_TIMEOUT_MS;
+  if (args.timingProfile !== undefined) {
+    const bad = oneOfProblem(args.timingProfile, Object.values(EtcdTimingProfile), "timingProfile");
+    if (bad) problems.push(bad);
+  }
+  const timings = resolveEtcdTimings(args);
+  const hb = timings.heartbeatIntervalMs as number;
+  const el = timings.electionTimeoutMs as number;
   const positive = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v > 0;
   if (!positive(hb)) {
     problems.push({

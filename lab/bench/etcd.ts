@@ -2,7 +2,7 @@
  * etcd benchmark on the lab: for each timing profile, over several fresh clusters, how long hakube takes
  * to deploy and form a 3-member cluster, how long the cluster has no leader after the leader's host dies,
  * how long the returning host takes to catch up, how long one join (3 -> 4) takes, and whether heavy CPU
- * load alone causes elections. Profiles side by side in one run (ETCD_PROFILES).
+ * load alone causes elections. EtcdCluster's timing profiles side by side in one run (ETCD_PROFILES).
  *
  * The leader's death is timed as the cluster sees it, not as one client does: the link cut is timed
  * itself (../onhost.ts powerCut), the survivors' journals give the time a new leader was elected, and a
@@ -14,6 +14,7 @@
  *
  *   npm run bench -- etcd [--tries 5]
  */
+import { EtcdTimingProfile } from "../../components/etcd/types";
 import { deployEtcd } from "../deploy";
 import { endpointStatus, etcdctl } from "../etcdctl";
 import { createLab, destroyLab, exec, Lab, powerOn } from "../hosts";
@@ -35,20 +36,14 @@ const LOAD_SECONDS = 30;
 
 interface Profile {
   name: string;
-  heartbeat: number;
-  election: number;
-  extraFlags?: Record<string, string>;
+  timing: EtcdTimingProfile;
 }
 
+/** EtcdCluster's timing profiles: Upstream is hakube's default, Wan has kubespray's values. */
 export const ETCD_PROFILES: Profile[] = [
-  { name: "hakube default (100/1000 ms, etcd upstream)", heartbeat: 100, election: 1000 },
-  {
-    name: "fast candidate (100/500 ms, pre-vote)",
-    heartbeat: 100,
-    election: 500,
-    extraFlags: { "pre-vote": "true" },
-  },
-  { name: "kubespray (250/5000 ms)", heartbeat: 250, election: 5000 },
+  { name: "Upstream, hakube's default (100/1000 ms)", timing: EtcdTimingProfile.Upstream },
+  { name: "Fast (100/500 ms, pre-vote)", timing: EtcdTimingProfile.Fast },
+  { name: "Wan (250/5000 ms, kubespray's)", timing: EtcdTimingProfile.Wan },
 ];
 
 async function until(
@@ -134,9 +129,7 @@ async function oneTry(p: Profile, log: (l: string) => void): Promise<Record<stri
   const opts = {
     lab: LAB,
     subnetIndex: SUBNET,
-    etcdHeartbeatIntervalMs: p.heartbeat,
-    etcdElectionTimeoutMs: p.election,
-    etcdExtraFlags: p.extraFlags,
+    etcdTimingProfile: p.timing,
   };
   // Hosts first (not timed), then the deployment.
   await createLab({ name: LAB, hosts: 4, subnetIndex: SUBNET });

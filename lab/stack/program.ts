@@ -54,7 +54,7 @@ export interface LabStackArgs {
   /** Raft timings; the component's defaults (etcd upstream's) unless given. */
   etcdHeartbeatIntervalMs?: number;
   etcdElectionTimeoutMs?: number;
-  etcdExtraFlags?: Record<string, string>;
+  etcdTimingProfile?: hakube.EtcdTimingProfile;
   /** Deploy Kubernetes with what the lab serves; absent: etcd only. */
   kubernetes?: LabKubernetes;
   /** Kubernetes only: kubeadm's stacked etcd instead of an EtcdCluster. */
@@ -106,7 +106,7 @@ export function labStack(args: LabStackArgs) {
         },
         heartbeatIntervalMs: args.etcdHeartbeatIntervalMs,
         electionTimeoutMs: args.etcdElectionTimeoutMs,
-        extraFlags: args.etcdExtraFlags,
+        timingProfile: args.etcdTimingProfile,
         backup: args.etcdBackup,
         restoreFrom: args.etcdRestoreFrom,
         recoverQuorum: args.etcdRecoverQuorum,
