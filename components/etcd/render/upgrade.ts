@@ -32,10 +32,18 @@ export interface EtcdUpgradeSettings {
 }
 
 const SH_UPGRADE = `bin_version() { "$1/etcd" --version 2>/dev/null | sed -n 's/^etcd Version: //p'; }
-# endpoint status -w simple: endpoint, ID, version, db size, is leader, is learner, ...
-status_of() { ctl --endpoints="$1" endpoint status -w simple 2>/dev/null; }
-server_version() { status_of "$1" | awk -F', ' '{ print $3 }'; }
-is_leader() { [ "$(status_of "$CLIENT_URL" | awk -F', ' '{ print $5 }')" = true ]; }
+# endpoint status -w fields ("Version" : "3.5.16", "MemberID" : 123, "Leader" : 123): the same keys in
+# every etcdctl from 3.4 on, where the columns of -w simple moved in 3.6.
+fields_of() { ctl --endpoints="$1" endpoint status -w fields 2>/dev/null || true; }
+field() { awk -F' : ' -v k="\\"$1\\"" '$1 == k { gsub(/"/, "", $2); print $2; exit }'; }
+server_version() { fields_of "$1" | field Version; }
+is_leader() {
+  _f=$(fields_of "$CLIENT_URL")
+  _me=$(printf '%s\\n' "$_f" | field MemberID)
+  [ -n "$_me" ] && [ "$_me" = "$(printf '%s\\n' "$_f" | field Leader)" ]
+}
+# A member's ID as move-leader takes it (hex), from member list -w simple (id, status, name, ...).
+id_of() { members "$CLIENT_URL" | awk -F', ' -v n="$1" '$3 == n { print $1 }'; }
 # The cluster version (what every member supports; etcd moves it up once all run a new minor), from /version.
 cluster_version() {
   [ -n "$CURL" ] || return 0
@@ -91,7 +99,8 @@ if is_leader; then
   done
   to=\${pending:-$done_}
   if [ -n "$to" ]; then
-    id=$(status_of "$(url_of "$to")" | awk -F', ' '{ print $2 }')
+    id=$(id_of "$to")
+    [ -n "$id" ] || fail "$to is not in the member list of $CLIENT_URL, so leadership cannot be handed to it"
     until out=$(ctl --endpoints="$CLIENT_URL" move-leader "$id" 2>&1); do
       in_time || fail "could not hand leadership from $NAME to $to within $TIMEOUT s: $out"
       sleep 1
