@@ -63,6 +63,17 @@ describe("etcd upgrade: version rules (sh)", () => {
     );
     assert.match(step("3.10.0", "3.9.9"), /downgrades are refused/);
   });
+  it("checks the cluster version for downgrades only (a new cluster says 3.0.0 at first)", () => {
+    const noDowngrade = (have: string, want: string) =>
+      runSh(
+        `${shFunctions("t")}\nVERSION='${want}'\n${SH_VERSION_RULES}\ncheck_no_downgrade 'the cluster' '${have}'`,
+      );
+    assert.equal(noDowngrade("3.0.0", "3.5.16").code, 0);
+    assert.match(
+      noDowngrade("3.5.0", "3.4.23").stderr,
+      /refusing version 3\.4\.23: the cluster runs etcd 3\.5\.0, and downgrades are refused/,
+    );
+  });
 });
 
 describe("etcd upgrade: install and upgrade scripts", () => {

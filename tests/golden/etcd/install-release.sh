@@ -28,11 +28,15 @@ ver_cmp() {
     for (i = 1; i <= 3; i++) { if (x[i] + 0 < y[i] + 0) { print -1; exit } if (x[i] + 0 > y[i] + 0) { print 1; exit } }
     print 0 }'
 }
-check_step() {
+check_no_downgrade() {
   [ -n "$2" ] || return 0
   if [ "$(ver_cmp "$VERSION" "$2")" = -1 ]; then
     fail "refusing version $VERSION: $1 runs etcd $2, and downgrades are refused (etcd cannot go back once the cluster version moved on; restore a snapshot into a new cluster instead); set version to $2 or later. Nothing was changed"
   fi
+}
+check_step() {
+  [ -n "$2" ] || return 0
+  check_no_downgrade "$1" "$2"
   _next=$(echo "$2" | awk -F. '{ print $1 "." $2 + 1 }')
   case "$VERSION" in
     "${2%.*}".*|"$_next".*) ;;
