@@ -213,6 +213,12 @@ describe("EtcdCluster rolling upgrade 3.4 -> 3.5 on real etcd (lab)", function (
     figures.longestWriteGapMs = Math.max(...gaps);
     // Where it was: ms after the run started, beside the time each member first served 3.5.16.
     figures.longestWriteGapEndedAtMs = during[gaps.indexOf(figures.longestWriteGapMs) + 1].at - t0;
+    figures.top3WriteGapsMsEndedAtMs = gaps
+      .map((g, k) => [g, during[k + 1].at - t0])
+      .sort((a, b) => b[0] - a[0])
+      .slice(0, 3)
+      .map(([g, at]) => `${g}@${at}`)
+      .join(" ");
     figures.servedNewVersionAtMs = firstNew.map((at) => at - t0).join("/");
     figures.medianWriteIntervalMs = sorted[Math.floor(sorted.length / 2)];
     assert.ok(figures.longestWriteGapMs < 10_000, `writes stopped for ${figures.longestWriteGapMs} ms`);
