@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { EtcdCluster } from "../../components/etcd/etcdCluster";
-import { renderInstallScript } from "../../components/etcd/render/scripts";
+import { renderConfigureScript, renderInstallScript } from "../../components/etcd/render/scripts";
 import { renderUpgradeScript } from "../../components/etcd/render/upgrade";
 import { SH_VERSION_RULES } from "../../components/etcd/render/versions";
 import { resolveEtcdCluster, upgradeStageDir } from "../../components/etcd/settings";
@@ -88,6 +88,19 @@ describe("etcd upgrade: install and upgrade scripts", () => {
       stageDir: upgradeStageDir("3.5.16"),
       order: ["m1", "m2", "m3"],
     });
+
+  it("renders the same env file, unit and configure script for every version: an upgrade restarts nothing there", () => {
+    const other = resolveEtcdCluster(
+      "etcd",
+      { members: hosts(3), version: "3.4.23", install: { sha256: SHA } },
+      "proj-dev-etcd",
+    );
+    assert.equal(renderConfigureScript(other.members[0]), renderConfigureScript(resolved.members[0]));
+    assert.notEqual(
+      renderInstallScript({ ...other.install, name: "m1" }),
+      renderInstallScript({ ...resolved.install, name: "m1" }),
+    );
+  });
 
   it("renders the upgrade script (golden, POSIX sh)", () => {
     assertGolden("etcd/upgrade-m1.sh", upgrade(0));
