@@ -51,6 +51,8 @@ export interface DeployOptions {
   etcdRestoreFrom?: LabStackArgs["etcdRestoreFrom"];
   etcdRecoverQuorum?: LabStackArgs["etcdRecoverQuorum"];
   etcdDefrag?: LabStackArgs["etcdDefrag"];
+  /** Another etcd release than the lab's own (the upgrade test): published on the lab's release server. */
+  etcdRelease?: LabStackArgs["etcdRelease"];
   log?: Log;
 }
 
@@ -155,7 +157,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
         privateKey,
         masters: masterNames,
         workers: workerNames,
-        etcdRelease: lab.etcdRelease,
+        etcdRelease: opts.etcdRelease ?? lab.etcdRelease,
         etcdHeartbeatIntervalMs: opts.etcdHeartbeatIntervalMs,
         etcdElectionTimeoutMs: opts.etcdElectionTimeoutMs,
         etcdTimingProfile: opts.etcdTimingProfile,

@@ -65,3 +65,8 @@ export const CLUSTER_ENV_FILE = "/etc/etcd/cluster.env";
 /** The member roster (name, peer URL, client URL per line) that host scripts use to find the others. */
 export const ROSTER_FILE = "/etc/etcd/roster";
 export const UNIT_FILE = "/etc/systemd/system/etcd.service";
+/**
+ * Where the install step stages a new release on a member that already has data (an upgrade), as
+ * `<dir>/v<version>/{etcd,etcdctl,etcdutl}`, for the upgrade step to put in place one member at a time.
+ */
+export const UPGRADE_STAGE_DIR = "/var/lib/hakube/etcd-upgrade";

@@ -17,6 +17,8 @@ import {
   renderMemberScript,
   renderRemoveScript,
 } from "./render/scripts";
+import { renderUpgradeScript } from "./render/upgrade";
+import { InstallMethod } from "../install";
 import { resolveEtcdCluster } from "./settings";
 import { EtcdClusterArgs } from "./types";
 import { validateEtcdClusterArgs } from "./validate";
@@ -28,9 +30,11 @@ import { renderDefragInstallScript, renderDefragRemoveScript, resolveDefrag } fr
 /**
  * An etcd cluster with mutual TLS on client and peer ports, installed and configured over SSH.
  *
- * Per member, in order: certificates (@pulumi/tls), `install`, `configure` (files; the configure steps of
- * all members run one after another, so a change rolls through them), `member` (bootstrap or join; joins
- * and removals go one member at a time, in member order). Last, a health gate on the first member fails
+ * Per member, in order: certificates (@pulumi/tls), `install` (on a member with data, a new release is
+ * only staged), `upgrade` (release installs: a changed `version` rolls through the members one at a time,
+ * leader last, each while the others keep quorum), `configure` (files; the configure steps of all members
+ * run one after another, so a change rolls through them), `member` (bootstrap or join; joins and removals
+ * go one member at a time, in member order). Last, a health gate on the first member fails
  * the deployment unless every member is started, voting and healthy.
  *
  * Every output resolves only after the health gate passed: a resource that takes `clientEndpoints`,
@@ -113,9 +117,13 @@ export class EtcdCluster extends pulumi.ComponentResource {
     const survivor = args.members.findIndex((m) => m.name === args.recoverQuorum?.from);
     if (survivor > 0) order.unshift(...order.splice(survivor, 1));
     const member = (j: number) => resolved.apply((r) => r.members[order[j]]);
-    const [, configures, memberSteps] = hostSteps(
+    const chain = order.map((i) => ({ name: args.members[i].name, connection: connections[i] }));
+    // Install (parallel; on a member with data a new release is only staged), then, for release
+    // installs, the rolling upgrade: one member at a time, leader last (render/upgrade.ts).
+    const release = (args.install?.method ?? InstallMethod.Release) === InstallMethod.Release;
+    const [installs, upgrades = []] = hostSteps(
       name,
-      order.map((i) => ({ name: args.members[i].name, connection: connections[i] })),
+      chain,
       [
         {
           step: "install",
@@ -126,6 +134,33 @@ export class EtcdCluster extends pulumi.ComponentResource {
             ),
           }),
         },
+        ...(release
+          ? [
+              {
+                step: "upgrade",
+                rollout: Rollout.Serial,
+                args: (j: number) => {
+                  const script = resolved.apply((r) =>
+                    renderUpgradeScript(r.members[order[j]], {
+                      version: r.install.version!,
+                      stageDir: r.install.stageDir!,
+                      order: order.map((i) => r.members[i].name),
+                    }),
+                  );
+                  return { create: script, update: script };
+                },
+              },
+            ]
+          : []),
+      ],
+      { opts: { parent: this } },
+    );
+    // Configuration and membership once every member is upgraded (a restart for either never overlaps
+    // an upgrade's).
+    const [configures, memberSteps] = hostSteps(
+      name,
+      chain,
+      [
         {
           // Files and a restart: a change rolls through the members.
           step: "configure",
@@ -153,7 +188,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
           },
         },
       ],
-      { opts: { parent: this } },
+      { opts: { parent: this }, hostAfter: (j) => (release ? upgrades : [installs[j]]) },
     );
 
     const healthScript = resolved.apply((r) => renderHealthGateScript(r.members[0]));
@@ -164,8 +199,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
         create: healthScript,
         update: healthScript,
         stdin: roster,
-        // Run again whenever a member was (re)configured or (re)started.
-        triggers: [...configures, ...memberSteps].map((c) => c.stdout),
+        // Run again whenever a member was upgraded, (re)configured or (re)started.
+        triggers: [...upgrades, ...configures, ...memberSteps].map((c) => c.stdout),
         ...COMMAND_DEFAULTS,
       },
       { parent: this, dependsOn: memberSteps },

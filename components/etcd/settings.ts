@@ -13,6 +13,7 @@ import {
   DEFAULT_RELEASE_BIN_DIR,
   DEFAULT_VERSION,
   ETCD_TIMING_PROFILES,
+  UPGRADE_STAGE_DIR,
 } from "./defaults";
 import {
   CpuArchitecture,
@@ -31,6 +32,11 @@ import { urlHost } from "../validation";
 export function releaseUrl(baseUrl: string, version: string, arch: string): string {
   const v = version.replace(/^v/, "");
   return `${baseUrl.replace(/\/+$/, "")}/v${v}/etcd-v${v}-linux-${arch}.tar.gz`;
+}
+
+/** Where a member with data stages release `version` for the upgrade step. */
+export function upgradeStageDir(version: string): string {
+  return `${UPGRADE_STAGE_DIR}/v${version.replace(/^v/, "")}`;
 }
 
 /** The URLs of one member. */
@@ -99,6 +105,7 @@ export function resolveEtcdCluster(
           // The official sha256 (components/etcd/checksums.ts) unless the args give one.
           sha256:
             args.install?.sha256 ?? officialEtcdSha256(version, args.install?.arch ?? CpuArchitecture.Amd64),
+          stageDir: upgradeStageDir(version),
         }
       : { cluster, method, binDir, dataDir };
   const survivor = args.recoverQuorum && args.members.find((m) => m.name === args.recoverQuorum!.from);
@@ -127,7 +134,7 @@ export function resolveEtcdCluster(
     // The profile's pre-vote, unless extraFlags sets it (extraFlags wins).
     extraFlags: { ...(timings.preVote ? { "pre-vote": "true" } : {}), ...(args.extraFlags ?? {}) },
     healthTimeoutSeconds: args.healthTimeoutSeconds ?? DEFAULT_HEALTH_TIMEOUT_SECONDS,
-    installedVersion: method === InstallMethod.Release ? `${version} (release)` : `(${method})`,
+    installMethod: method,
     ...(args.restoreFrom && {
       restore: {
         path: args.restoreFrom.path,

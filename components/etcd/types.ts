@@ -73,7 +73,11 @@ export interface EtcdClusterArgs {
    * one at a time in this order. Addresses may be Outputs (an EC2 instance's `privateIp`).
    */
   members: HostArgs[];
-  /** The etcd version for the `release` method ("3.5.21" or "v3.5.21"). @default "3.5.21" */
+  /**
+   * The etcd version for the `release` method ("3.5.21" or "v3.5.21"). Changing it upgrades the members
+   * one at a time, leader last, each while the others keep quorum; a downgrade or a skipped minor is
+   * refused on the hosts before anything changes. @default "3.5.21"
+   */
   version?: string;
   /** @default { method: InstallMethod.Release } (with the official sha256 of `version`) */
   install?: EtcdInstallArgs;
@@ -139,6 +143,8 @@ export interface EtcdInstallSettings {
   version?: string;
   url?: string;
   sha256?: string;
+  /** Release only: where a member with data stages the release for the upgrade step. */
+  stageDir?: string;
 }
 
 export interface EtcdMemberSettings {
@@ -155,8 +161,11 @@ export interface EtcdMemberSettings {
   initialClusterToken: string;
   extraFlags: { [flag: string]: string };
   healthTimeoutSeconds: number;
-  /** Shown in the env file, so that an upgrade changes it and triggers the rolling restart. */
-  installedVersion: string;
+  /**
+   * Shown in the env file. Not the version: a version change is the upgrade step's (one member at a time,
+   * leader last), never a configuration restart.
+   */
+  installMethod: InstallMethod;
   /** restoreFrom, resolved: the member script restores before the first start. */
   restore?: EtcdRestoreSettings;
   /** recoverQuorum, resolved: the survivor forces a new cluster, the others rejoin it. */

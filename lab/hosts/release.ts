@@ -57,8 +57,56 @@ export function upstreamVersion(debianVersion: string): string {
 /** Builds the tarball once into the cache (shared by all labs) and returns where it is. */
 export async function ensureEtcdTarball(rootfs: string, log: Log): Promise<ReleaseState & { path: string }> {
   const repo = path.join(rootfs, OFFLINE_REPO);
-  const serverDeb = debOf(repo, "etcd-server");
-  const clientDeb = debOf(repo, "etcd-client");
+  return ensureTarballFromDebs(debOf(repo, "etcd-server"), debOf(repo, "etcd-client"), log);
+}
+
+/**
+ * Debian trixie's etcd (3.5.16), the upgrade test's target: the packages as trixie's archive index lists
+ * them (`apt-cache show etcd-server etcd-client` with trixie as a source), pinned by that index's sha256.
+ */
+export const TRIXIE_ETCD = {
+  pool: "http://deb.debian.org/debian/pool/main/e/etcd",
+  server: {
+    file: "etcd-server_3.5.16-4_amd64.deb",
+    sha256: "0875921bb0d023f2af9b8e15cdfbe417a03e65731345fb832c40f9c2dd72967b",
+  },
+  client: {
+    file: "etcd-client_3.5.16-4_amd64.deb",
+    sha256: "7eb67e305ba2ce523a5a0b29bf88750ded3f724769c7111a83382b7909f9977b",
+  },
+} as const;
+
+/**
+ * The release tarball of trixie's etcd 3.5 (etcd, etcdctl, etcdutl), built once into the cache from its
+ * Debian packages, which are downloaded from Debian's archive on this machine (never by the lab hosts)
+ * the first time and checked against {@link TRIXIE_ETCD}'s sha256.
+ */
+export async function ensureTrixieEtcdTarball(log: Log): Promise<ReleaseState & { path: string }> {
+  const dir = path.join(cacheDir(), "debs", "trixie");
+  const debs = [TRIXIE_ETCD.server, TRIXIE_ETCD.client].map((d) => path.join(dir, d.file));
+  await withLock(path.join(cacheDir(), "debs.lock"), log, async () => {
+    fs.mkdirSync(dir, { recursive: true });
+    for (const [i, d] of [TRIXIE_ETCD.server, TRIXIE_ETCD.client].entries()) {
+      if (fs.existsSync(debs[i])) continue;
+      log(`release: downloading ${d.file} from Debian's archive`);
+      const partial = `${debs[i]}.partial`;
+      await run("curl", ["-fsSL", "--retry", "3", "-o", partial, `${TRIXIE_ETCD.pool}/${d.file}`]);
+      const got = crypto.createHash("sha256").update(fs.readFileSync(partial)).digest("hex");
+      if (got !== d.sha256) {
+        fs.rmSync(partial, { force: true });
+        throw new Error(`${d.file}: sha256 ${got}, expected ${d.sha256} (trixie's index)`);
+      }
+      fs.renameSync(partial, debs[i]);
+    }
+  });
+  return ensureTarballFromDebs(debs[0], debs[1], log);
+}
+
+async function ensureTarballFromDebs(
+  serverDeb: string,
+  clientDeb: string,
+  log: Log,
+): Promise<ReleaseState & { path: string }> {
   const version = upstreamVersion((await run("dpkg-deb", ["-f", serverDeb, "Version"])).stdout.trim());
   const file = path.posix.join("etcd", version, tarballName(version));
   const cached = path.join(cacheDir(), "release", file);
@@ -79,13 +127,17 @@ async function buildTarball(serverDeb: string, clientDeb: string, version: strin
     const top = `etcd-${version}-linux-amd64`;
     const bin = path.join(tmp, "pkg", top);
     fs.mkdirSync(bin, { recursive: true });
-    for (const [deb, exe] of [
-      [serverDeb, "etcd"],
-      [clientDeb, "etcdctl"],
-    ]) {
+    // etcdutl (3.5+) is in Debian's etcd-server package, when there.
+    for (const [deb, exe, optional] of [
+      [serverDeb, "etcd", false],
+      [clientDeb, "etcdctl", false],
+      [serverDeb, "etcdutl", true],
+    ] as const) {
       const x = path.join(tmp, exe);
       await run("dpkg-deb", ["-x", deb, x]);
-      fs.copyFileSync(path.join(x, "usr/bin", exe), path.join(bin, exe));
+      const from = path.join(x, "usr/bin", exe);
+      if (optional && !fs.existsSync(from)) continue;
+      fs.copyFileSync(from, path.join(bin, exe));
       fs.chmodSync(path.join(bin, exe), 0o755);
     }
     fs.writeFileSync(

@@ -15,6 +15,7 @@ export const LAB_SUBNETS = {
   packagesTest: 12,
   clusterBench: 13,
   etcdDay2Test: 14,
+  etcdUpgradeTest: 15,
 } as const;
 
 export const LAB_NAMES = {
@@ -27,4 +28,5 @@ export const LAB_NAMES = {
   packagesTest: "t-pkg",
   clusterBench: "b-cluster",
   etcdDay2Test: "t-etcd2",
+  etcdUpgradeTest: "t-etcdup",
 } as const satisfies Record<keyof typeof LAB_SUBNETS, string>;

@@ -90,7 +90,7 @@ describe("EtcdCluster on real etcd (lab)", function () {
     const state = readState(runnerStatePath(lab))!;
     const pidBefore = await etcdPid("m2");
     const membersBefore = await etcd.members();
-    for (const step of ["install", "configure", "member"]) {
+    for (const step of ["install", "upgrade", "configure", "member"]) {
       const rec = Object.values(state.resources).find((r) => r.name === `etcd-m2-${step}`)!;
       const r = await ssh(lab, "m2", String(rec.inputs.create), {
         input: String(rec.inputs.stdin ?? ""),
@@ -99,6 +99,7 @@ describe("EtcdCluster on real etcd (lab)", function () {
       assert.equal(r.code, 0, `${step}: ${r.stderr}`);
       const expected = {
         install: /already installed/,
+        upgrade: /etcd [\d.]+ is installed and running: nothing to upgrade/,
         configure: /configuration is unchanged/,
         member: /already initialized/,
       };

@@ -26,7 +26,7 @@ describe("EtcdCluster (mocks)", () => {
   for (const n of [1, 3, 5]) {
     it(`creates the expected children for ${n} member(s)`, async () => {
       const { rec } = await deploy(n);
-      const perMember = ["install", "configure", "member"];
+      const perMember = ["install", "upgrade", "configure", "member"];
       const expectedCommands = [
         ...Array.from({ length: n }, (_, i) => perMember.map((s) => `etcd-m${i + 1}-${s}`)).flat(),
         "etcd-health",
@@ -37,7 +37,7 @@ describe("EtcdCluster (mocks)", () => {
       assert.equal(rec.byType("tls:index/certRequest:CertRequest").length, 1 + 2 * n);
       assert.equal(rec.byType("tls:index/locallySignedCert:LocallySignedCert").length, 1 + 2 * n);
       assert.deepEqual(rec.names("tls:index/selfSignedCert:SelfSignedCert"), ["etcd-ca-cert"]);
-      assert.equal(rec.resources.length, 3 * n + 1 + 2 + 3 + 6 * n);
+      assert.equal(rec.resources.length, 4 * n + 1 + 2 + 3 + 6 * n);
     });
   }
 
@@ -139,7 +139,8 @@ describe("EtcdCluster (mocks)", () => {
     assert.match(member.delete, /member remove/);
     const gate = unwrap(rec.get("etcd-health").inputs) as Record<string, unknown>;
     assert.equal((gate.connection as Record<string, unknown>).host, "10.0.0.11");
-    assert.equal((gate.triggers as unknown[]).length, 6);
+    // Each member's upgrade, configure and member step.
+    assert.equal((gate.triggers as unknown[]).length, 9);
   });
 
   it("exposes endpoints, names and the CA", async () => {

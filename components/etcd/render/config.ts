@@ -63,7 +63,7 @@ export function buildEnv(s: EtcdMemberSettings): Array<[string, string]> {
 export function renderEnvFile(s: EtcdMemberSettings): string {
   const header = [
     `# Managed by hakube (EtcdCluster ${s.cluster}, member ${s.name}); changes here are overwritten.`,
-    `# etcd ${s.installedVersion}. The initial cluster is in ${CLUSTER_ENV_FILE}, written on first start.`,
+    `# etcd from install.method ${s.installMethod}. The initial cluster is in ${CLUSTER_ENV_FILE}, written on first start.`,
   ];
   return [...header, ...buildEnv(s).map(([k, v]) => `${k}=${v}`)].join("\n") + "\n";
 }

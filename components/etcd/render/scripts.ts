@@ -30,6 +30,7 @@ import { memberUrls, PKI_FILES, renderEnvFile, renderUnit } from "./config";
 import { show } from "../../show";
 import { renderRestoreBlock } from "./restore";
 import { renderRecoveryBlock } from "../recovery";
+import { SH_VERSION_RULES } from "./versions";
 
 export { renderFileBundle };
 
@@ -54,9 +55,22 @@ case "$have" in
   *) fail "etcd in $BIN_DIR is version '$have'; hakube needs 3.4 or later (learners)" ;;
 esac`;
 
-const SH_INSTALL_RELEASE = `have=$("$BIN_DIR/etcd" --version 2>/dev/null | sed -n 's/^etcd Version: //p' || true)
+/**
+ * On a member that has data and runs another version, the release is only staged (in $STAGE): the
+ * upgrade step puts it in place one member at a time (render/upgrade.ts).
+ */
+const SH_INSTALL_RELEASE = `${SH_VERSION_RULES}
+have=$("$BIN_DIR/etcd" --version 2>/dev/null | sed -n 's/^etcd Version: //p' || true)
+staged=$("$STAGE/etcd" --version 2>/dev/null | sed -n 's/^etcd Version: //p' || true)
+if [ -n "$have" ] && [ "$have" != "$VERSION" ] && [ -d "$DATA_DIR/member" ]; then
+  # An upgrade: a downgrade or a skipped minor is refused before anything is downloaded (the upgrade
+  # step checks every member and the cluster version again before it changes anything).
+  check_step "$MEMBER" "$have"
+fi
 if [ "$have" = "$VERSION" ] && [ -x "$BIN_DIR/etcdctl" ]; then
   say "etcd $VERSION is already installed in $BIN_DIR"
+elif [ -n "$have" ] && [ -d "$DATA_DIR/member" ] && [ "$staged" = "$VERSION" ]; then
+  say "etcd $VERSION is already staged in $STAGE for the upgrade step (etcd $have runs)"
 else
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
@@ -72,16 +86,28 @@ else
   tar -xzf "$tmp/etcd.tar.gz" -C "$tmp"
   dir="$tmp/$(basename "$URL" .tar.gz)"
   [ -x "$dir/etcd" ] && [ -x "$dir/etcdctl" ] || fail "$URL has no $(basename "$dir")/etcd and etcdctl; nothing was installed"
-  install -d -m 0755 "$BIN_DIR"
   # etcdutl (3.5+: snapshot status and restore) when the release has it
   bins="etcd etcdctl$(if [ -x "$dir/etcdutl" ]; then echo ' etcdutl'; fi)"
-  for b in $bins; do
-    install -m 0755 "$dir/$b" "$BIN_DIR/$b.hakube-new"
-  done
-  for b in $bins; do
-    mv -f "$BIN_DIR/$b.hakube-new" "$BIN_DIR/$b"
-  done
-  say "installed etcd $VERSION from $URL (sha256 verified)"
+  if [ -n "$have" ] && [ -d "$DATA_DIR/member" ]; then
+    # An upgrade: staged only; the running etcd and its binaries are not touched.
+    rm -rf "$STAGE.hakube-new"
+    install -d -m 0755 "$STAGE.hakube-new"
+    for b in $bins; do
+      install -m 0755 "$dir/$b" "$STAGE.hakube-new/$b"
+    done
+    rm -rf "$STAGE"
+    mv "$STAGE.hakube-new" "$STAGE"
+    say "staged etcd $VERSION in $STAGE (sha256 verified; etcd $have runs): the upgrade step installs it one member at a time"
+  else
+    install -d -m 0755 "$BIN_DIR"
+    for b in $bins; do
+      install -m 0755 "$dir/$b" "$BIN_DIR/$b.hakube-new"
+    done
+    for b in $bins; do
+      mv -f "$BIN_DIR/$b.hakube-new" "$BIN_DIR/$b"
+    done
+    say "installed etcd $VERSION from $URL (sha256 verified)"
+  fi
 fi`;
 
 /**
@@ -116,7 +142,13 @@ export function renderInstallScript(s: EtcdInstallSettings): string {
   switch (s.method) {
     case InstallMethod.Release:
       if (!s.version || !s.url || !s.sha256) throw new Error("release install needs version, url and sha256");
-      vars.push(["VERSION", s.version.replace(/^v/, "")], ["URL", s.url], ["SHA256", s.sha256]);
+      vars.push(
+        ["VERSION", s.version.replace(/^v/, "")],
+        ["URL", s.url],
+        ["SHA256", s.sha256],
+        ["STAGE", s.stageDir ?? `${s.dataDir}.stage`],
+        ["MEMBER", s.name],
+      );
       body = SH_INSTALL_RELEASE;
       break;
     case InstallMethod.Package:
@@ -140,8 +172,8 @@ export function renderInstallScript(s: EtcdInstallSettings): string {
   ].join("\n");
 }
 
-/** Variables and helpers that the member-side scripts share. */
-function memberPreamble(s: EtcdMemberSettings, what: string): string {
+/** Variables and helpers that the member-side scripts share (the upgrade script's too). */
+export function memberPreamble(s: EtcdMemberSettings, what: string): string {
   const urls = memberUrls(s.address, s.clientPort, s.peerPort);
   return [
     `# hakube EtcdCluster ${s.cluster}: ${what} on ${s.name}`,

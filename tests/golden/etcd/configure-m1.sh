@@ -74,7 +74,7 @@ install -d -m 0755 -o root -g root /etc/etcd
 install -d -m 0700 -o etcd -g etcd /etc/etcd/pki
 put /etc/etcd/etcd.env 0644 root:root <<'HAKUBE_EOF'
 # Managed by hakube (EtcdCluster etcd, member m1); changes here are overwritten.
-# etcd 3.5.21 (release). The initial cluster is in /etc/etcd/cluster.env, written on first start.
+# etcd from install.method release. The initial cluster is in /etc/etcd/cluster.env, written on first start.
 ETCD_NAME=m1
 ETCD_DATA_DIR=/var/lib/etcd
 ETCD_LISTEN_PEER_URLS=https://10.0.0.11:2380

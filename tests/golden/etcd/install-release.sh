@@ -5,6 +5,8 @@ DATA_DIR='/var/lib/etcd'
 VERSION='3.5.21'
 URL='https://github.com/etcd-io/etcd/releases/download/v3.5.21/etcd-v3.5.21-linux-amd64.tar.gz'
 SHA256='0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'
+STAGE='/var/lib/hakube/etcd-upgrade/v3.5.21'
+MEMBER='m1'
 say() { printf '%s: %s\n' 'hakube etcd etcd/m1' "$*"; }
 fail() { printf '%s: %s\n' 'hakube etcd etcd/m1' "$*" >&2; exit 1; }
 quorum() { echo $(( $1 / 2 + 1 )); }
@@ -21,9 +23,37 @@ put() {
     say "wrote $1"
   fi
 }
+ver_cmp() {
+  awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, "."); split(b, y, ".")
+    for (i = 1; i <= 3; i++) { if (x[i] + 0 < y[i] + 0) { print -1; exit } if (x[i] + 0 > y[i] + 0) { print 1; exit } }
+    print 0 }'
+}
+check_no_downgrade() {
+  [ -n "$2" ] || return 0
+  if [ "$(ver_cmp "$VERSION" "$2")" = -1 ]; then
+    fail "refusing version $VERSION: $1 runs etcd $2, and downgrades are refused (etcd cannot go back once the cluster version moved on; restore a snapshot into a new cluster instead); set version to $2 or later. Nothing was changed"
+  fi
+}
+check_step() {
+  [ -n "$2" ] || return 0
+  check_no_downgrade "$1" "$2"
+  _next=$(echo "$2" | awk -F. '{ print $1 "." $2 + 1 }')
+  case "$VERSION" in
+    "${2%.*}".*|"$_next".*) ;;
+    *) fail "refusing version $VERSION: $1 runs etcd $2, and etcd upgrades one minor at a time; set version to a $_next release first. Nothing was changed" ;;
+  esac
+}
 have=$("$BIN_DIR/etcd" --version 2>/dev/null | sed -n 's/^etcd Version: //p' || true)
+staged=$("$STAGE/etcd" --version 2>/dev/null | sed -n 's/^etcd Version: //p' || true)
+if [ -n "$have" ] && [ "$have" != "$VERSION" ] && [ -d "$DATA_DIR/member" ]; then
+  # An upgrade: a downgrade or a skipped minor is refused before anything is downloaded (the upgrade
+  # step checks every member and the cluster version again before it changes anything).
+  check_step "$MEMBER" "$have"
+fi
 if [ "$have" = "$VERSION" ] && [ -x "$BIN_DIR/etcdctl" ]; then
   say "etcd $VERSION is already installed in $BIN_DIR"
+elif [ -n "$have" ] && [ -d "$DATA_DIR/member" ] && [ "$staged" = "$VERSION" ]; then
+  say "etcd $VERSION is already staged in $STAGE for the upgrade step (etcd $have runs)"
 else
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
@@ -39,16 +69,28 @@ else
   tar -xzf "$tmp/etcd.tar.gz" -C "$tmp"
   dir="$tmp/$(basename "$URL" .tar.gz)"
   [ -x "$dir/etcd" ] && [ -x "$dir/etcdctl" ] || fail "$URL has no $(basename "$dir")/etcd and etcdctl; nothing was installed"
-  install -d -m 0755 "$BIN_DIR"
   # etcdutl (3.5+: snapshot status and restore) when the release has it
   bins="etcd etcdctl$(if [ -x "$dir/etcdutl" ]; then echo ' etcdutl'; fi)"
-  for b in $bins; do
-    install -m 0755 "$dir/$b" "$BIN_DIR/$b.hakube-new"
-  done
-  for b in $bins; do
-    mv -f "$BIN_DIR/$b.hakube-new" "$BIN_DIR/$b"
-  done
-  say "installed etcd $VERSION from $URL (sha256 verified)"
+  if [ -n "$have" ] && [ -d "$DATA_DIR/member" ]; then
+    # An upgrade: staged only; the running etcd and its binaries are not touched.
+    rm -rf "$STAGE.hakube-new"
+    install -d -m 0755 "$STAGE.hakube-new"
+    for b in $bins; do
+      install -m 0755 "$dir/$b" "$STAGE.hakube-new/$b"
+    done
+    rm -rf "$STAGE"
+    mv "$STAGE.hakube-new" "$STAGE"
+    say "staged etcd $VERSION in $STAGE (sha256 verified; etcd $have runs): the upgrade step installs it one member at a time"
+  else
+    install -d -m 0755 "$BIN_DIR"
+    for b in $bins; do
+      install -m 0755 "$dir/$b" "$BIN_DIR/$b.hakube-new"
+    done
+    for b in $bins; do
+      mv -f "$BIN_DIR/$b.hakube-new" "$BIN_DIR/$b"
+    done
+    say "installed etcd $VERSION from $URL (sha256 verified)"
+  fi
 fi
 [ -x "$BIN_DIR/etcd" ] && [ -x "$BIN_DIR/etcdctl" ] || fail "etcd and etcdctl are not in $BIN_DIR"
 have=$("$BIN_DIR/etcd" --version 2>/dev/null | sed -n 's/^etcd Version: //p')
