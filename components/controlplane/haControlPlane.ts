@@ -26,7 +26,7 @@ import { parseKubernetesVersion } from "./versions";
  * A highly available Kubernetes control plane made with kubeadm over SSH, behind the VIP or load balancer
  * `endpoint`, with optional workers and pod network, and a kubeconfig built in the program.
  *
- * The PKI is made once, by the child component {@link ControlPlanePki}, and the same on every master: the
+ * The PKI is made once, by the child component `ControlPlanePki`, and the same on every master: the
  * cluster CA, the front-proxy CA, the service-account key pair, the etcd CA (stacked etcd) and the
  * bootstrap token; kubeadm makes each master's own certificates from the CAs it finds in
  * /etc/kubernetes/pki. Keys, the

@@ -38,7 +38,7 @@ export interface EtcdInstallArgs {
 }
 
 export interface EtcdCertificateArgs {
-  /** @default the CA's algorithm, or KeyAlgorithm.EcdsaP256 */
+  /** The algorithm of the members' keys. @default the CA's algorithm, or KeyAlgorithm.EcdsaP256 */
   keyAlgorithm?: KeyAlgorithm;
   /** A whole number of hours, at least 1. @default 8760 (1 year) */
   validityHours?: number;
@@ -57,22 +57,23 @@ export interface EtcdClusterArgs {
   members: HostArgs[];
   /** The etcd version for the `release` method ("3.5.21" or "v3.5.21"). @default "3.5.21" */
   version?: string;
-  /** @default { method: InstallMethod.Release } (with the official sha256 of `version`) */
+  /** How etcd gets onto the members. @default { method: InstallMethod.Release } (with the official sha256 of `version`) */
   install?: EtcdInstallArgs;
-  /** @default 2379 */
+  /** The client port (TLS). @default 2379 */
   clientPort?: number;
-  /** @default 2380 */
+  /** The peer port (TLS). @default 2380 */
   peerPort?: number;
   /** Loopback-only plain-HTTP /metrics and /health. @default 2381 */
   metricsPort?: number;
-  /** @default "/var/lib/etcd" */
+  /** The data directory on each member (mode 0700). @default "/var/lib/etcd" */
   dataDir?: string;
-  /** @default 100 (etcd upstream) */
+  /** etcd's heartbeat interval. @default 100 (etcd upstream) */
   heartbeatIntervalMs?: number;
   /** At least 5x the heartbeat. @default 1000 (etcd upstream) */
   electionTimeoutMs?: number;
   /** An existing CA to sign with (a CertificateAuthority, or a certificate and key). @default a new CA "etcd-ca" */
   ca?: CaKeyPairArgs;
+  /** Key algorithm, validity and renewal of the members' leaf certificates. */
   certificates?: EtcdCertificateArgs;
   /**
    * More etcd flags, without the leading dashes: { "auto-compaction-retention": "8" }. Flags that hakube
