@@ -99,6 +99,6 @@ export default tseslint.config(
   ]),
   restrict(["components/*.ts"], [PULUMI_VALUE, SHARED_TO_COMPONENT, LAB], SHARED_PULUMI),
   restrict(SHARED_PULUMI, [SHARED_TO_COMPONENT, LAB]),
-  restrict(["index.ts", "stacks/**/*.ts"], [LAB]),
+  restrict(["index.ts", "stacks/**/*.ts", "policy/**/*.ts"], [LAB]),
   restrict(["lab/**/*.ts"], [TESTS]),
 );
