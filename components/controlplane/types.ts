@@ -122,6 +122,7 @@ export interface SecretsEncryptionArgs {
   provider?: SecretsEncryptionProvider;
 }
 
+/** kube-apiserver's settings: certificate names, port, OIDC, audit logging, Secret encryption, extra flags. */
 export interface ApiServerArgs {
   /** More names and addresses for the API server certificate (DNS names, "*.example.com", IPs). */
   extraSans?: string[];
@@ -204,6 +205,7 @@ export interface CniArgs {
   values?: { [key: string]: any };
 }
 
+/** The args of a {@link HaControlPlane}. */
 export interface HaControlPlaneArgs {
   /**
    * The control-plane hosts. Order matters: the first runs `kubeadm init`, the others join one at a time

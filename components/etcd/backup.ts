@@ -43,6 +43,7 @@ export interface EtcdBackupEncryptionArgs {
   certificatePem: Input<string>;
 }
 
+/** Scheduled, verified snapshots on every member, optionally copied (and encrypted) off the hosts. */
 export interface EtcdBackupArgs {
   /**
    * Seconds between two snapshots of one member. A whole divisor of a minute (10, 12, 15, 20, 30), of an
@@ -60,6 +61,7 @@ export interface EtcdBackupArgs {
   encryptTo?: EtcdBackupEncryptionArgs;
 }
 
+/** A snapshot that a new cluster is built from before its first start. */
 export interface EtcdRestoreArgs {
   /**
    * The snapshot (`etcdctl snapshot save` output) on every member at this absolute path; such as a

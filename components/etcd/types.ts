@@ -9,7 +9,9 @@ import type { EtcdDefragArgs } from "./defrag";
 
 /** CPU architecture of the members, as etcd names its release tarballs. */
 export const CpuArchitecture = {
+  /** x86-64. The default. */
   Amd64: "amd64",
+  /** 64-bit ARM. */
   Arm64: "arm64",
 } as const;
 export type CpuArchitecture = (typeof CpuArchitecture)[keyof typeof CpuArchitecture];
@@ -37,6 +39,7 @@ export interface EtcdInstallArgs {
   binDir?: string;
 }
 
+/** The members' leaf certificates (server, peer, client): key algorithm, validity and renewal. */
 export interface EtcdCertificateArgs {
   /** The algorithm of the members' keys. @default the CA's algorithm, or KeyAlgorithm.EcdsaP256 */
   keyAlgorithm?: KeyAlgorithm;
@@ -49,6 +52,7 @@ export interface EtcdCertificateArgs {
   earlyRenewalHours?: number;
 }
 
+/** The args of an {@link EtcdCluster}. */
 export interface EtcdClusterArgs {
   /**
    * The members: 3, 5 or 7 for production (quorum is floor(n/2)+1). Order matters: joins and removals go

@@ -27,6 +27,7 @@ export const VipHealthCheckKind = {
 } as const;
 export type VipHealthCheckKind = (typeof VipHealthCheckKind)[keyof typeof VipHealthCheckKind];
 
+/** What a member must pass to hold the VIP. */
 export interface VipHealthCheckArgs {
   /** What a member checks to keep the VIP. @default VipHealthCheckKind.ApiServer */
   kind?: VipHealthCheckKind;

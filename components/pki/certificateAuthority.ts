@@ -26,6 +26,7 @@ export interface CaKeyPairArgs {
   keyAlgorithm?: KeyAlgorithm;
 }
 
+/** The args of a {@link CertificateAuthority}. */
 export interface CertificateAuthorityArgs {
   /** The CA certificate's common name, e.g. "etcd-ca". */
   commonName: string;
@@ -82,8 +83,11 @@ export class CertificateAuthority extends pulumi.ComponentResource implements Ca
 
 /** What to put in one issued certificate. */
 export interface CertificateRequestArgs {
+  /** The certificate's common name (CN). */
   commonName: string;
+  /** The certificate's organization (O); Kubernetes reads it as the user's group. @default none */
   organization?: string;
+  /** Server, client or peer: sets the key usages and extended key usages. */
   role: CertificateRole;
   /** DNS names and IP addresses (strings or Outputs, such as a host's address); sorted into the right SAN kind once known. */
   altNames?: pulumi.Input<string>[];
@@ -100,7 +104,9 @@ export interface CertificateRequestArgs {
 
 /** An issued certificate; the key is a secret. */
 export interface IssuedCertificate {
+  /** The certificate (PEM). */
   certPem: pulumi.Output<string>;
+  /** The certificate's private key (PEM). Secret. */
   privateKeyPem: pulumi.Output<string>;
 }
 
