@@ -69,7 +69,7 @@ const PURE = [
 ];
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "bin/", ".lab/"] },
+  { ignores: ["node_modules/", "bin/", ".lab/", "docs/api/"] },
   ...tseslint.configs.recommended,
   {
     files: ["**/*.ts"],
