@@ -59,6 +59,29 @@ function differences(a: unknown, b: unknown, at = ""): string[] {
   return a === b ? [] : [at || "(root)"];
 }
 
+/** A camelCase schema name as the Python SDK spells it. */
+const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** Each `<var> = hakube.<Resource>(...)` of a Python program: the variable, the resource, its keyword arguments. */
+function pythonConstructions(code: string): Array<{ variable: string; resource: string; kwargs: string[] }> {
+  const out: Array<{ variable: string; resource: string; kwargs: string[] }> = [];
+  for (const m of code.matchAll(/(\w+) = hakube\.(\w+)\(/g)) {
+    let depth = 1;
+    let i = m.index + m[0].length;
+    const args: string[] = [""];
+    for (; depth > 0; i++) {
+      const c = code[i];
+      if ("([{".includes(c)) depth++;
+      if (")]}".includes(c)) depth--;
+      if (c === "," && depth === 1) args.push("");
+      else if (depth > 0) args[args.length - 1] += c;
+    }
+    const kwargs = args.flatMap((a) => /^\s*(\w+)=/.exec(a)?.[1] ?? []);
+    out.push({ variable: m[1], resource: m[2], kwargs });
+  }
+  return out;
+}
+
 /** Every input and output property, of the resources and of the object types, with the description it has. */
 function propertyDescriptions(schema: Schema): Array<[string, string | undefined]> {
   const props = (owner: string, ps: Record<string, Property> | undefined) =>
@@ -110,6 +133,28 @@ describe("component provider schema (Pulumi's analyzer)", function () {
     assert.deepEqual(missing, [], "a doc comment with a sentence before any @ tag (the analyzer drops tags)");
     for (const [name, r] of Object.entries(schema.resources)) {
       assert.ok(r.description && !r.description.includes("[object Object]"), `${name}'s description`);
+    }
+  });
+
+  it("has every keyword argument and output the README's Python program uses", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const code = /```python\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
+    const made = pythonConstructions(code);
+    assert.ok(made.length >= 3, "the README's Python program makes hakube's components");
+    for (const { variable, resource, kwargs } of made) {
+      const r = schema.resources[`hakube:index:${resource}`];
+      assert.ok(r, `hakube.${resource} is a component of the schema`);
+      const inputs = Object.keys(r.inputProperties).map(snake);
+      for (const k of kwargs)
+        assert.ok(inputs.includes(k), `hakube.${resource}(${k}=...): not one of ${inputs.join(", ")}`);
+      for (const req of (r as { requiredInputs?: string[] }).requiredInputs ?? [])
+        assert.ok(kwargs.includes(snake(req)), `hakube.${resource} without its required ${snake(req)}`);
+      const outputs = Object.keys(r.properties).map(snake);
+      for (const m of code.matchAll(new RegExp(`\\b${variable}\\.(\\w+)`, "g")))
+        assert.ok(
+          outputs.includes(m[1]),
+          `${variable}.${m[1]}: not an output of ${resource} (${outputs.join(", ")})`,
+        );
     }
   });
 
