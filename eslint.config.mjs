@@ -69,7 +69,7 @@ const PURE = [
 ];
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "bin/", ".lab/"] },
+  { ignores: ["node_modules/", "bin/", ".lab/", "docs/api/"] },
   ...tseslint.configs.recommended,
   {
     files: ["**/*.ts"],
@@ -99,6 +99,6 @@ export default tseslint.config(
   ]),
   restrict(["components/*.ts"], [PULUMI_VALUE, SHARED_TO_COMPONENT, LAB], SHARED_PULUMI),
   restrict(SHARED_PULUMI, [SHARED_TO_COMPONENT, LAB]),
-  restrict(["index.ts", "stacks/**/*.ts"], [LAB]),
+  restrict(["index.ts", "stacks/**/*.ts", "policy/**/*.ts"], [LAB]),
   restrict(["lab/**/*.ts"], [TESTS]),
 );

@@ -4,14 +4,14 @@ import { connectionProblems } from "./validation";
 
 /**
  * How to reach a machine over SSH without a further hop: a bastion, or (via {@link ConnectionArgs}) a
- * host. The fields are those of @pulumi/command's connection.
+ * host. The fields are those of `@pulumi/command`'s connection.
  */
 export interface ProxyConnectionArgs {
   /** The address to connect to. */
   host: pulumi.Input<string>;
-  /** @default 22 */
+  /** The SSH port. @default 22 */
   port?: pulumi.Input<number>;
-  /** @default "root" */
+  /** The user to log in as. @default "root" */
   user?: pulumi.Input<string>;
   /** A password; prefer keys. Treated as a secret. */
   password?: pulumi.Input<string>;
@@ -33,7 +33,7 @@ export interface ProxyConnectionArgs {
 }
 
 /**
- * How to reach a host over SSH. The fields are those of @pulumi/command's `remote.ConnectionArgs`, so a
+ * How to reach a host over SSH. The fields are those of `@pulumi/command`'s `remote.ConnectionArgs`, so a
  * value of that type can be passed as it is.
  */
 export interface ConnectionArgs extends ProxyConnectionArgs {

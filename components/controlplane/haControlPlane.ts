@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { argsChecker } from "../errors";
 import { after } from "../outputs";
+import { countOf, HaControlPlaneFacts } from "../facts";
 import { DEFAULT_KEY_ALGORITHM, DEFAULT_SERVICE_ACCOUNT_KEY_ALGORITHM } from "./defaults";
 import {
   controlPlaneHosts,
@@ -26,7 +27,7 @@ import { parseKubernetesVersion } from "./versions";
  * A highly available Kubernetes control plane made with kubeadm over SSH, behind the VIP or load balancer
  * `endpoint`, with optional workers and pod network, and a kubeconfig built in the program.
  *
- * The PKI is made once, by the child component {@link ControlPlanePki}, and the same on every master: the
+ * The PKI is made once, by the child component `ControlPlanePki`, and the same on every master: the
  * cluster CA, the front-proxy CA, the service-account key pair, the etcd CA (stacked etcd) and the
  * bootstrap token; kubeadm makes each master's own certificates from the CAs it finds in
  * /etc/kubernetes/pki. Keys, the
@@ -60,7 +61,13 @@ export class HaControlPlane extends pulumi.ComponentResource {
   public readonly caCertPem: pulumi.Output<string>;
 
   constructor(name: string, args: HaControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("hakube:index:HaControlPlane", name, {}, opts);
+    const facts: HaControlPlaneFacts = {
+      masterCount: countOf(args.masters),
+      etcdTopology: args.etcd?.topology ?? EtcdTopology.Stacked,
+      secretsEncryption: args.apiServer?.secretsEncryption?.enabled !== false,
+      auditLog: args.apiServer?.audit?.enabled !== false,
+    };
+    super("hakube:index:HaControlPlane", name, facts, opts);
     const component = `HaControlPlane ${name}`;
     const check = argsChecker((a: HaControlPlaneArgs) => validateHaControlPlaneArgs(a), component, this);
     check.now(args);

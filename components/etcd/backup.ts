@@ -16,7 +16,7 @@ import { isDnsLabel } from "../net";
 export interface EtcdBackupCopyToArgs {
   /** The target's IP address or DNS name. */
   host: string;
-  /** @default 22 */
+  /** The target's SSH port. @default 22 */
   port?: number;
   /** The user the members log in as. Use a dedicated user that can only write to `directory`. */
   user: string;
@@ -27,7 +27,7 @@ export interface EtcdBackupCopyToArgs {
   privateKey: Input<string>;
   /** The target's SSH host key (authorized_keys line): required, the copy refuses any other server. */
   hostKey: string;
-  /** @default "/var/backups/etcd" on the target */
+  /** Where the snapshots go on the target. @default "/var/backups/etcd" on the target */
   directory?: string;
   /** Snapshots of each member kept there, newest first. @default the local `retention` */
   retention?: number;
@@ -43,6 +43,7 @@ export interface EtcdBackupEncryptionArgs {
   certificatePem: Input<string>;
 }
 
+/** Scheduled, verified snapshots on every member, optionally copied (and encrypted) off the hosts. */
 export interface EtcdBackupArgs {
   /**
    * Seconds between two snapshots of one member. A whole divisor of a minute (10, 12, 15, 20, 30), of an
@@ -60,6 +61,7 @@ export interface EtcdBackupArgs {
   encryptTo?: EtcdBackupEncryptionArgs;
 }
 
+/** A snapshot that a new cluster is built from before its first start. */
 export interface EtcdRestoreArgs {
   /**
    * The snapshot (`etcdctl snapshot save` output) on every member at this absolute path; such as a

@@ -14,6 +14,7 @@ import { calendarSpec, isCalendarInterval, memberOffset, MIN_BACKUP_INTERVAL_SEC
 import { ROSTER_FILE } from "./defaults";
 import { PKI_FILES } from "./render/config";
 
+/** Scheduled defragmentation of each member, one member at a time, while every member is healthy. */
 export interface EtcdDefragArgs {
   /**
    * Seconds between two defragmentations of one member; the same rule as backup.intervalSeconds (a

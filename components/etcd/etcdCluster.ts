@@ -25,6 +25,7 @@ import { validateEtcdClusterArgs } from "./validate";
 import { backupProblems, resolveBackup } from "./backup";
 import { backupSecretFiles, renderBackupInstallScript, renderBackupRemoveScript } from "./render/backup";
 import { lateInvalidArguments } from "../errors";
+import { countOf, EtcdClusterFacts } from "../facts";
 import { renderDefragInstallScript, renderDefragRemoveScript, resolveDefrag } from "./defrag";
 
 /**
@@ -57,7 +58,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
   public readonly ca: CaKeyPairArgs;
 
   constructor(name: string, args: EtcdClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("hakube:index:EtcdCluster", name, {}, opts);
+    const facts: EtcdClusterFacts = { memberCount: countOf(args.members) };
+    super("hakube:index:EtcdCluster", name, facts, opts);
     const component = `EtcdCluster ${name}`;
     const check = argsChecker(validateEtcdClusterArgs, component, this);
     check.now(args);

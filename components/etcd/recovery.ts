@@ -23,6 +23,7 @@
 import { shAssignments } from "../shell";
 import { Problem, show } from "../validation";
 
+/** Recovery from lost quorum: a new cluster forced from one surviving member, which the others rejoin. */
 export interface EtcdRecoverQuorumArgs {
   /** The surviving member (a name in `members`) whose data becomes the cluster's. */
   from: string;

@@ -9,7 +9,9 @@ import type { EtcdDefragArgs } from "./defrag";
 
 /** CPU architecture of the members, as etcd names its release tarballs. */
 export const CpuArchitecture = {
+  /** x86-64. The default. */
   Amd64: "amd64",
+  /** 64-bit ARM. */
   Arm64: "arm64",
 } as const;
 export type CpuArchitecture = (typeof CpuArchitecture)[keyof typeof CpuArchitecture];
@@ -55,8 +57,9 @@ export interface EtcdInstallArgs {
   binDir?: string;
 }
 
+/** The members' leaf certificates (server, peer, client): key algorithm, validity and renewal. */
 export interface EtcdCertificateArgs {
-  /** @default the CA's algorithm, or KeyAlgorithm.EcdsaP256 */
+  /** The algorithm of the members' keys. @default the CA's algorithm, or KeyAlgorithm.EcdsaP256 */
   keyAlgorithm?: KeyAlgorithm;
   /** A whole number of hours, at least 1. @default 8760 (1 year) */
   validityHours?: number;
@@ -67,6 +70,7 @@ export interface EtcdCertificateArgs {
   earlyRenewalHours?: number;
 }
 
+/** The args of an {@link EtcdCluster}. */
 export interface EtcdClusterArgs {
   /**
    * The members: 3, 5 or 7 for production (quorum is floor(n/2)+1). Order matters: joins and removals go
@@ -79,15 +83,15 @@ export interface EtcdClusterArgs {
    * refused on the hosts before anything changes. @default "3.5.21"
    */
   version?: string;
-  /** @default { method: InstallMethod.Release } (with the official sha256 of `version`) */
+  /** How etcd gets onto the members. @default { method: InstallMethod.Release } (with the official sha256 of `version`) */
   install?: EtcdInstallArgs;
-  /** @default 2379 */
+  /** The client port (TLS). @default 2379 */
   clientPort?: number;
-  /** @default 2380 */
+  /** The peer port (TLS). @default 2380 */
   peerPort?: number;
   /** Loopback-only plain-HTTP /metrics and /health. @default 2381 */
   metricsPort?: number;
-  /** @default "/var/lib/etcd" */
+  /** The data directory on each member (mode 0700). @default "/var/lib/etcd" */
   dataDir?: string;
   /** The raft timing profile. @default EtcdTimingProfile.Upstream */
   timingProfile?: EtcdTimingProfile;
@@ -97,6 +101,7 @@ export interface EtcdClusterArgs {
   electionTimeoutMs?: number;
   /** An existing CA to sign with (a CertificateAuthority, or a certificate and key). @default a new CA "etcd-ca" */
   ca?: CaKeyPairArgs;
+  /** Key algorithm, validity and renewal of the members' leaf certificates. */
   certificates?: EtcdCertificateArgs;
   /**
    * More etcd flags, without the leading dashes: { "auto-compaction-retention": "8" }. Flags that hakube

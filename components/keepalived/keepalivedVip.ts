@@ -5,6 +5,7 @@ import { checkedConnection, COMMAND_DEFAULTS, knownHosts } from "../hosts";
 import { hostSteps, Rollout } from "../steps";
 import { canonicalIp, parseAddressWithPrefix } from "../net";
 import { after } from "../outputs";
+import { KeepalivedVipFacts } from "../facts";
 import { renderVipCheckScript, renderVipProbeScript } from "./render/ready";
 import {
   renderKeepalivedConfigureScript,
@@ -12,7 +13,7 @@ import {
   renderKeepalivedRemoveScript,
 } from "./render/scripts";
 import { resolveKeepalivedVip } from "./settings";
-import { KeepalivedVipArgs } from "./types";
+import { KeepalivedVipArgs, VipHealthCheckKind } from "./types";
 import { validateKeepalivedVipArgs } from "./validate";
 
 /**
@@ -43,7 +44,10 @@ export class KeepalivedVip extends pulumi.ComponentResource {
   public readonly endpoint: pulumi.Output<string>;
 
   constructor(name: string, args: KeepalivedVipArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("hakube:index:KeepalivedVip", name, {}, opts);
+    const facts: KeepalivedVipFacts = {
+      healthCheckKind: args.healthCheck?.kind ?? VipHealthCheckKind.ApiServer,
+    };
+    super("hakube:index:KeepalivedVip", name, facts, opts);
     const component = `KeepalivedVip ${name}`;
     const checker = argsChecker(validateKeepalivedVipArgs, component, this);
     checker.now(args);

@@ -27,10 +27,11 @@ export const VipHealthCheckKind = {
 } as const;
 export type VipHealthCheckKind = (typeof VipHealthCheckKind)[keyof typeof VipHealthCheckKind];
 
+/** What a member must pass to hold the VIP. */
 export interface VipHealthCheckArgs {
-  /** @default VipHealthCheckKind.ApiServer */
+  /** What a member checks to keep the VIP. @default VipHealthCheckKind.ApiServer */
   kind?: VipHealthCheckKind;
-  /** @default `port` for ApiServer, 8404 (the LoadBalancer's `haproxy.healthPort` default) for Haproxy */
+  /** The port the check probes. @default `port` for ApiServer, 8404 (the LoadBalancer's `haproxy.healthPort` default) for Haproxy */
   port?: number;
 }
 
@@ -63,7 +64,7 @@ export type VrrpTimingProfile = (typeof VrrpTimingProfile)[keyof typeof VrrpTimi
 
 /** A profile, optionally with single values overridden. */
 export interface VrrpTimingArgs {
-  /** @default VrrpTimingProfile.Fast */
+  /** How fast VRRP detects a failed holder. @default VrrpTimingProfile.Fast */
   profile?: VrrpTimingProfile;
   /** 0.01-40.95 in steps of 0.01 (VRRPv3). */
   advertIntervalSeconds?: number;
@@ -96,13 +97,13 @@ export interface KeepalivedVipArgs {
   virtualRouterId: number;
   /** The port behind the VIP that the `endpoint` output names. @default 6443 */
   port?: number;
-  /** @default { kind: VipHealthCheckKind.ApiServer } */
+  /** What decides whether a member may hold the VIP. @default { kind: VipHealthCheckKind.ApiServer } */
   healthCheck?: VipHealthCheckArgs;
-  /** @default { profile: VrrpTimingProfile.Fast } */
+  /** VRRP advertisement timing. @default { profile: VrrpTimingProfile.Fast } */
   timing?: VrrpTimingArgs;
-  /** @default VrrpTransport.Unicast */
+  /** How VRRP advertisements travel between members. @default VrrpTransport.Unicast */
   transport?: VrrpTransport;
-  /** @default { method: InstallMethod.Package } */
+  /** How keepalived gets onto the members. @default { method: InstallMethod.Package } */
   install?: PackageInstallArgs;
   /**
    * How long the final check waits for the VIP to settle on one member and, with the haproxy health

@@ -29,9 +29,9 @@ export interface LoadBalancerBackendArgs {
 export interface HaproxyCheckArgs {
   /** Milliseconds between checks, which is also the time one check may take. @default 500 */
   intervalMs?: number;
-  /** @default 2 */
+  /** Failed checks before a backend is taken out. @default 2 */
   fall?: number;
-  /** @default 2 */
+  /** Passed checks before a backend is put back. @default 2 */
   rise?: number;
 }
 
@@ -57,13 +57,14 @@ export interface HaproxyArgs {
    * TLS with the API servers themselves. Not a secret.
    */
   caCertPem?: pulumi.Input<string>;
+  /** HAProxy's health checks of the backends (HTTPS /readyz). */
   check?: HaproxyCheckArgs;
   /**
    * A loopback-only HTTP port where HAProxy answers GET /healthz with 200 while it runs: what a
    * KeepalivedVip with `healthCheck.kind: VipHealthCheckKind.Haproxy` checks. @default 8404
    */
   healthPort?: number;
-  /** @default { method: InstallMethod.Package } */
+  /** How HAProxy gets onto the hosts. @default { method: InstallMethod.Package } */
   install?: PackageInstallArgs;
 }
 
@@ -118,9 +119,9 @@ export interface AwsNlbArgs {
   vpcId: pulumi.Input<string>;
   /** At least two subnets, in different Availability Zones; the NLB has a node in each. */
   subnetIds: pulumi.Input<string>[];
-  /** @default AwsNlbScheme.Internal */
+  /** Internal (VPC only) or internet-facing. @default AwsNlbScheme.Internal */
   scheme?: AwsNlbScheme;
-  /** @default AwsNlbTargetType.Instance */
+  /** Whether targets are instance ids or IP addresses. @default AwsNlbTargetType.Instance */
   targetType?: AwsNlbTargetType;
   /**
    * The API servers to register now. Targets can also be registered later with the `targetGroupArn`
@@ -138,6 +139,7 @@ export interface AwsNlbArgs {
    * @default none
    */
   targetSecurityGroupIds?: pulumi.Input<string>[];
+  /** The target group's health checks (HTTPS /readyz). */
   healthCheck?: AwsNlbHealthCheckArgs;
   /** Tags for every AWS resource made. */
   tags?: { [key: string]: string };
@@ -148,6 +150,7 @@ export interface AwsNlbArgs {
  * matching block (`haproxy` or `awsNlb`) holds its settings.
  */
 export interface LoadBalancerArgs {
+  /** HAProxy on your hosts (`haproxy`) or an AWS Network Load Balancer (`awsNlb`). */
   kind: LoadBalancerKind;
   /** The port clients connect to. @default 6443 */
   port?: number;

@@ -18,6 +18,7 @@ import { isIP } from "../validation";
 
 /** A CA that can sign: its certificate and private key. A {@link CertificateAuthority} satisfies it. */
 export interface CaKeyPairArgs {
+  /** The CA certificate (PEM). */
   certPem: pulumi.Input<string>;
   /** Made secret by whoever uses it. */
   privateKeyPem: pulumi.Input<string>;
@@ -25,12 +26,13 @@ export interface CaKeyPairArgs {
   keyAlgorithm?: KeyAlgorithm;
 }
 
+/** The args of a {@link CertificateAuthority}. */
 export interface CertificateAuthorityArgs {
   /** The CA certificate's common name, e.g. "etcd-ca". */
   commonName: string;
-  /** @default "hakube" */
+  /** The CA certificate's organization (O). @default "hakube" */
   organization?: string;
-  /** @default KeyAlgorithm.EcdsaP256 */
+  /** The algorithm of the CA key. @default KeyAlgorithm.EcdsaP256 */
   keyAlgorithm?: KeyAlgorithm;
   /** A whole number of hours, at least 1. @default 87600 (10 years, as kubeadm) */
   validityHours?: number;
@@ -43,7 +45,7 @@ export interface CertificateAuthorityArgs {
 }
 
 /**
- * A self-signed certificate authority on @pulumi/tls. Its private key is a Pulumi secret. One CA can sign
+ * A self-signed certificate authority on `@pulumi/tls`. Its private key is a Pulumi secret. One CA can sign
  * for several components; sharing the cluster CA with etcd makes etcd trust every certificate the cluster
  * CA signs (HaControlPlane warns about it).
  */
@@ -52,6 +54,7 @@ export class CertificateAuthority extends pulumi.ComponentResource implements Ca
   public readonly certPem: pulumi.Output<string>;
   /** The CA key (PEM). Secret. */
   public readonly privateKeyPem: pulumi.Output<string>;
+  /** The algorithm of the CA key; certificates it issues get the same one unless they ask otherwise. */
   public readonly keyAlgorithm: KeyAlgorithm;
 
   constructor(name: string, args: CertificateAuthorityArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -80,8 +83,11 @@ export class CertificateAuthority extends pulumi.ComponentResource implements Ca
 
 /** What to put in one issued certificate. */
 export interface CertificateRequestArgs {
+  /** The certificate's common name (CN). */
   commonName: string;
+  /** The certificate's organization (O); Kubernetes reads it as the user's group. @default none */
   organization?: string;
+  /** Server, client or peer: sets the key usages and extended key usages. */
   role: CertificateRole;
   /** DNS names and IP addresses (strings or Outputs, such as a host's address); sorted into the right SAN kind once known. */
   altNames?: pulumi.Input<string>[];
@@ -98,7 +104,9 @@ export interface CertificateRequestArgs {
 
 /** An issued certificate; the key is a secret. */
 export interface IssuedCertificate {
+  /** The certificate (PEM). */
   certPem: pulumi.Output<string>;
+  /** The certificate's private key (PEM). Secret. */
   privateKeyPem: pulumi.Output<string>;
 }
 

@@ -12,9 +12,13 @@ import { show } from "../show";
 export const KeyAlgorithm = {
   /** ECDSA on NIST P-256: small, fast, accepted by every TLS stack Kubernetes and etcd use. The default. */
   EcdsaP256: "ECDSA_P256",
+  /** ECDSA on NIST P-384. */
   EcdsaP384: "ECDSA_P384",
+  /** RSA with a 2048-bit modulus. */
   Rsa2048: "RSA_2048",
+  /** RSA with a 3072-bit modulus. */
   Rsa3072: "RSA_3072",
+  /** RSA with a 4096-bit modulus. */
   Rsa4096: "RSA_4096",
   /** Ed25519: Go's TLS (etcd, Kubernetes) accepts it; many other clients (browsers, older OpenSSL) do not. */
   Ed25519: "ED25519",

@@ -141,6 +141,8 @@ export type OutputOverride = (
 
 export class Recorder {
   readonly resources: Recorded[] = [];
+  /** Every component resource registered, with the properties it registered (the facts policies see). */
+  readonly components: Recorded[] = [];
   /** Each registered resource's direct dependencies, by name, as the SDK sent them (dependsOn and inputs' resources). */
   readonly dependencies = new Map<string, Set<string>>();
   /** Each registered resource's aliases, by name, as the SDK sent them (URNs or specs). */
@@ -157,7 +159,11 @@ export class Recorder {
       {
         newResource: async (args) => {
           const registeredAt = performance.now();
-          if (!args.custom) return { id: undefined, state: {} };
+          if (!args.custom) {
+            const component = { type: args.type, name: args.name, inputs: args.inputs };
+            this.components.push({ ...component, registeredAt, resolvedAt: registeredAt });
+            return { id: undefined, state: {} };
+          }
           this.pending++;
           try {
             return await this.create(args, registeredAt, jitterMs);
