@@ -178,6 +178,18 @@ export function hostBits(c: Cidr): number {
   return addressBits(c.family) - c.prefixLength;
 }
 
+/** The address `offset` places after the start of the block ("10.0.0.0/24", 10 -> "10.0.0.10"). */
+export function addressInBlock(c: Cidr, offset: number): string {
+  return canonicalIp(bigIntToIp(c.network + BigInt(offset), c.family));
+}
+
+/** The `index`-th block of `newBits` more prefix bits inside the block ("10.0.0.0/16", 3, 1 -> "10.0.32.0/19"). */
+export function childBlock(c: Cidr, newBits: number, index: number): string {
+  const prefixLength = c.prefixLength + newBits;
+  const network = c.network + (BigInt(index) << BigInt(addressBits(c.family) - prefixLength));
+  return `${canonicalIp(bigIntToIp(network, c.family))}/${prefixLength}`;
+}
+
 /** True if `address` lies in `network`/`prefixLength` (same family required). */
 export function inSubnet(address: string, network: string, prefixLength: number): boolean {
   const a = ipValue(address);

@@ -3,6 +3,8 @@
  * instance, the ports each security group opens, and the problems in its args. The program
  * (./program.ts) only turns this plan into resources.
  */
+import { addressInBlock, childBlock, hostBits, isDnsName, parseCidr } from "../../components/net";
+import { show } from "../../components/show";
 
 /** How the private subnets of a VPC made by the stack reach the internet (packages, images, releases). */
 export enum AwsNatGateways {
@@ -177,52 +179,18 @@ export interface AwsPlan {
 
 const ANYWHERE = ["0.0.0.0/0", "::/0"];
 
-import { show } from "../../components/validation";
-
-export { show };
-
-const ipv4 =
-  /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
-
-/** An IPv4 CIDR block without host bits ("10.0.0.0/16"), or an IPv6 one (checked loosely: AWS checks it again). */
-export function parseCidr(
-  value: unknown,
-): { family: 4 | 6; prefixLength: number; network: bigint } | undefined {
-  if (typeof value !== "string") return undefined;
-  const [address, prefix, ...rest] = value.split("/");
-  if (rest.length > 0 || !/^(0|[1-9][0-9]{0,2})$/.test(prefix ?? "")) return undefined;
-  const prefixLength = Number(prefix);
-  if (ipv4.test(address)) {
-    if (prefixLength > 32) return undefined;
-    const network = address.split(".").reduce((acc, p) => (acc << 8n) | BigInt(Number(p)), 0n);
-    const hostBits = (1n << BigInt(32 - prefixLength)) - 1n;
-    return (network & hostBits) === 0n ? { family: 4, prefixLength, network } : undefined;
-  }
-  return /^[0-9a-fA-F:]+$/.test(address) && address.includes(":") && prefixLength <= 128
-    ? { family: 6, prefixLength, network: 0n }
-    : undefined;
-}
-
-const dnsName = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
-
-function ipv4Text(v: bigint): string {
-  return [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 255n)).join(".");
-}
-
-/** The `index`-th block of `newBits` more prefix bits inside `cidr` (IPv4, valid, prefix + newBits <= 32). */
+/** The `index`-th block of `newBits` more prefix bits inside `cidr` (valid, prefix + newBits within the family). */
 export function childCidr(cidr: string, newBits: number, index: number): string {
-  const c = parseCidr(cidr)!;
-  const prefix = c.prefixLength + newBits;
-  return `${ipv4Text(c.network + (BigInt(index) << BigInt(32 - prefix)))}/${prefix}`;
+  return childBlock(parseCidr(cidr)!, newBits, index);
 }
 
-/** The address `offset` places after the start of an IPv4 block. */
+/** The address `offset` places after the start of a block. */
 export function hostAddress(cidr: string, offset: number): string {
-  return ipv4Text(parseCidr(cidr)!.network + BigInt(offset));
+  return addressInBlock(parseCidr(cidr)!, offset);
 }
 
 function blockSize(cidr: string): number {
-  return 2 ** (32 - parseCidr(cidr)!.prefixLength);
+  return 2 ** hostBits(parseCidr(cidr)!);
 }
 
 /** Every problem in the args, each naming the config key and the value received. Empty when all is well. */
@@ -318,7 +286,7 @@ export function awsPlanProblems(a: AwsPlanArgs): string[] {
       problems.push(`hakube:awsApiAllowedCidrs[${i}] must be a CIDR block, got ${show(cidr)}`);
   });
   const dns = a.apiDnsName ?? AWS_DEFAULTS.apiDnsName;
-  if (!dnsName.test(dns) || dns.split(".").length < 3) {
+  if (!isDnsName(dns) || dns.split(".").length < 3) {
     problems.push(
       `hakube:awsApiDnsName must be a lower-case DNS name of at least three labels ("api.<cluster>.internal": the record "api" in a private zone), got ${show(dns)}`,
     );

@@ -4,7 +4,9 @@
  */
 import { strict as assert } from "node:assert";
 import {
+  addressInBlock,
   canonicalIp,
+  childBlock,
   cidrContains,
   cidrsOverlap,
   hostBits,
@@ -154,6 +156,15 @@ describe("net: address helpers", () => {
         cidrContains(parseCidr("10.0.0.0/24")!, "10.0.0.200") && inSubnet("10.0.0.200", "10.0.0.0", 24),
       );
       assert.ok(!cidrsOverlap(parseCidr("10.0.0.0/24")!, parseCidr("fd00::/8")!), "families never overlap");
+    });
+    it("counts addresses and child blocks inside a block, IPv4 and IPv6 (the AWS stack's layout)", () => {
+      assert.equal(addressInBlock(parseCidr("10.0.32.0/19")!, 10), "10.0.32.10");
+      assert.equal(addressInBlock(parseCidr("10.0.0.0/24")!, 256), "10.0.1.0", "carries into the next octet");
+      assert.equal(addressInBlock(parseCidr("fd00:0::/64")!, 17), "fd00::11", "canonical IPv6");
+      assert.equal(childBlock(parseCidr("10.0.0.0/16")!, 3, 0), "10.0.0.0/19");
+      assert.equal(childBlock(parseCidr("10.0.0.0/16")!, 3, 2), "10.0.64.0/19");
+      assert.equal(childBlock(parseCidr("10.0.0.0/16")!, 6, 56), "10.0.224.0/22");
+      assert.equal(childBlock(parseCidr("fd00::/48")!, 16, 3), "fd00:0:0:3::/64");
     });
     it("joins host and port, and brackets IPv6 in URLs, under every name", () => {
       for (const [host, port] of [
