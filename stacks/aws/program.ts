@@ -21,7 +21,8 @@ import * as tls from "@pulumi/tls";
 import * as hakube from "../../index";
 import { externalEtcd } from "../shared";
 import { makeNetwork, makeSecurityGroups } from "./network";
-import { API_PORT, AWS_DEFAULTS, awsPlanProblems, HostPlan, planAws } from "./plan";
+import { API_PORT, AWS_DEFAULTS, HostPlan, planAws } from "./plan";
+import { awsPlanProblems } from "./validate";
 import type { AwsStackArgs } from "./types";
 
 export type { AwsStackArgs, AwsSubnetArgs, ClusterArgs, EtcdStackArgs } from "./types";
