@@ -42,6 +42,14 @@ export function ipFamily(address: unknown): IpFamily | undefined {
   return undefined;
 }
 
+/**
+ * What tells two addresses apart: the canonical form of an IP address ("fd00:0::1" and "fd00::1" are one
+ * address), any other value as it is. For duplicate checks.
+ */
+export function addressKey(address: unknown): unknown {
+  return typeof address === "string" && isIP(address) ? canonicalIp(address) : address;
+}
+
 /** Bits in an address of the family. */
 export function addressBits(family: IpFamily): number {
   return family === 4 ? 32 : 128;

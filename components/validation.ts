@@ -3,7 +3,7 @@
  * and the value received; components turn the list into one error before any resource exists. The
  * address, port and DNS name checks live in components/net.ts and are re-exported here.
  */
-import { isDnsLabel, isIP, isPort } from "./net";
+import { addressKey, isDnsLabel, isIP, isPort } from "./net";
 import { show } from "./show";
 
 export { isDnsLabel, isIP, isIPv4, isIPv6, isPort, isSanDnsName, urlHost } from "./net";
@@ -203,13 +203,13 @@ export function hostListProblems(
         path: `${at}.address`,
         message: `${at}.address must be an IPv4 or IPv6 address, got ${show(h.address)}`,
       });
-    } else if (seenAddresses.has(h.address)) {
+    } else if (seenAddresses.has(addressKey(h.address))) {
       problems.push({
         path: `${at}.address`,
-        message: `${at}.address ${show(h.address)} is already used by ${path}[${seenAddresses.get(h.address)}]`,
+        message: `${at}.address ${show(h.address)} is already used by ${path}[${seenAddresses.get(addressKey(h.address))}]`,
       });
     } else {
-      seenAddresses.set(h.address, i);
+      seenAddresses.set(addressKey(h.address), i);
     }
     problems.push(...connectionProblems(h.connection, `${at}.connection`));
   });

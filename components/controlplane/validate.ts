@@ -29,7 +29,7 @@ import {
   ENCRYPTION_ALGORITHM_MIN_MINOR,
   KUBEADM_ENCRYPTION_ALGORITHMS,
 } from "./defaults";
-import { isDnsName } from "../net";
+import { addressKey, isDnsName } from "../net";
 import { CniKind, EtcdTopology, HaControlPlaneArgs, LeaderElectionProfile } from "./types";
 import { endpointProblems, etcdProblems, subnetProblems } from "./validateNetwork";
 import { apiServerProblems } from "./validateApiServer";
@@ -128,7 +128,8 @@ function workerProblems(args: HaControlPlaneArgs): Problem[] {
   const masters = Array.isArray(args.masters) ? args.masters : [];
   args.workers.forEach((w, i) => {
     for (const key of ["name", "address"] as const) {
-      const j = masters.findIndex((m) => m?.[key] !== undefined && m[key] === w?.[key]);
+      const same = (a: unknown) => (key === "address" ? addressKey(a) : a);
+      const j = masters.findIndex((m) => m?.[key] !== undefined && same(m[key]) === same(w?.[key]));
       if (j >= 0) {
         problems.push({
           path: `workers[${i}].${key}`,

@@ -2,7 +2,14 @@
  * Pure validation of KeepalivedVipArgs: every rule returns problems that name the argument and the value.
  * Runs synchronously in the KeepalivedVip constructor, before any resource exists.
  */
-import { inSubnet, ipFamily, isIpv4NetworkOrBroadcast, networkOf, parseAddressWithPrefix } from "../net";
+import {
+  addressKey,
+  inSubnet,
+  ipFamily,
+  isIpv4NetworkOrBroadcast,
+  networkOf,
+  parseAddressWithPrefix,
+} from "../net";
 import { checkInstall, PACKAGE_INSTALL_RULES } from "../install";
 import { hostListProblems, isPort, isWholeInRange, Problem, show, ValidationResult } from "../validation";
 import {
@@ -109,7 +116,7 @@ function addressProblems(args: KeepalivedVipArgs): Problem[] {
     const a = m?.address;
     const family = ipFamily(a);
     if (!family || typeof a !== "string") return; // reported by hostListProblems
-    if (ipFamily(vip.address) === family && sameAddress(a, vip.address)) {
+    if (addressKey(a) === addressKey(vip.address)) {
       problems.push({
         path: "address",
         message: `address ${show(args.address)} is members[${i}].address; the virtual IP must be an address that no host owns`,
@@ -122,10 +129,6 @@ function addressProblems(args: KeepalivedVipArgs): Problem[] {
     }
   });
   return problems;
-}
-
-function sameAddress(a: string, b: string): boolean {
-  return inSubnet(a, b, ipFamily(a) === 4 ? 32 : 128);
 }
 
 function healthCheckProblems(args: KeepalivedVipArgs): Problem[] {

@@ -15,13 +15,9 @@ import {
 } from "../validation";
 import { DEFAULT_BACKEND_PORT, DEFAULT_HAPROXY_HEALTH_PORT, DEFAULT_PORT } from "./defaults";
 import { HaproxyArgs, LoadBalancerArgs, LoadBalancerKind } from "./types";
+import { addressKey, isDnsName } from "../net";
 import { checkInstall, PACKAGE_INSTALL_RULES } from "../install";
 import { awsNlbProblems } from "./validateAwsNlb";
-
-/** A DNS name (RFC 1123 labels joined by dots), as HAProxy can resolve it at start. */
-function isDnsName(v: unknown): boolean {
-  return typeof v === "string" && v.length <= 253 && v.split(".").every((l) => isDnsLabel(l));
-}
 
 export function validateLoadBalancerArgs(args: LoadBalancerArgs | undefined): ValidationResult {
   const errors: Problem[] = [];
@@ -213,13 +209,13 @@ function backendProblems(h: HaproxyArgs): Problem[] {
         path: `${at}.address`,
         message: `${at}.address must be an IP address or a DNS name, got ${show(b?.address)}`,
       });
-    } else if (addresses.has(b.address)) {
+    } else if (addresses.has(addressKey(b.address))) {
       problems.push({
         path: `${at}.address`,
-        message: `${at}.address ${show(b.address)} is already used by haproxy.backends[${addresses.get(b.address)}]`,
+        message: `${at}.address ${show(b.address)} is already used by haproxy.backends[${addresses.get(addressKey(b.address))}]`,
       });
     } else {
-      addresses.set(b.address, i);
+      addresses.set(addressKey(b.address), i);
     }
   });
   return problems;
