@@ -13,7 +13,6 @@ import {
 import { checkInstall, PACKAGE_INSTALL_RULES } from "../install";
 import { hostListProblems, isPort, isWholeInRange, Problem, show, ValidationResult } from "../validation";
 import {
-  DEFAULT_TIMING_PROFILE,
   derivedPriority,
   FIRST_PRIORITY,
   MAX_ADVERT_INTERVAL_SECONDS,
@@ -22,8 +21,8 @@ import {
   MIN_ADVERT_INTERVAL_SECONDS,
   MIN_PRIORITY,
   PRIORITY_STEP,
-  TIMING_PROFILES,
 } from "./defaults";
+import { memberPriority, resolveTimings } from "./settings";
 import { KeepalivedVipArgs, VipHealthCheckKind, VrrpTimingProfile, VrrpTransport } from "./types";
 
 /** Linux interface names: at most 15 bytes (IFNAMSIZ - 1); hakube allows the characters that need no quoting. */
@@ -206,7 +205,7 @@ function priorityProblems(args: KeepalivedVipArgs): Problem[] {
     valid.push(p);
   });
   if (hasHealthCheck(args) && valid.length > 0 && Math.min(...valid) < MIN_PRIORITY + 1) {
-    const i = members.findIndex((m, j) => (m?.priority ?? derivedPriority(j)) === MIN_PRIORITY);
+    const i = members.findIndex((m, j) => memberPriority(m, j) === MIN_PRIORITY);
     problems.push({
       path: `members[${i}].priority`,
       message: `members[${i}].priority is ${MIN_PRIORITY}, but with a health check every priority must be at least ${MIN_PRIORITY + 1}: a failing member's priority drops to at least ${MIN_PRIORITY} and must stay below every healthy member's`,
@@ -248,11 +247,7 @@ function timingProblems(args: KeepalivedVipArgs): Problem[] {
       });
     }
   }
-  const profile =
-    t.profile !== undefined && profiles.includes(t.profile) ? t.profile : DEFAULT_TIMING_PROFILE;
-  const base = TIMING_PROFILES[profile];
-  const interval = t.checkIntervalSeconds ?? base.checkIntervalSeconds;
-  const timeout = t.checkTimeoutSeconds ?? base.checkTimeoutSeconds;
+  const { checkIntervalSeconds: interval, checkTimeoutSeconds: timeout } = resolveTimings(args);
   if (
     isWholeInRange(interval, 1, MAX_CHECK_SECONDS) &&
     isWholeInRange(timeout, 1, MAX_CHECK_SECONDS) &&
