@@ -273,9 +273,6 @@ export function joinHostPort(host: string, port: number): string {
   return `${urlHost(host)}:${port}`;
 }
 
-/** {@link joinHostPort} under the name LoadBalancer and KeepalivedVip use. */
-export const hostPort = joinHostPort;
-
 /**
  * Parse "host:port": an IPv4 address, a DNS name, or an IPv6 address in brackets, and a port 1-65535.
  * Undefined if it is not one.

@@ -4,7 +4,7 @@
  */
 import { HAPROXY_HEALTH_PATH, HAPROXY_HEALTH_PORT, READYZ_PATH } from "../contracts";
 import { DEFAULT_PACKAGE_SBIN_DIR, InstallMethod } from "../install";
-import { AddressWithPrefix, canonicalIp, hostPort, parseAddressWithPrefix } from "../net";
+import { AddressWithPrefix, canonicalIp, joinHostPort, parseAddressWithPrefix } from "../net";
 import {
   DEFAULT_PORT,
   DEFAULT_READY_TIMEOUT_SECONDS,
@@ -47,8 +47,8 @@ export function checkUrl(
   path: string,
 ): string {
   return kind === VipHealthCheckKind.Haproxy
-    ? `http://${hostPort("127.0.0.1", port)}${path}`
-    : `https://${hostPort(memberAddress, port)}${path}`;
+    ? `http://${joinHostPort("127.0.0.1", port)}${path}`
+    : `https://${joinHostPort(memberAddress, port)}${path}`;
 }
 
 /** The VIP without its prefix, canonical ("fd00:0::10/64" -> fd00::10), and its prefix length. */
@@ -141,7 +141,7 @@ export function resolveKeepalivedVip(component: string, args: KnownKeepalivedVip
   });
   return {
     vip: vip.address,
-    endpoint: hostPort(vip.address, port),
+    endpoint: joinHostPort(vip.address, port),
     timings,
     installs: args.members.map((m) => ({
       component,
@@ -158,7 +158,7 @@ export function resolveKeepalivedVip(component: string, args: KnownKeepalivedVip
       prefixLength: vip.prefixLength,
       interface: args.interface,
       port,
-      endpoint: hostPort(vip.address, port),
+      endpoint: joinHostPort(vip.address, port),
       connect: kind === VipHealthCheckKind.Haproxy,
       timeoutSeconds: args.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT_SECONDS,
     },

@@ -9,7 +9,7 @@ import { after } from "../outputs";
 import { renderHaproxyReadyScript } from "./render/ready";
 import { DEFAULT_PORT } from "./defaults";
 import { READYZ_PATH } from "../contracts";
-import { hostPort, ipFamily } from "../net";
+import { joinHostPort, ipFamily } from "../net";
 import {
   haproxyCaFiles,
   renderFileBundle,
@@ -76,7 +76,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     this.address = out.address;
     this.endpoint = after(
       out.ready,
-      out.address.apply((a) => hostPort(a, port)),
+      out.address.apply((a) => joinHostPort(a, port)),
     );
     this.dnsName = out.dnsName;
     this.zoneId = out.zoneId;
