@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as ec2 from "@pulumi/aws/ec2";
 import * as vpc from "@pulumi/aws/vpc";
 import * as hakube from "../../index";
+import { DEFAULT_POD_SUBNET } from "../../components/controlplane/defaults";
 import { API_PORT, AWS_DEFAULTS, AwsNatGateways, CNI_NODE_PORTS, CniPorts, PortRule } from "./plan";
 import type { AwsStackArgs } from "./types";
 
@@ -15,8 +16,6 @@ const ETCD_PEER_PORT = 2380;
 /** kubelet's API (kubeadm's "Ports and Protocols"). */
 const KUBELET_PORT = 10250;
 const SSH_PORT = 22;
-/** HaControlPlane's default pod network (kubeadm's documentation's example); a unit test keeps them equal. */
-export const DEFAULT_POD_SUBNET = "10.244.0.0/16";
 
 /**
  * Security groups: every Kubernetes node is in `nodes`, masters also in `masters`, etcd hosts in `etcd`

@@ -26,7 +26,6 @@ import { awsPlanProblems } from "./validate";
 import type { AwsStackArgs } from "./types";
 
 export type { AwsStackArgs, AwsSubnetArgs, ClusterArgs, EtcdStackArgs } from "./types";
-export { DEFAULT_POD_SUBNET } from "./network";
 
 /**
  * cloud-init setting for every instance: hakube's host scripts run as root, and cloud images put a "log
