@@ -160,6 +160,32 @@ export function connectionProblems(c: unknown, path: string, proxy = false): Pro
 }
 
 /**
+ * The name of item `index` of the list at `path`: a DNS label that no earlier item uses. `seen` holds the
+ * earlier items' names with their index; a good name is added to it.
+ */
+export function uniqueNameProblems(
+  seen: Map<unknown, number>,
+  name: unknown,
+  path: string,
+  index: number,
+): Problem[] {
+  const at = `${path}[${index}].name`;
+  if (!isDnsLabel(name)) {
+    return [
+      {
+        path: at,
+        message: `${at} must be a DNS label (lower-case letters, digits and '-', 1-63 characters, starting and ending with a letter or digit), got ${show(name)}`,
+      },
+    ];
+  }
+  if (seen.has(name)) {
+    return [{ path: at, message: `${at} ${show(name)} is already used by ${path}[${seen.get(name)}]` }];
+  }
+  seen.set(name, index);
+  return [];
+}
+
+/**
  * Problems in a list of hosts: empty, names not DNS labels, invalid or duplicate names and addresses, and
  * each host's connection. Addresses not known yet are skipped (checked again once they resolve).
  */
@@ -183,19 +209,7 @@ export function hostListProblems(
       });
       return;
     }
-    if (!isDnsLabel(h.name)) {
-      problems.push({
-        path: `${at}.name`,
-        message: `${at}.name must be a DNS label (lower-case letters, digits and '-', 1-63 characters, starting and ending with a letter or digit), got ${show(h.name)}`,
-      });
-    } else if (seenNames.has(h.name)) {
-      problems.push({
-        path: `${at}.name`,
-        message: `${at}.name ${show(h.name)} is already used by ${path}[${seenNames.get(h.name)}]`,
-      });
-    } else {
-      seenNames.set(h.name, i);
-    }
+    problems.push(...uniqueNameProblems(seenNames, h.name, path, i));
     if (isPending(h.address)) {
       // Not known yet: checked with the same rules once it resolves.
     } else if (!isIP(h.address)) {

@@ -4,7 +4,7 @@
  */
 import {
   hostListProblems,
-  isDnsLabel,
+  uniqueNameProblems,
   isIP,
   isPending,
   isPort,
@@ -189,19 +189,7 @@ function backendProblems(h: HaproxyArgs): Problem[] {
   const addresses = new Map<unknown, number>();
   h.backends.forEach((b, i) => {
     const at = `haproxy.backends[${i}]`;
-    if (!isDnsLabel(b?.name)) {
-      problems.push({
-        path: `${at}.name`,
-        message: `${at}.name must be a DNS label (lower-case letters, digits and '-', 1-63 characters), got ${show(b?.name)}`,
-      });
-    } else if (names.has(b.name)) {
-      problems.push({
-        path: `${at}.name`,
-        message: `${at}.name ${show(b.name)} is already used by haproxy.backends[${names.get(b.name)}]`,
-      });
-    } else {
-      names.set(b.name, i);
-    }
+    problems.push(...uniqueNameProblems(names, b?.name, "haproxy.backends", i));
     if (isPending(b?.address)) {
       // Not known yet: checked with the same rules once it resolves.
     } else if (!isIP(b?.address) && !isDnsName(b?.address)) {

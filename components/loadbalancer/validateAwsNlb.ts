@@ -2,7 +2,7 @@
  * Pure validation of LoadBalancerArgs' awsNlb block: the VPC, subnets, scheme, targets, CIDRs and health
  * check. validateLoadBalancerArgs (./validate.ts) calls it for kind awsNlb.
  */
-import { isDnsLabel, isWholeInRange, Problem, show, ValidationResult } from "../validation";
+import { isWholeInRange, uniqueNameProblems, Problem, show, ValidationResult } from "../validation";
 import {
   DEFAULT_NLB_HEALTH_CHECK_INTERVAL_SECONDS,
   DEFAULT_NLB_HEALTH_CHECK_TIMEOUT_SECONDS,
@@ -119,19 +119,7 @@ function targetProblems(n: AwsNlbArgs): Problem[] {
   const names = new Map<unknown, number>();
   n.targets.forEach((t, i) => {
     const at = `awsNlb.targets[${i}]`;
-    if (!isDnsLabel(t?.name)) {
-      problems.push({
-        path: `${at}.name`,
-        message: `${at}.name must be a DNS label (lower-case letters, digits and '-', 1-63 characters), got ${show(t?.name)}`,
-      });
-    } else if (names.has(t.name)) {
-      problems.push({
-        path: `${at}.name`,
-        message: `${at}.name ${show(t.name)} is already used by awsNlb.targets[${names.get(t.name)}]`,
-      });
-    } else {
-      names.set(t.name, i);
-    }
+    problems.push(...uniqueNameProblems(names, t?.name, "awsNlb.targets", i));
     const id = t?.id;
     if (id === undefined) {
       problems.push({ path: `${at}.id`, message: `${at}.id is required, got undefined` });
