@@ -7,12 +7,12 @@ import * as ec2 from "@pulumi/aws/ec2";
 import * as vpc from "@pulumi/aws/vpc";
 import * as hakube from "../../index";
 import { DEFAULT_POD_SUBNET } from "../../components/controlplane/defaults";
-import { API_PORT, AWS_DEFAULTS, AwsNatGateways, CNI_NODE_PORTS, CniPorts, PortRule } from "./plan";
+import { API_SERVER_PORT } from "../../components/contracts";
+/** etcd's client and peer ports: EtcdCluster's defaults, and kubeadm's for stacked etcd. */
+import { DEFAULT_CLIENT_PORT, DEFAULT_PEER_PORT } from "../../components/etcd/defaults";
+import { AWS_DEFAULTS, AwsNatGateways, CNI_NODE_PORTS, CniPorts, PortRule } from "./plan";
 import type { AwsStackArgs } from "./types";
 
-/** etcd's client and peer ports (EtcdCluster's defaults and kubeadm's stacked etcd). */
-const ETCD_CLIENT_PORT = 2379;
-const ETCD_PEER_PORT = 2380;
 /** kubelet's API (kubeadm's "Ports and Protocols"). */
 const KUBELET_PORT = 10250;
 const SSH_PORT = 22;
@@ -105,14 +105,14 @@ export function makeSecurityGroups(
   ingress(
     "masters-api-from-nodes",
     mastersSg,
-    tcp("api", API_PORT, API_PORT, "Kubernetes API, from every node"),
+    tcp("api", API_SERVER_PORT, API_SERVER_PORT, "Kubernetes API, from every node"),
     { sg: nodesSg.id },
   );
   if (!external) {
     ingress(
       "masters-etcd",
       mastersSg,
-      tcp("etcd", ETCD_CLIENT_PORT, ETCD_PEER_PORT, "stacked etcd: clients and peers, between masters"),
+      tcp("etcd", DEFAULT_CLIENT_PORT, DEFAULT_PEER_PORT, "stacked etcd: clients and peers, between masters"),
       { sg: mastersSg.id },
     );
   }
@@ -120,13 +120,13 @@ export function makeSecurityGroups(
     ingress(
       "etcd-client-from-masters",
       etcdSg,
-      tcp("client", ETCD_CLIENT_PORT, ETCD_CLIENT_PORT, "etcd clients: the API servers"),
+      tcp("client", DEFAULT_CLIENT_PORT, DEFAULT_CLIENT_PORT, "etcd clients: the API servers"),
       { sg: mastersSg.id },
     );
     ingress(
       "etcd-peers",
       etcdSg,
-      tcp("peers", ETCD_CLIENT_PORT, ETCD_PEER_PORT, "etcd: clients and peers, between members"),
+      tcp("peers", DEFAULT_CLIENT_PORT, DEFAULT_PEER_PORT, "etcd: clients and peers, between members"),
       { sg: etcdSg.id },
     );
     sshRules("etcd", etcdSg);

@@ -70,9 +70,6 @@ export const AWS_DEFAULTS = {
   apiDnsName: "api.hakube.internal",
 } as const;
 
-/** The Kubernetes API port on the NLB and on every master (kubeadm's bindPort default). */
-export const API_PORT = 6443;
-
 /** AWS reserves the first four addresses and the last one of every subnet (VPC User Guide, "Subnet CIDR blocks"). */
 export const AWS_RESERVED_HIGH = 1;
 

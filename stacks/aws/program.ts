@@ -21,7 +21,8 @@ import * as tls from "@pulumi/tls";
 import * as hakube from "../../index";
 import { externalEtcd } from "../shared";
 import { makeNetwork, makeSecurityGroups } from "./network";
-import { API_PORT, AWS_DEFAULTS, HostPlan, planAws } from "./plan";
+import { API_SERVER_PORT } from "../../components/contracts";
+import { AWS_DEFAULTS, HostPlan, planAws } from "./plan";
 import { awsPlanProblems } from "./validate";
 import type { AwsStackArgs } from "./types";
 
@@ -136,7 +137,7 @@ export function awsStack(args: AwsStackArgs) {
   // The API endpoint: an internal NLB in front of the masters, named in a private zone of the VPC.
   const api = new hakube.LoadBalancer("api", {
     kind: hakube.LoadBalancerKind.AwsNlb,
-    port: API_PORT,
+    port: API_SERVER_PORT,
     awsNlb: {
       vpcId: network.vpcId,
       subnetIds: network.subnetIds,
@@ -173,7 +174,9 @@ export function awsStack(args: AwsStackArgs) {
   // kubeadm init reaches the API through the endpoint: the NLB (its endpoint resolves once the listener and
   // targets exist) and its name first, through this output; the instances through their addresses, an
   // external etcd through its outputs. No dependsOn.
-  const endpoint = pulumi.all([api.endpoint, record.fqdn]).apply(() => `${plan.apiDnsName}:${API_PORT}`);
+  const endpoint = pulumi
+    .all([api.endpoint, record.fqdn])
+    .apply(() => `${plan.apiDnsName}:${API_SERVER_PORT}`);
   const k8s = new hakube.HaControlPlane("k8s", {
     ...args.kubernetes,
     masters: masters.map(hostArgs),
