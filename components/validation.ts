@@ -159,6 +159,15 @@ export function connectionProblems(c: unknown, path: string, proxy = false): Pro
   return problems;
 }
 
+/** A component's args that are no object (or a list): the one problem to report, naming the args it wants. */
+export function notAnObject(args: unknown, what: string): ValidationResult | undefined {
+  if (args !== null && typeof args === "object" && !Array.isArray(args)) return undefined;
+  return {
+    errors: [{ path: "", message: `args must be an object with ${what}, got ${show(args)}` }],
+    warnings: [],
+  };
+}
+
 /**
  * The name of item `index` of the list at `path`: a DNS label that no earlier item uses. `seen` holds the
  * earlier items' names with their index; a good name is added to it.

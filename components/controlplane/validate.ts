@@ -14,6 +14,7 @@ import {
   parseKubernetesVersion,
 } from "./versions";
 import {
+  notAnObject,
   hostListProblems,
   isHttpUrl,
   isSha256,
@@ -46,14 +47,8 @@ export function validateHaControlPlaneArgs(
 ): ValidationResult {
   const errors: Problem[] = [];
   const warnings: Problem[] = [];
-  if (!args || typeof args !== "object") {
-    return {
-      errors: [
-        { path: "", message: `args must be an object with masters and kubernetesVersion, got ${show(args)}` },
-      ],
-      warnings,
-    };
-  }
+  const wrong = notAnObject(args, "masters and kubernetesVersion");
+  if (wrong || !args) return wrong!; // no args is no object: wrong is set
   const topology = args.etcd?.topology ?? EtcdTopology.Stacked;
   errors.push(...hostListProblems(args.masters, "masters"));
   warnings.push(...masterCountWarnings(Array.isArray(args.masters) ? args.masters.length : 0, topology));

@@ -11,7 +11,15 @@ import {
   parseAddressWithPrefix,
 } from "../net";
 import { checkInstall, PACKAGE_INSTALL_RULES } from "../install";
-import { hostListProblems, isPort, isWholeInRange, Problem, show, ValidationResult } from "../validation";
+import {
+  hostListProblems,
+  notAnObject,
+  isPort,
+  isWholeInRange,
+  Problem,
+  show,
+  ValidationResult,
+} from "../validation";
 import {
   derivedPriority,
   FIRST_PRIORITY,
@@ -35,17 +43,8 @@ export function isInterfaceName(v: unknown): boolean {
 export function validateKeepalivedVipArgs(args: KeepalivedVipArgs | undefined): ValidationResult {
   const errors: Problem[] = [];
   const warnings: Problem[] = [];
-  if (!args || typeof args !== "object") {
-    return {
-      errors: [
-        {
-          path: "",
-          message: `args must be an object with address, interface, members and virtualRouterId, got ${show(args)}`,
-        },
-      ],
-      warnings,
-    };
-  }
+  const wrong = notAnObject(args, "address, interface, members and virtualRouterId");
+  if (wrong || !args) return wrong!; // no args is no object: wrong is set
   errors.push(...hostListProblems(args.members, "members"));
   const members = Array.isArray(args.members) ? args.members : [];
   if (members.length === 1) {

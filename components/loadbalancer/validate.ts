@@ -3,6 +3,7 @@
  * Runs synchronously in the LoadBalancer constructor, before any resource exists.
  */
 import {
+  notAnObject,
   hostListProblems,
   uniqueNameProblems,
   isIP,
@@ -22,17 +23,8 @@ import { awsNlbProblems } from "./validateAwsNlb";
 export function validateLoadBalancerArgs(args: LoadBalancerArgs | undefined): ValidationResult {
   const errors: Problem[] = [];
   const warnings: Problem[] = [];
-  if (!args || typeof args !== "object") {
-    return {
-      errors: [
-        {
-          path: "",
-          message: `args must be an object with kind and its block of settings, got ${show(args)}`,
-        },
-      ],
-      warnings,
-    };
-  }
+  const wrong = notAnObject(args, "kind and its block of settings");
+  if (wrong || !args) return wrong!; // no args is no object: wrong is set
   const kinds = Object.values(LoadBalancerKind) as string[];
   if (!kinds.includes(args.kind)) {
     errors.push({ path: "kind", message: `kind must be one of ${kinds.join(", ")}, got ${show(args.kind)}` });

@@ -6,6 +6,7 @@ import {
   isIPv4,
   isIPv6,
   isPort,
+  notAnObject,
   show,
   urlHost,
 } from "../../components/validation";
@@ -68,6 +69,14 @@ describe("shared validators", () => {
       problems.map((p) => p.message),
       ['members[1].address "fd00:0::1" is already used by members[0]'],
     );
+  });
+  it("refuses args that are no object, a list included, naming what it wants", () => {
+    for (const bad of [undefined, null, 3, "x", []]) {
+      assert.deepEqual(notAnObject(bad, "members")?.errors, [
+        { path: "", message: `args must be an object with members, got ${show(bad)}` },
+      ]);
+    }
+    assert.equal(notAnObject({}, "members"), undefined);
   });
   it("refuses an empty or missing list", () => {
     assert.equal(hostListProblems([], "members")[0].message, "members must list at least one host, got []");
