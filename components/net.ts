@@ -42,6 +42,14 @@ export function ipFamily(address: unknown): IpFamily | undefined {
   return undefined;
 }
 
+/**
+ * What tells two addresses apart: the canonical form of an IP address ("fd00:0::1" and "fd00::1" are one
+ * address), any other value as it is. For duplicate checks.
+ */
+export function addressKey(address: unknown): unknown {
+  return typeof address === "string" && isIP(address) ? canonicalIp(address) : address;
+}
+
 /** Bits in an address of the family. */
 export function addressBits(family: IpFamily): number {
   return family === 4 ? 32 : 128;
@@ -178,6 +186,18 @@ export function hostBits(c: Cidr): number {
   return addressBits(c.family) - c.prefixLength;
 }
 
+/** The address `offset` places after the start of the block ("10.0.0.0/24", 10 -> "10.0.0.10"). */
+export function addressInBlock(c: Cidr, offset: number): string {
+  return canonicalIp(bigIntToIp(c.network + BigInt(offset), c.family));
+}
+
+/** The `index`-th block of `newBits` more prefix bits inside the block ("10.0.0.0/16", 3, 1 -> "10.0.32.0/19"). */
+export function childBlock(c: Cidr, newBits: number, index: number): string {
+  const prefixLength = c.prefixLength + newBits;
+  const network = c.network + (BigInt(index) << BigInt(addressBits(c.family) - prefixLength));
+  return `${canonicalIp(bigIntToIp(network, c.family))}/${prefixLength}`;
+}
+
 /** True if `address` lies in `network`/`prefixLength` (same family required). */
 export function inSubnet(address: string, network: string, prefixLength: number): boolean {
   const a = ipValue(address);
@@ -252,9 +272,6 @@ export function urlHost(address: string): string {
 export function joinHostPort(host: string, port: number): string {
   return `${urlHost(host)}:${port}`;
 }
-
-/** {@link joinHostPort} under the name LoadBalancer and KeepalivedVip use. */
-export const hostPort = joinHostPort;
 
 /**
  * Parse "host:port": an IPv4 address, a DNS name, or an IPv6 address in brackets, and a port 1-65535.

@@ -3,7 +3,7 @@
  * and the value received; components turn the list into one error before any resource exists. The
  * address, port and DNS name checks live in components/net.ts and are re-exported here.
  */
-import { isDnsLabel, isIP, isPort } from "./net";
+import { addressKey, isDnsLabel, isIP, isPort } from "./net";
 import { show } from "./show";
 
 export { isDnsLabel, isIP, isIPv4, isIPv6, isPort, isSanDnsName, urlHost } from "./net";
@@ -159,6 +159,41 @@ export function connectionProblems(c: unknown, path: string, proxy = false): Pro
   return problems;
 }
 
+/** A component's args that are no object (or a list): the one problem to report, naming the args it wants. */
+export function notAnObject(args: unknown, what: string): ValidationResult | undefined {
+  if (args !== null && typeof args === "object" && !Array.isArray(args)) return undefined;
+  return {
+    errors: [{ path: "", message: `args must be an object with ${what}, got ${show(args)}` }],
+    warnings: [],
+  };
+}
+
+/**
+ * The name of item `index` of the list at `path`: a DNS label that no earlier item uses. `seen` holds the
+ * earlier items' names with their index; a good name is added to it.
+ */
+export function uniqueNameProblems(
+  seen: Map<unknown, number>,
+  name: unknown,
+  path: string,
+  index: number,
+): Problem[] {
+  const at = `${path}[${index}].name`;
+  if (!isDnsLabel(name)) {
+    return [
+      {
+        path: at,
+        message: `${at} must be a DNS label (lower-case letters, digits and '-', 1-63 characters, starting and ending with a letter or digit), got ${show(name)}`,
+      },
+    ];
+  }
+  if (seen.has(name)) {
+    return [{ path: at, message: `${at} ${show(name)} is already used by ${path}[${seen.get(name)}]` }];
+  }
+  seen.set(name, index);
+  return [];
+}
+
 /**
  * Problems in a list of hosts: empty, names not DNS labels, invalid or duplicate names and addresses, and
  * each host's connection. Addresses not known yet are skipped (checked again once they resolve).
@@ -183,19 +218,7 @@ export function hostListProblems(
       });
       return;
     }
-    if (!isDnsLabel(h.name)) {
-      problems.push({
-        path: `${at}.name`,
-        message: `${at}.name must be a DNS label (lower-case letters, digits and '-', 1-63 characters, starting and ending with a letter or digit), got ${show(h.name)}`,
-      });
-    } else if (seenNames.has(h.name)) {
-      problems.push({
-        path: `${at}.name`,
-        message: `${at}.name ${show(h.name)} is already used by ${path}[${seenNames.get(h.name)}]`,
-      });
-    } else {
-      seenNames.set(h.name, i);
-    }
+    problems.push(...uniqueNameProblems(seenNames, h.name, path, i));
     if (isPending(h.address)) {
       // Not known yet: checked with the same rules once it resolves.
     } else if (!isIP(h.address)) {
@@ -203,13 +226,13 @@ export function hostListProblems(
         path: `${at}.address`,
         message: `${at}.address must be an IPv4 or IPv6 address, got ${show(h.address)}`,
       });
-    } else if (seenAddresses.has(h.address)) {
+    } else if (seenAddresses.has(addressKey(h.address))) {
       problems.push({
         path: `${at}.address`,
-        message: `${at}.address ${show(h.address)} is already used by ${path}[${seenAddresses.get(h.address)}]`,
+        message: `${at}.address ${show(h.address)} is already used by ${path}[${seenAddresses.get(addressKey(h.address))}]`,
       });
     } else {
-      seenAddresses.set(h.address, i);
+      seenAddresses.set(addressKey(h.address), i);
     }
     problems.push(...connectionProblems(h.connection, `${at}.connection`));
   });

@@ -71,9 +71,10 @@ class ConfigReader {
     return v as T;
   }
 
-  integer(k: string, opts: { min?: number; max?: number } = {}): number | undefined {
+  /** A whole number; undefined if unset, or if it is `unset` (the "not set" value Pulumi.yaml declares). */
+  integer(k: string, opts: { min?: number; max?: number; unset?: number } = {}): number | undefined {
     const v = this.raw(k);
-    if (v === undefined) return undefined;
+    if (v === undefined || (opts.unset !== undefined && v === String(opts.unset))) return undefined;
     const n = Number(v);
     if (
       !/^-?[0-9]+$/.test(v) ||
@@ -327,13 +328,13 @@ function aws() {
     natGateways: r.string("awsNatGateways", { oneOf: Object.values(AwsNatGateways) }),
     vpcId,
     subnets: subnets as unknown as AwsSubnetArgs[] | undefined,
-    masterCount: r.integer("awsMasterCount", { min: 1 }),
-    workerCount: r.integer("awsWorkerCount", { min: 0 }),
-    etcdCount: r.integer("awsEtcdCount", { min: 1 }),
+    masterCount: r.integer("awsMasterCount", { min: 1, unset: 0 }),
+    workerCount: r.integer("awsWorkerCount", { min: 0, unset: -1 }),
+    etcdCount: r.integer("awsEtcdCount", { min: 1, unset: 0 }),
     masterInstanceType: r.string("awsMasterInstanceType"),
     workerInstanceType: r.string("awsWorkerInstanceType"),
     etcdInstanceType: r.string("awsEtcdInstanceType"),
-    rootVolumeGb: r.integer("awsRootVolumeGb", { min: 8, max: 16384 }),
+    rootVolumeGb: r.integer("awsRootVolumeGb", { min: 8, max: 16384, unset: 0 }),
     sshCidrs: r.strings("awsSshCidrs"),
     allowSshFromAnywhere: r.boolean("awsAllowSshFromAnywhere"),
     bastion: bastion.proxy,
@@ -374,7 +375,7 @@ function bareMetal() {
     vip: {
       address: r.string("vipAddress"),
       interface: r.string("vipInterface"),
-      virtualRouterId: r.integer("vipRouterId", { min: 1, max: 255 }),
+      virtualRouterId: r.integer("vipRouterId", { min: 1, max: 255, unset: 0 }),
     },
     // 0 (Pulumi.yaml's default) means the endpoint kind's port.
     apiPort: r.integer("apiPort", { min: 0, max: 65535 }) || undefined,

@@ -104,16 +104,16 @@ export const CNI_TIMEOUT_SECONDS = 600;
 
 /** Paths on the hosts. kubeadm's own are fixed by kubeadm (certificatesDir, kubeconfig files). */
 export const KUBERNETES_DIR = "/etc/kubernetes";
-export const PKI_DIR = "/etc/kubernetes/pki";
-export const ADMIN_CONF = "/etc/kubernetes/admin.conf";
-export const KUBELET_CONF = "/etc/kubernetes/kubelet.conf";
+export const PKI_DIR = `${KUBERNETES_DIR}/pki`;
+export const ADMIN_CONF = `${KUBERNETES_DIR}/admin.conf`;
+export const KUBELET_CONF = `${KUBERNETES_DIR}/kubelet.conf`;
 /** hakube's files: kubeadm's configuration (it holds the bootstrap token, so it stays out of any pod). */
-export const HAKUBE_DIR = "/etc/kubernetes/hakube";
-export const KUBEADM_CONFIG_FILE = "/etc/kubernetes/hakube/kubeadm.yaml";
+export const HAKUBE_DIR = `${KUBERNETES_DIR}/hakube`;
+export const KUBEADM_CONFIG_FILE = `${HAKUBE_DIR}/kubeadm.yaml`;
 /** The API server's files; this directory alone is mounted (read-only) into kube-apiserver. */
-export const API_SERVER_CONFIG_DIR = "/etc/kubernetes/hakube/apiserver";
-export const AUDIT_POLICY_FILE = "/etc/kubernetes/hakube/apiserver/audit-policy.yaml";
-export const ENCRYPTION_CONFIG_FILE = "/etc/kubernetes/hakube/apiserver/encryption-config.yaml";
+export const API_SERVER_CONFIG_DIR = `${HAKUBE_DIR}/apiserver`;
+export const AUDIT_POLICY_FILE = `${API_SERVER_CONFIG_DIR}/audit-policy.yaml`;
+export const ENCRYPTION_CONFIG_FILE = `${API_SERVER_CONFIG_DIR}/encryption-config.yaml`;
 export const AUDIT_LOG_DIR = "/var/log/kubernetes/audit";
 export const AUDIT_LOG_FILE = "/var/log/kubernetes/audit/audit.log";
 /** kubeadm's full output (it can be long); the steps print only a summary. Mode 0600. */

@@ -14,6 +14,7 @@ import {
   parseKubernetesVersion,
 } from "./versions";
 import {
+  notAnObject,
   hostListProblems,
   isHttpUrl,
   isSha256,
@@ -29,7 +30,7 @@ import {
   ENCRYPTION_ALGORITHM_MIN_MINOR,
   KUBEADM_ENCRYPTION_ALGORITHMS,
 } from "./defaults";
-import { isDnsName } from "../net";
+import { addressKey, isDnsName } from "../net";
 import { CniKind, EtcdTopology, HaControlPlaneArgs, LeaderElectionProfile } from "./types";
 import { endpointProblems, etcdProblems, subnetProblems } from "./validateNetwork";
 import { apiServerProblems } from "./validateApiServer";
@@ -46,14 +47,8 @@ export function validateHaControlPlaneArgs(
 ): ValidationResult {
   const errors: Problem[] = [];
   const warnings: Problem[] = [];
-  if (!args || typeof args !== "object") {
-    return {
-      errors: [
-        { path: "", message: `args must be an object with masters and kubernetesVersion, got ${show(args)}` },
-      ],
-      warnings,
-    };
-  }
+  const wrong = notAnObject(args, "masters and kubernetesVersion");
+  if (wrong || !args) return wrong!; // no args is no object: wrong is set
   const topology = args.etcd?.topology ?? EtcdTopology.Stacked;
   errors.push(...hostListProblems(args.masters, "masters"));
   warnings.push(...masterCountWarnings(Array.isArray(args.masters) ? args.masters.length : 0, topology));
@@ -128,7 +123,8 @@ function workerProblems(args: HaControlPlaneArgs): Problem[] {
   const masters = Array.isArray(args.masters) ? args.masters : [];
   args.workers.forEach((w, i) => {
     for (const key of ["name", "address"] as const) {
-      const j = masters.findIndex((m) => m?.[key] !== undefined && m[key] === w?.[key]);
+      const same = (a: unknown) => (key === "address" ? addressKey(a) : a);
+      const j = masters.findIndex((m) => m?.[key] !== undefined && same(m[key]) === same(w?.[key]));
       if (j >= 0) {
         problems.push({
           path: `workers[${i}].${key}`,

@@ -11,7 +11,7 @@ import {
   NODE_CIDR_MASK,
   POD_SUBNET_NODE_MASK_MAX_DIFF,
 } from "./defaults";
-import { Cidr, cidrContains, cidrsOverlap, ipValue, parseCidr, parseHostPort } from "../net";
+import { addressKey, Cidr, cidrContains, cidrsOverlap, ipValue, parseCidr, parseHostPort } from "../net";
 import { EtcdTopology, HaControlPlaneArgs } from "./types";
 
 export function endpointProblems(args: HaControlPlaneArgs): ValidationResult {
@@ -36,7 +36,7 @@ export function endpointProblems(args: HaControlPlaneArgs): ValidationResult {
     });
     return { errors, warnings };
   }
-  const own = masters.findIndex((m) => sameIp(m?.address, ep.host));
+  const own = isIP(ep.host) ? masters.findIndex((m) => addressKey(m?.address) === addressKey(ep.host)) : -1;
   if (own >= 0 && masters.length > 1) {
     warnings.push({
       path: "endpoint",
@@ -44,12 +44,6 @@ export function endpointProblems(args: HaControlPlaneArgs): ValidationResult {
     });
   }
   return { errors, warnings };
-}
-
-function sameIp(a: unknown, b: unknown): boolean {
-  const x = ipValue(a);
-  const y = ipValue(b);
-  return x !== undefined && y !== undefined && x.family === y.family && x.value === y.value;
 }
 
 function cidrProblem(path: string, value: unknown, example: string): Problem {

@@ -3,7 +3,6 @@ import { remote } from "@pulumi/command";
 import { argsChecker } from "../errors";
 import { checkedConnection, COMMAND_DEFAULTS, knownHosts } from "../hosts";
 import { hostSteps, Rollout } from "../steps";
-import { canonicalIp, parseAddressWithPrefix } from "../net";
 import { after } from "../outputs";
 import { KeepalivedVipFacts } from "../facts";
 import { renderVipCheckScript, renderVipProbeScript } from "./render/ready";
@@ -12,7 +11,7 @@ import {
   renderKeepalivedInstallScript,
   renderKeepalivedRemoveScript,
 } from "./render/scripts";
-import { resolveKeepalivedVip } from "./settings";
+import { resolveKeepalivedVip, resolveVipAddress } from "./settings";
 import { KeepalivedVipArgs, VipHealthCheckKind } from "./types";
 import { validateKeepalivedVipArgs } from "./validate";
 
@@ -66,16 +65,7 @@ export class KeepalivedVip extends pulumi.ComponentResource {
           step: "install",
           rollout: Rollout.Parallel,
           args: (i) => ({
-            create: resolved.apply((r) =>
-              renderKeepalivedInstallScript({
-                component: name,
-                name: args.members[i].name,
-                method: r.method,
-                binDir: r.binDir,
-                needsCheckTools: r.needsCheckTools,
-                scriptUser: r.members[i].scriptUser,
-              }),
-            ),
+            create: resolved.apply((r) => renderKeepalivedInstallScript(r.installs[i])),
           }),
         },
         {
@@ -101,7 +91,7 @@ export class KeepalivedVip extends pulumi.ComponentResource {
           rollout: Rollout.Parallel,
           after: configures,
           args: (i) => ({
-            create: resolved.apply((r) => renderVipProbeScript(r.check, args.members[i].name)),
+            create: resolved.apply((r) => renderVipProbeScript(r.check, r.members[i].name)),
             triggers: configures.map((c) => c.stdout),
           }),
         },
@@ -116,7 +106,7 @@ export class KeepalivedVip extends pulumi.ComponentResource {
         create: resolved.apply((r) =>
           renderVipCheckScript(
             r.check,
-            args.members.map((m) => m.name),
+            r.members.map((m) => m.name),
           ),
         ),
         stdin: pulumi.all(probes.map((p) => p.stdout)).apply((out) => out.join("\n")),
@@ -126,7 +116,7 @@ export class KeepalivedVip extends pulumi.ComponentResource {
     );
 
     // From the args alone (validated above): no member address or step is waited for.
-    this.address = pulumi.output(canonicalIp(parseAddressWithPrefix(args.address)!.address));
+    this.address = pulumi.output(resolveVipAddress(args.address).address);
     this.endpoint = after(
       check.stdout,
       resolved.apply((r) => r.endpoint),

@@ -4,7 +4,7 @@
  */
 import { HAPROXY_HEALTH_PATH, HAPROXY_HEALTH_PORT, READYZ_PATH } from "../contracts";
 import { DEFAULT_PACKAGE_SBIN_DIR, InstallMethod } from "../install";
-import { canonicalIp, hostPort, parseAddressWithPrefix } from "../net";
+import { AddressWithPrefix, canonicalIp, joinHostPort, parseAddressWithPrefix } from "../net";
 import {
   DEFAULT_PORT,
   DEFAULT_READY_TIMEOUT_SECONDS,
@@ -15,6 +15,7 @@ import {
   VrrpTimings,
 } from "./defaults";
 import {
+  KeepalivedInstallSettings,
   KeepalivedMemberSettings,
   KeepalivedVipArgs,
   KnownKeepalivedVipArgs,
@@ -30,11 +31,9 @@ export interface ResolvedKeepalivedVip {
   vip: string;
   /** vip:port (IPv6 in brackets). */
   endpoint: string;
-  method: InstallMethod;
-  binDir: string;
-  /** Whether the members need curl, setpriv and the script user. */
-  needsCheckTools: boolean;
   timings: VrrpTimings;
+  /** Per member, in the order of the args: what the install step does. */
+  installs: KeepalivedInstallSettings[];
   members: KeepalivedMemberSettings[];
   /** The final check: whether `port` must accept connections (haproxy health check only), and how long to wait. */
   check: VipReadySettings;
@@ -48,14 +47,33 @@ export function checkUrl(
   path: string,
 ): string {
   return kind === VipHealthCheckKind.Haproxy
-    ? `http://${hostPort("127.0.0.1", port)}${path}`
-    : `https://${hostPort(memberAddress, port)}${path}`;
+    ? `http://${joinHostPort("127.0.0.1", port)}${path}`
+    : `https://${joinHostPort(memberAddress, port)}${path}`;
 }
 
-/** The profile's timings with the explicit overrides applied. */
+/** The VIP without its prefix, canonical ("fd00:0::10/64" -> fd00::10), and its prefix length. */
+export function resolveVipAddress(address: string): AddressWithPrefix {
+  const parsed = parseAddressWithPrefix(address);
+  if (!parsed) throw new Error(`resolveKeepalivedVip: invalid address ${show(address)}`);
+  return { ...parsed, address: canonicalIp(parsed.address) };
+}
+
+/** A member's priority: its own, or the one its position gives. */
+export function memberPriority(member: { priority?: number } | undefined, index: number): number {
+  return member?.priority ?? derivedPriority(index);
+}
+
+/**
+ * The profile's timings with the explicit overrides applied. An unknown profile counts as the default
+ * one, so that the validator can check the overrides against it (and report the profile on its own).
+ */
 export function resolveTimings(args: KeepalivedVipArgs): VrrpTimings {
   const t = args.timing ?? {};
-  const base = TIMING_PROFILES[t.profile ?? DEFAULT_TIMING_PROFILE];
+  const profile =
+    t.profile !== undefined && Object.prototype.hasOwnProperty.call(TIMING_PROFILES, t.profile)
+      ? t.profile
+      : DEFAULT_TIMING_PROFILE;
+  const base = TIMING_PROFILES[profile];
   return {
     advertIntervalSeconds: t.advertIntervalSeconds ?? base.advertIntervalSeconds,
     checkIntervalSeconds: t.checkIntervalSeconds ?? base.checkIntervalSeconds,
@@ -75,19 +93,18 @@ export function checkWeight(priorities: readonly number[]): number {
 }
 
 export function resolveKeepalivedVip(component: string, args: KnownKeepalivedVipArgs): ResolvedKeepalivedVip {
-  const parsed = parseAddressWithPrefix(args.address);
-  if (!parsed) throw new Error(`resolveKeepalivedVip: invalid address ${show(args.address)}`);
-  const vip = { ...parsed, address: canonicalIp(parsed.address) };
+  const vip = resolveVipAddress(args.address);
   const port = args.port ?? DEFAULT_PORT;
   const timings = resolveTimings(args);
   const kind = args.healthCheck?.kind ?? VipHealthCheckKind.ApiServer;
   const checkPort =
     args.healthCheck?.port ?? (kind === VipHealthCheckKind.Haproxy ? HAPROXY_HEALTH_PORT : port);
   const checkPath = kind === VipHealthCheckKind.Haproxy ? HAPROXY_HEALTH_PATH : READYZ_PATH;
-  const priorities = args.members.map((m, i) => m.priority ?? derivedPriority(i));
+  const priorities = args.members.map(memberPriority);
   const weight = checkWeight(priorities);
   const transport = args.transport ?? VrrpTransport.Unicast;
   const binDir = args.install?.binDir ?? DEFAULT_PACKAGE_SBIN_DIR;
+  const method = args.install?.method ?? InstallMethod.Package;
   const members = args.members.map((m, i): KeepalivedMemberSettings => {
     const check: VipCheckSettings | undefined =
       kind === VipHealthCheckKind.None
@@ -124,11 +141,16 @@ export function resolveKeepalivedVip(component: string, args: KnownKeepalivedVip
   });
   return {
     vip: vip.address,
-    endpoint: hostPort(vip.address, port),
-    method: args.install?.method ?? InstallMethod.Package,
-    binDir,
-    needsCheckTools: kind !== VipHealthCheckKind.None,
+    endpoint: joinHostPort(vip.address, port),
     timings,
+    installs: args.members.map((m) => ({
+      component,
+      name: m.name,
+      method,
+      binDir,
+      needsCheckTools: kind !== VipHealthCheckKind.None,
+      scriptUser: SCRIPT_USER,
+    })),
     members,
     check: {
       component,
@@ -136,7 +158,7 @@ export function resolveKeepalivedVip(component: string, args: KnownKeepalivedVip
       prefixLength: vip.prefixLength,
       interface: args.interface,
       port,
-      endpoint: hostPort(vip.address, port),
+      endpoint: joinHostPort(vip.address, port),
       connect: kind === VipHealthCheckKind.Haproxy,
       timeoutSeconds: args.readyTimeoutSeconds ?? DEFAULT_READY_TIMEOUT_SECONDS,
     },

@@ -1,5 +1,5 @@
 import type { HostArgs, KnownHost } from "../hosts";
-import type { PackageInstallArgs } from "../install";
+import type { InstallMethod, PackageInstallArgs } from "../install";
 
 /** A host that takes part in the VRRP election for the virtual IP. */
 export interface KeepalivedMemberArgs extends HostArgs {
@@ -118,6 +118,17 @@ export type KnownKeepalivedVipArgs = Omit<KeepalivedVipArgs, "members"> & {
 };
 
 /** A health check, resolved. */
+/** Install parameters of one member, resolved. */
+export interface KeepalivedInstallSettings {
+  component: string;
+  name: string;
+  method: InstallMethod;
+  binDir: string;
+  /** With a health check: curl, setpriv and the script user are needed. */
+  needsCheckTools: boolean;
+  scriptUser: string;
+}
+
 export interface VipCheckSettings {
   /** ApiServer or Haproxy (None has no settings). */
   kind: VipHealthCheckKind;

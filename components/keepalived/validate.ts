@@ -2,11 +2,25 @@
  * Pure validation of KeepalivedVipArgs: every rule returns problems that name the argument and the value.
  * Runs synchronously in the KeepalivedVip constructor, before any resource exists.
  */
-import { inSubnet, ipFamily, isIpv4NetworkOrBroadcast, networkOf, parseAddressWithPrefix } from "../net";
-import { checkInstall, PACKAGE_INSTALL_RULES } from "../install";
-import { hostListProblems, isPort, isWholeInRange, Problem, show, ValidationResult } from "../validation";
 import {
-  DEFAULT_TIMING_PROFILE,
+  addressKey,
+  inSubnet,
+  ipFamily,
+  isIpv4NetworkOrBroadcast,
+  networkOf,
+  parseAddressWithPrefix,
+} from "../net";
+import { checkInstall, PACKAGE_INSTALL_RULES } from "../install";
+import {
+  hostListProblems,
+  notAnObject,
+  isPort,
+  isWholeInRange,
+  Problem,
+  show,
+  ValidationResult,
+} from "../validation";
+import {
   derivedPriority,
   FIRST_PRIORITY,
   MAX_ADVERT_INTERVAL_SECONDS,
@@ -15,8 +29,8 @@ import {
   MIN_ADVERT_INTERVAL_SECONDS,
   MIN_PRIORITY,
   PRIORITY_STEP,
-  TIMING_PROFILES,
 } from "./defaults";
+import { memberPriority, resolveTimings } from "./settings";
 import { KeepalivedVipArgs, VipHealthCheckKind, VrrpTimingProfile, VrrpTransport } from "./types";
 
 /** Linux interface names: at most 15 bytes (IFNAMSIZ - 1); hakube allows the characters that need no quoting. */
@@ -29,17 +43,8 @@ export function isInterfaceName(v: unknown): boolean {
 export function validateKeepalivedVipArgs(args: KeepalivedVipArgs | undefined): ValidationResult {
   const errors: Problem[] = [];
   const warnings: Problem[] = [];
-  if (!args || typeof args !== "object") {
-    return {
-      errors: [
-        {
-          path: "",
-          message: `args must be an object with address, interface, members and virtualRouterId, got ${show(args)}`,
-        },
-      ],
-      warnings,
-    };
-  }
+  const wrong = notAnObject(args, "address, interface, members and virtualRouterId");
+  if (wrong || !args) return wrong!; // no args is no object: wrong is set
   errors.push(...hostListProblems(args.members, "members"));
   const members = Array.isArray(args.members) ? args.members : [];
   if (members.length === 1) {
@@ -109,7 +114,7 @@ function addressProblems(args: KeepalivedVipArgs): Problem[] {
     const a = m?.address;
     const family = ipFamily(a);
     if (!family || typeof a !== "string") return; // reported by hostListProblems
-    if (ipFamily(vip.address) === family && sameAddress(a, vip.address)) {
+    if (addressKey(a) === addressKey(vip.address)) {
       problems.push({
         path: "address",
         message: `address ${show(args.address)} is members[${i}].address; the virtual IP must be an address that no host owns`,
@@ -122,10 +127,6 @@ function addressProblems(args: KeepalivedVipArgs): Problem[] {
     }
   });
   return problems;
-}
-
-function sameAddress(a: string, b: string): boolean {
-  return inSubnet(a, b, ipFamily(a) === 4 ? 32 : 128);
 }
 
 function healthCheckProblems(args: KeepalivedVipArgs): Problem[] {
@@ -203,7 +204,7 @@ function priorityProblems(args: KeepalivedVipArgs): Problem[] {
     valid.push(p);
   });
   if (hasHealthCheck(args) && valid.length > 0 && Math.min(...valid) < MIN_PRIORITY + 1) {
-    const i = members.findIndex((m, j) => (m?.priority ?? derivedPriority(j)) === MIN_PRIORITY);
+    const i = members.findIndex((m, j) => memberPriority(m, j) === MIN_PRIORITY);
     problems.push({
       path: `members[${i}].priority`,
       message: `members[${i}].priority is ${MIN_PRIORITY}, but with a health check every priority must be at least ${MIN_PRIORITY + 1}: a failing member's priority drops to at least ${MIN_PRIORITY} and must stay below every healthy member's`,
@@ -245,11 +246,7 @@ function timingProblems(args: KeepalivedVipArgs): Problem[] {
       });
     }
   }
-  const profile =
-    t.profile !== undefined && profiles.includes(t.profile) ? t.profile : DEFAULT_TIMING_PROFILE;
-  const base = TIMING_PROFILES[profile];
-  const interval = t.checkIntervalSeconds ?? base.checkIntervalSeconds;
-  const timeout = t.checkTimeoutSeconds ?? base.checkTimeoutSeconds;
+  const { checkIntervalSeconds: interval, checkTimeoutSeconds: timeout } = resolveTimings(args);
   if (
     isWholeInRange(interval, 1, MAX_CHECK_SECONDS) &&
     isWholeInRange(timeout, 1, MAX_CHECK_SECONDS) &&

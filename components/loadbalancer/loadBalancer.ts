@@ -7,9 +7,8 @@ import { checkedConnection, knownHosts } from "../hosts";
 import { hostSteps, Rollout } from "../steps";
 import { after } from "../outputs";
 import { renderHaproxyReadyScript } from "./render/ready";
-import { DEFAULT_PORT } from "./defaults";
 import { READYZ_PATH } from "../contracts";
-import { hostPort, ipFamily } from "../net";
+import { joinHostPort, ipFamily } from "../net";
 import {
   haproxyCaFiles,
   renderFileBundle,
@@ -24,6 +23,8 @@ import { validateLoadBalancerArgs } from "./validate";
 /** What a kind produces for the component's outputs. */
 interface KindOutputs {
   address: pulumi.Output<string>;
+  /** address:port, before the gate of `ready`. */
+  endpoint: pulumi.Output<string>;
   /** Resolves once the load balancer forwards (see `endpoint`). */
   ready: pulumi.Output<unknown>;
   dnsName: pulumi.Output<string | undefined>;
@@ -72,12 +73,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
       args.kind === LoadBalancerKind.Haproxy
         ? this.haproxy(name, args, args.haproxy as HaproxyArgs, component, check)
         : this.awsNlb(name, args, args.awsNlb as AwsNlbArgs);
-    const port = args.port ?? DEFAULT_PORT;
     this.address = out.address;
-    this.endpoint = after(
-      out.ready,
-      out.address.apply((a) => hostPort(a, port)),
-    );
+    this.endpoint = after(out.ready, out.endpoint);
     this.dnsName = out.dnsName;
     this.zoneId = out.zoneId;
     this.securityGroupId = out.securityGroupId;
@@ -159,7 +156,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
     );
     const none = pulumi.output<string | undefined>(undefined);
     return {
-      address: known.apply((k) => k.haproxy?.bindAddress ?? k.haproxy!.hosts[0].address),
+      address: s.apply((x) => x.address),
+      endpoint: s.apply((x) => x.endpoint),
       ready: pulumi.all(ready.map((r) => r.stdout)),
       dnsName: none,
       zoneId: none,
@@ -290,6 +288,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     );
     return {
       address: nlb.dnsName,
+      endpoint: nlb.dnsName.apply((d) => joinHostPort(d, s.port)),
       ready: pulumi.all([listener.arn, ...attachments.map((a) => a.id)]),
       dnsName: nlb.dnsName.apply((d): string | undefined => d),
       zoneId: nlb.zoneId.apply((z): string | undefined => z),

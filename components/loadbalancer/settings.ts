@@ -15,7 +15,7 @@ import {
   DEFAULT_PORT,
   HAPROXY_CA_FILE,
 } from "./defaults";
-import { IpFamily, ipFamily } from "../net";
+import { canonicalIp, IpFamily, ipFamily, joinHostPort } from "../net";
 import { AwsNlbArgs, AwsNlbScheme, AwsNlbTargetType, KnownHaproxyArgs, LoadBalancerArgs } from "./types";
 import { DEFAULT_PACKAGE_SBIN_DIR, InstallMethod } from "../install";
 
@@ -23,6 +23,10 @@ import { DEFAULT_PACKAGE_SBIN_DIR, InstallMethod } from "../install";
 export interface HaproxySettings {
   /** The component name. */
   component: string;
+  /** The address clients reach: `bindAddress` if given, else the first host's; canonical. */
+  address: string;
+  /** address:port (IPv6 in brackets). */
+  endpoint: string;
   port: number;
   backendPort: number;
   /** Where the frontend listens: an address, or "*" (every IPv4 address) or "::" (every address, IPv4 and IPv6). */
@@ -46,9 +50,13 @@ export function resolveHaproxy(
   h: KnownHaproxyArgs,
 ): HaproxySettings {
   const wildcard = ipFamily(h.hosts[0]?.address) === 6 ? "::" : "*";
+  const address = canonicalIp(h.bindAddress ?? h.hosts[0].address);
+  const port = args.port ?? DEFAULT_PORT;
   return {
     component,
-    port: args.port ?? DEFAULT_PORT,
+    address,
+    endpoint: joinHostPort(address, port),
+    port,
     backendPort: args.backendPort ?? DEFAULT_BACKEND_PORT,
     bindAddress: h.bindAddress ?? wildcard,
     nonlocalBind: h.bindAddress === undefined ? undefined : ipFamily(h.bindAddress),

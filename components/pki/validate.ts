@@ -2,7 +2,7 @@
  * Pure validation of CertificateAuthorityArgs and of issueCertificate's request: every rule returns problems
  * that name the argument and the value. Runs before any key or certificate exists.
  */
-import { isIP, isPending, isSanDnsName, Problem, show, ValidationResult } from "../validation";
+import { isIP, isPending, isSanDnsName, notAnObject, Problem, show, ValidationResult } from "../validation";
 import {
   caKeyPairProblems,
   CertificateRole,
@@ -29,14 +29,6 @@ function subjectProblems(a: { commonName?: unknown; organization?: unknown }): P
     });
   }
   return problems;
-}
-
-function notAnObject(args: unknown, what: string): ValidationResult | undefined {
-  if (args !== null && typeof args === "object" && !Array.isArray(args)) return undefined;
-  return {
-    errors: [{ path: "", message: `args must be an object with ${what}, got ${show(args)}` }],
-    warnings: [],
-  };
 }
 
 /** CertificateAuthorityArgs: commonName, organization, keyAlgorithm, validityHours, earlyRenewalHours. */

@@ -1,7 +1,7 @@
 /** Access to a running lab's hosts: commands inside them, over SSH, the VIP's holders, their HostArgs. */
 import * as fs from "fs";
 import { execInHost } from "./host";
-import { mustReadState, nameOf } from "./lab";
+import { mustReadState, nameOf } from "./labState";
 import type { HostRef, Lab } from "./labTypes";
 import type { RunResult } from "./run";
 import { SshExecOptions, sshExec, SshTarget } from "./ssh";

@@ -237,12 +237,6 @@ async function ociLayout(root: string, recipe: Recipe, out: string): Promise<voi
   );
 }
 
-/** The images, by reference relative to the registry ("k8s/kube-apiserver:v1.20.2"). */
-export function labImageRefs(): string[] {
-  const fake = {} as ImageSources;
-  return recipes(fake, "").map((r) => `${REGISTRY_NAMESPACE}/${r.name}:${r.tag}`);
-}
-
 function recipeHash(src: ImageSources): string {
   const sums = Object.values(src.binaries.files).map((f) => f.sha256);
   const input = JSON.stringify({ IMAGE_RECIPE_REVISION, sums, rootfs: src.rootfs, etcd: src.etcdTarball });

@@ -7,19 +7,8 @@
  *   await powerOff(lab, "m1"); await powerOn(lab, "m1");
  *   await destroyLab("lab");
  */
-export {
-  addHosts,
-  createLab,
-  destroyAllLabs,
-  destroyLab,
-  linkDown,
-  linkUp,
-  listLabNames,
-  loadLab,
-  powerOff,
-  powerOn,
-  removeHost,
-} from "./lab";
+export { addHosts, createLab, destroyAllLabs, destroyLab, listLabNames, loadLab, removeHost } from "./lab";
+export { linkDown, linkUp, powerOff, powerOn } from "./faults";
 export { addressHolders, exec, hostArgs, ssh, sshTarget } from "./access";
 export type { CreateLabOptions, EtcdRelease, Lab, LabHost, LabKubernetes } from "./lab";
 export { ensurePrerequisites } from "./prereqs";

@@ -1,48 +1,27 @@
 import * as fs from "fs";
 import * as path from "path";
-import {
-  deleteHost,
-  execInHost,
-  hostPaths,
-  isRunning,
-  killContainer,
-  logTail,
-  mountOverlay,
-  startContainer,
-  writeEtcHosts,
-  writeIdentity,
-  writeRegistryCa,
-} from "./host";
+import { deleteHost, hostPaths, killContainer, writeEtcHosts } from "./host";
 import { isMounted, removeTree, unmountAll } from "./mounts";
-import {
-  bridgeName,
-  deleteLink,
-  ensureBridge,
-  hostAddress,
-  hostVeth,
-  machineName,
-  setVeth,
-  subnetOf,
-} from "./network";
-import { assertLabName, cacheDir, labDir, labRoot } from "./paths";
+import { bridgeName, deleteLink, ensureBridge, hostAddress, machineName, subnetOf } from "./network";
+import { assertLabName, labDir, labRoot } from "./paths";
 import { ensureLabImages } from "./images";
 import { ensureKubernetesBinaries, publishKubernetesBinaries } from "./kubernetes";
-import { ensureRegistryCa, findStrayRegistries, labImageRepository, startLabRegistry } from "./registry";
+import { findStrayRegistries, labImageRepository, startLabRegistry } from "./registry";
 import { ensurePrerequisites } from "./prereqs";
 import {
   ensureEtcdTarball,
   findStrayReleaseServers,
   publishTarball,
-  kubernetesReleaseBaseUrl,
   releaseBaseUrl,
   startReleaseServer,
   RELEASE_PORT,
 } from "./release";
 import { ensureRootfs, rootfsReady } from "./rootfs";
-import { elapsed, GiveUp, isAlive, Log, run, silent, stopProcess, waitFor, withLock } from "./run";
-import { hostState, HostState, LabState, readState, statePath, writeState } from "./state";
-import { sshExec, SshTarget } from "./ssh";
+import { elapsed, isAlive, Log, silent, stopProcess } from "./run";
+import { hostState, HostState, LabState, readState, writeState } from "./state";
 import { LAB_SUBNETS } from "./subnets";
+import { bringUp, ensureKeyPair } from "./boot";
+import { mustReadState, nameOf, prefixed, readStateQuietly, sync, toLab, withLabLock } from "./labState";
 import type { CreateLabOptions, HostRef, Lab, LabHost } from "./labTypes";
 
 export type { CreateLabOptions, EtcdRelease, HostRef, Lab, LabHost, LabKubernetes } from "./labTypes";
@@ -130,17 +109,6 @@ function newHost(state: LabState): HostState {
   };
 }
 
-/** The lab's SSH key pair (ed25519, OpenSSH format, no passphrase); made once. Returns the public line. */
-async function ensureKeyPair(name: string): Promise<string> {
-  const key = path.join(labDir(name), "id_ed25519");
-  if (!fs.existsSync(key) || !fs.existsSync(`${key}.pub`)) {
-    fs.rmSync(key, { force: true });
-    fs.rmSync(`${key}.pub`, { force: true });
-    await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `hakube-lab-${name}`, "-f", key]);
-  }
-  return fs.readFileSync(`${key}.pub`, "utf8").trim();
-}
-
 /**
  * Kubernetes binaries published on the release server, images in the registry storage, the lab's
  * registry running on the gateway. Hosts get the registry's CA when they boot (bootHost).
@@ -179,82 +147,6 @@ async function ensureReleaseServer(state: LabState, log: Log): Promise<string> {
   }
   writeState(state);
   return tarball.path;
-}
-
-/** Boots the hosts that are not running (in parallel) and waits until all of them are ready. */
-async function bringUp(state: LabState, hosts: HostState[], publicKey: string, log: Log): Promise<void> {
-  const registryCa = state.kubernetes ? (await ensureRegistryCa()).pem : undefined;
-  await Promise.all(hosts.map((h) => bootHost(state, h, publicKey, log, registryCa)));
-  // Hosts that already ran may have an outdated host list, or lack the registry CA.
-  for (const h of state.hosts) {
-    if (!isMounted(hostPaths(state.name, h.name).merged)) continue;
-    writeEtcHosts(state, h);
-    if (registryCa !== undefined && isRunning(h) && !hosts.includes(h)) {
-      writeRegistryCa(state, h, registryCa);
-      await execInHost(h, "update-ca-certificates >/dev/null");
-    }
-  }
-}
-
-async function bootHost(
-  state: LabState,
-  host: HostState,
-  publicKey: string,
-  log: Log,
-  registryCa?: string,
-): Promise<void> {
-  const t0 = Date.now();
-  if (isRunning(host)) {
-    await waitReady(state, host, log);
-    log(`${host.name}: already running (${host.address})`);
-    return;
-  }
-  await killContainer(state, host); // a half-dead nspawn from a crash
-  await mountOverlay(state, host);
-  host.hostKey = await writeIdentity(state, host, publicKey);
-  writeRegistryCa(state, host, registryCa);
-  writeState(state);
-  const { nspawn, leader } = await startContainer(state, host);
-  Object.assign(host, { nspawn, leader });
-  writeState(state);
-  log(`${host.name}: booting (nspawn pid ${nspawn.pid}, init pid ${leader.pid})`);
-  if (host.linkDown) await setVeth(await waitForVeth(host), false);
-  await waitReady(state, host, log);
-  log(`${host.name}: ready at ${host.address} after ${elapsed(t0)}`);
-}
-
-async function waitForVeth(host: HostState): Promise<string> {
-  const leader = host.leader;
-  if (!leader) throw new Error(`host ${host.name} is not running`);
-  return waitFor(`the veth of ${host.name}`, () => hostVeth(leader.pid), 10_000, 50);
-}
-
-/**
- * Ready: SSH answers with the lab key and the pinned host key, and systemd finished booting (running,
- * or degraded: a failed unit is reported but not fatal). With the link cut, checked through nsenter.
- */
-async function waitReady(state: LabState, host: HostState, log: Log, timeoutMs = 120_000): Promise<void> {
-  const paths = hostPaths(state.name, host.name);
-  const check = "systemctl is-system-running --wait";
-  const status = await waitFor(
-    `${host.name} to answer SSH and finish booting`,
-    async () => {
-      if (!isRunning(host))
-        throw new GiveUp(`${host.name} stopped while booting; ${paths.log}:\n${logTail(paths.log)}`);
-      const r = host.linkDown
-        ? await execInHost(host, check, { timeoutMs: 60_000 })
-        : await sshExec(targetOf(state, host), check, { timeoutMs: 60_000 });
-      const s = r.stdout.trim();
-      if (s === "running" || s === "degraded") return s;
-      throw new Error(`systemd is ${s || r.stderr.trim()}`);
-    },
-    timeoutMs,
-    200,
-  );
-  if (status === "degraded") {
-    const failed = await execInHost(host, "systemctl --failed --no-legend --plain | cut -d' ' -f1");
-    log(`${host.name}: systemd degraded, failed units: ${failed.stdout.trim().split("\n").join(" ")}`);
-  }
 }
 
 // --- grow and shrink ----------------------------------------------------------------------------------
@@ -375,156 +267,4 @@ export async function loadLab(name: string): Promise<Lab | undefined> {
   assertLabName(name);
   const state = readState(name);
   return state ? toLab(state) : undefined;
-}
-
-// --- faults ---------------------------------------------------------------------------------------------
-
-/**
- * Power cut: the host falls silent on the network, then its processes die at once (SIGKILL of its init).
- * The link goes first because a real machine that loses power sends nothing more, whereas processes
- * killed on a live network stack would answer with resets while they die. Its disk (overlay) is kept.
- */
-export async function powerOff(lab: Lab, host: HostRef): Promise<void> {
-  await withLabLock(lab.name, silent, async () => {
-    const state = mustReadState(lab.name);
-    const h = hostState(state, nameOf(host));
-    if (isRunning(h)) await setVeth(await waitForVeth(h), false);
-    await killContainer(state, h);
-    writeState(state);
-    sync(lab, state);
-  });
-}
-
-/** Boots a powered-off host again on the same overlay and waits until it is ready. No-op if it runs. */
-export async function powerOn(lab: Lab, host: HostRef, log: Log = silent): Promise<void> {
-  const plog = prefixed(lab.name, log);
-  await withLabLock(lab.name, plog, async () => {
-    const state = mustReadState(lab.name);
-    const h = hostState(state, nameOf(host));
-    const registryCa = state.kubernetes ? (await ensureRegistryCa()).pem : undefined;
-    await bootHost(state, h, await ensureKeyPair(lab.name), plog, registryCa);
-    writeState(state);
-    sync(lab, state);
-  });
-}
-
-/** Cuts the host's cable (the host side of its veth goes down): it stays up but unreachable. */
-export async function linkDown(lab: Lab, host: HostRef): Promise<void> {
-  await setLink(lab, host, false);
-}
-
-export async function linkUp(lab: Lab, host: HostRef): Promise<void> {
-  await setLink(lab, host, true);
-}
-
-async function setLink(lab: Lab, host: HostRef, up: boolean): Promise<void> {
-  await withLabLock(lab.name, silent, async () => {
-    const state = mustReadState(lab.name);
-    const h = hostState(state, nameOf(host));
-    // A stopped host has no veth: the flag is applied when it boots again.
-    if (isRunning(h)) await setVeth(await waitForVeth(h), up);
-    h.linkDown = !up;
-    writeState(state);
-    sync(lab, state);
-  });
-}
-
-// --- helpers --------------------------------------------------------------------------------------------
-
-function targetOf(state: LabState, host: HostState): SshTarget {
-  const privateKey = fs.readFileSync(path.join(labDir(state.name), "id_ed25519"), "utf8");
-  return { address: host.address, hostKey: host.hostKey, privateKey, user: "root" };
-}
-
-export function nameOf(host: HostRef): string {
-  return typeof host === "string" ? host : host.name;
-}
-
-function prefixed(name: string, log: Log): Log {
-  return (msg) => log(`[lab ${name}] ${msg}`);
-}
-
-export function mustReadState(name: string): LabState {
-  const state = readState(name);
-  if (!state) throw new Error(`no lab ${name} (no ${statePath(name)}): createLab first`);
-  return state;
-}
-
-function readStateQuietly(name: string): LabState | undefined {
-  try {
-    return readState(name);
-  } catch {
-    return undefined; // unreadable: destroyLab falls back to what it finds on disk
-  }
-}
-
-/** Per lab: the tail of the queue of this process's pending changes. */
-const queues = new Map<string, Promise<unknown>>();
-
-/**
- * Serializes changes to one lab's state: in this process through a queue (parallel powerOff calls on two
- * hosts must not overwrite each other's state), across processes through a lock file beside the lab
- * folder (destroyLab removes the folder).
- */
-function withLabLock<T>(name: string, log: Log, fn: () => Promise<T>): Promise<T> {
-  fs.mkdirSync(labRoot(), { recursive: true, mode: 0o700 });
-  const locked = () => withLock(path.join(labRoot(), `.${name}.lock`), log, fn);
-  const next = (queues.get(name) ?? Promise.resolve()).then(locked, locked);
-  queues.set(
-    name,
-    next.catch(() => undefined),
-  );
-  return next;
-}
-
-function toLab(state: LabState): Lab {
-  const { subnet, gateway } = subnetOf(state.subnetIndex);
-  const dir = labDir(state.name);
-  const baseUrl = releaseBaseUrl(gateway);
-  const rel = state.etcdRelease;
-  const k8s = state.kubernetes;
-  return {
-    name: state.name,
-    dir,
-    bridge: state.bridge,
-    subnetIndex: state.subnetIndex,
-    subnet,
-    gateway,
-    hosts: state.hosts.map((h) => toLabHost(state, h)),
-    privateKeyPath: path.join(dir, "id_ed25519"),
-    publicKey: fs.readFileSync(path.join(dir, "id_ed25519.pub"), "utf8").trim(),
-    releaseBaseUrl: baseUrl,
-    etcdRelease: {
-      version: rel?.version ?? "",
-      baseUrl,
-      sha256: rel?.sha256 ?? "",
-      url: rel ? `${baseUrl}/${rel.version}/${path.posix.basename(rel.file)}` : "",
-    },
-    kubernetes: k8s && {
-      version: k8s.version,
-      releaseBaseUrl: kubernetesReleaseBaseUrl(gateway),
-      sha256: { ...k8s.sha256 },
-      imageRepository: labImageRepository(gateway),
-      registryCaPem: fs.readFileSync(path.join(cacheDir(), "registry", "ca", "ca.crt"), "utf8"),
-    },
-  };
-}
-
-function toLabHost(state: LabState, h: HostState): LabHost {
-  const running = isRunning(h);
-  return {
-    name: h.name,
-    address: h.address,
-    hostKey: h.hostKey,
-    pid: running ? h.leader?.pid : undefined,
-    nspawnPid: running && isAlive(h.nspawn) ? h.nspawn?.pid : undefined,
-    rootDir: hostPaths(state.name, h.name).merged,
-    running,
-    linkDown: h.linkDown ?? false,
-  };
-}
-
-/** Updates a caller's Lab object in place, so that references to it stay current. */
-function sync(lab: Lab, state: LabState): void {
-  Object.assign(lab, toLab(state));
 }

@@ -51,15 +51,13 @@ export interface Summary {
   commandsRun: number;
 }
 
+/** A run that did nothing yet. */
+export function emptySummary(): Summary {
+  return { created: [], updated: [], replaced: [], deleted: [], unchanged: [], commandsRun: 0 };
+}
+
 export class Engine {
-  readonly summary: Summary = {
-    created: [],
-    updated: [],
-    replaced: [],
-    deleted: [],
-    unchanged: [],
-    commandsRun: 0,
-  };
+  readonly summary: Summary = emptySummary();
   /** Resolves with the first error; never rejects. */
   readonly failed: Promise<Error>;
   private signalFailed!: (err: Error) => void;

@@ -10,7 +10,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as labProviders from "../providers";
-import { Engine, type Summary } from "./engine";
+import { emptySummary, Engine, type Summary } from "./engine";
 import type { ProviderDelegate } from "./resources";
 import { type Program, runProgram } from "./runtime";
 import { readState, StateStore } from "./state";
@@ -101,15 +101,7 @@ export async function destroy(opts: RunOptions): Promise<RunSummary> {
   const log = opts.log ?? (() => undefined);
   if (!readState(opts.statePath)) {
     log(`destroy: no state at ${opts.statePath}, nothing to delete`);
-    const nothing: Summary = {
-      created: [],
-      updated: [],
-      replaced: [],
-      deleted: [],
-      unchanged: [],
-      commandsRun: 0,
-    };
-    return report(nothing, started, log, {});
+    return report(emptySummary(), started, log, {});
   }
   const { store, engine, project, stack } = open(opts);
   log(`destroy ${project}/${stack} (state ${opts.statePath})`);

@@ -15,7 +15,8 @@ import {
   seconds,
 } from "./output";
 import { runLocal } from "./local";
-import { copyToRemote, describeTarget, parseConnection, runRemote } from "./ssh";
+import { copyToRemote } from "./sftp";
+import { describeTarget, parseConnection, runRemote } from "./ssh";
 import type { ResourceRecord } from "./state";
 import { isPlainAsset, isRecord, type PropertyMap, stableStringify } from "./values";
 

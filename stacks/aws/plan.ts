@@ -1,8 +1,9 @@
 /**
  * The AWS stack's plan, pure (no Pulumi import): the subnets it makes, the private address of every
- * instance, the ports each security group opens, and the problems in its args. The program
+ * instance, the ports each security group opens (./validate.ts checks its args). The program
  * (./program.ts) only turns this plan into resources.
  */
+import { addressInBlock, childBlock, hostBits, parseCidr } from "../../components/net";
 
 /** How the private subnets of a VPC made by the stack reach the internet (packages, images, releases). */
 export enum AwsNatGateways {
@@ -69,11 +70,8 @@ export const AWS_DEFAULTS = {
   apiDnsName: "api.hakube.internal",
 } as const;
 
-/** The Kubernetes API port on the NLB and on every master (kubeadm's bindPort default). */
-export const API_PORT = 6443;
-
 /** AWS reserves the first four addresses and the last one of every subnet (VPC User Guide, "Subnet CIDR blocks"). */
-const AWS_RESERVED_HIGH = 1;
+export const AWS_RESERVED_HIGH = 1;
 
 /**
  * Where each role's instances start in their zone's subnet: the k-th master of a zone is base + 10 + k,
@@ -88,13 +86,13 @@ export const ADDRESS_OFFSETS: Record<NodeRole, { first: number; perZone?: number
 };
 
 /** VPC prefix lengths the subnet layout supports: /16 (the default) to /20. */
-const MIN_VPC_PREFIX = 16;
-const MAX_VPC_PREFIX = 20;
+export const MIN_VPC_PREFIX = 16;
+export const MAX_VPC_PREFIX = 20;
 /** Private subnets are eighths of the VPC (zone i gets eighth i); public ones share the last eighth. */
 const PRIVATE_SUBNET_BITS = 3;
 const PUBLIC_SUBNET_BITS = 6;
 const PUBLIC_FIRST_INDEX = 56;
-const MAX_ZONES = 6;
+export const MAX_ZONES = 6;
 
 /**
  * The ports every Kubernetes node opens to the other nodes (the `nodes` security group, from itself),
@@ -175,193 +173,18 @@ export interface AwsPlan {
   apiDnsName: string;
 }
 
-const ANYWHERE = ["0.0.0.0/0", "::/0"];
-
-import { show } from "../../components/validation";
-
-export { show };
-
-const ipv4 =
-  /^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$/;
-
-/** An IPv4 CIDR block without host bits ("10.0.0.0/16"), or an IPv6 one (checked loosely: AWS checks it again). */
-export function parseCidr(
-  value: unknown,
-): { family: 4 | 6; prefixLength: number; network: bigint } | undefined {
-  if (typeof value !== "string") return undefined;
-  const [address, prefix, ...rest] = value.split("/");
-  if (rest.length > 0 || !/^(0|[1-9][0-9]{0,2})$/.test(prefix ?? "")) return undefined;
-  const prefixLength = Number(prefix);
-  if (ipv4.test(address)) {
-    if (prefixLength > 32) return undefined;
-    const network = address.split(".").reduce((acc, p) => (acc << 8n) | BigInt(Number(p)), 0n);
-    const hostBits = (1n << BigInt(32 - prefixLength)) - 1n;
-    return (network & hostBits) === 0n ? { family: 4, prefixLength, network } : undefined;
-  }
-  return /^[0-9a-fA-F:]+$/.test(address) && address.includes(":") && prefixLength <= 128
-    ? { family: 6, prefixLength, network: 0n }
-    : undefined;
-}
-
-const dnsName = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
-
-function ipv4Text(v: bigint): string {
-  return [24n, 16n, 8n, 0n].map((s) => String((v >> s) & 255n)).join(".");
-}
-
-/** The `index`-th block of `newBits` more prefix bits inside `cidr` (IPv4, valid, prefix + newBits <= 32). */
+/** The `index`-th block of `newBits` more prefix bits inside `cidr` (valid, prefix + newBits within the family). */
 export function childCidr(cidr: string, newBits: number, index: number): string {
-  const c = parseCidr(cidr)!;
-  const prefix = c.prefixLength + newBits;
-  return `${ipv4Text(c.network + (BigInt(index) << BigInt(32 - prefix)))}/${prefix}`;
+  return childBlock(parseCidr(cidr)!, newBits, index);
 }
 
-/** The address `offset` places after the start of an IPv4 block. */
+/** The address `offset` places after the start of a block. */
 export function hostAddress(cidr: string, offset: number): string {
-  return ipv4Text(parseCidr(cidr)!.network + BigInt(offset));
+  return addressInBlock(parseCidr(cidr)!, offset);
 }
 
-function blockSize(cidr: string): number {
-  return 2 ** (32 - parseCidr(cidr)!.prefixLength);
-}
-
-/** Every problem in the args, each naming the config key and the value received. Empty when all is well. */
-export function awsPlanProblems(a: AwsPlanArgs): string[] {
-  const problems: string[] = [];
-  const existing = a.vpcId !== undefined || (a.subnets ?? []).length > 0;
-  if (existing) {
-    if (!a.vpcId || !/^vpc-[0-9a-f]+$/.test(a.vpcId)) {
-      problems.push(
-        `hakube:awsVpcId must be a VPC id ("vpc-0123456789abcdef0") when hakube:awsSubnets is given, got ${show(a.vpcId)}`,
-      );
-    }
-    const subnets = a.subnets ?? [];
-    if (subnets.length < 2) {
-      problems.push(
-        `hakube:awsSubnets must list at least two private subnets of hakube:awsVpcId in different zones ({id, zone, cidr}), got ${subnets.length}`,
-      );
-    }
-    subnets.forEach((s, i) => {
-      if (!/^subnet-[0-9a-f]+$/.test(String(s?.id))) {
-        problems.push(
-          `hakube:awsSubnets[${i}].id must be a subnet id ("subnet-0123456789abcdef0"), got ${show(s?.id)}`,
-        );
-      }
-      if (typeof s?.zone !== "string" || s.zone === "") {
-        problems.push(
-          `hakube:awsSubnets[${i}].zone must name the subnet's availability zone ("us-east-1a"), got ${show(s?.zone)}`,
-        );
-      }
-      const c = parseCidr(s?.cidr);
-      if (!c || c.family !== 4 || c.prefixLength > 26) {
-        problems.push(
-          `hakube:awsSubnets[${i}].cidr must be the subnet's IPv4 CIDR block, /26 or larger, got ${show(s?.cidr)}`,
-        );
-      }
-    });
-    problems.push(
-      ...duplicateZones(
-        subnets.map((s) => s?.zone),
-        "hakube:awsSubnets[].zone",
-      ),
-    );
-  } else {
-    const zones = a.zones ?? [...AWS_DEFAULTS.zones];
-    if (zones.length < 2 || zones.length > MAX_ZONES) {
-      problems.push(
-        `hakube:awsZones must list 2 to ${MAX_ZONES} availability zones (the NLB spans at least two), got ${show(zones)}`,
-      );
-    }
-    problems.push(...duplicateZones(zones, "hakube:awsZones"));
-    const vpc = parseCidr(a.vpcCidr ?? AWS_DEFAULTS.vpcCidr);
-    if (!vpc || vpc.family !== 4 || vpc.prefixLength < MIN_VPC_PREFIX || vpc.prefixLength > MAX_VPC_PREFIX) {
-      problems.push(
-        `hakube:awsVpcCidr must be an IPv4 CIDR block from /${MIN_VPC_PREFIX} to /${MAX_VPC_PREFIX}, got ${show(a.vpcCidr)}`,
-      );
-    }
-  }
-
-  const counts: Array<[string, number | undefined, number]> = [
-    ["hakube:awsMasterCount", a.masterCount, 1],
-    ["hakube:awsWorkerCount", a.workerCount, 0],
-    ["hakube:awsEtcdCount", a.etcdCount, 1],
-  ];
-  for (const [key, value, min] of counts) {
-    if (value !== undefined && (!Number.isInteger(value) || value < min)) {
-      problems.push(`${key} must be a whole number, at least ${min}, got ${show(value)}`);
-    }
-  }
-
-  const sshCidrs = a.sshCidrs ?? [];
-  sshCidrs.forEach((cidr, i) => {
-    if (!parseCidr(cidr))
-      problems.push(`hakube:awsSshCidrs[${i}] must be a CIDR block ("203.0.113.0/24"), got ${show(cidr)}`);
-  });
-  const open = sshCidrs.filter((c) => ANYWHERE.includes(c));
-  if (open.length > 0 && a.allowSshFromAnywhere !== true) {
-    problems.push(
-      `hakube:awsSshCidrs opens SSH to the whole internet (${open.join(", ")}): name your admin network or bastion instead, or set hakube:awsAllowSshFromAnywhere to true if you really mean it`,
-    );
-  }
-  if (sshCidrs.length === 0 && !a.bastionSecurityGroupId) {
-    problems.push(
-      "nothing may reach the instances over SSH, which hakube needs to configure them: set hakube:awsSshCidrs (the network `pulumi up` runs from) or hakube:bastion.securityGroupId (a bastion's security group)",
-    );
-  }
-  if (a.bastionSecurityGroupId !== undefined && !/^sg-[0-9a-f]+$/.test(a.bastionSecurityGroupId)) {
-    problems.push(
-      `hakube:bastion.securityGroupId must be a security group id ("sg-0123456789abcdef0"), got ${show(a.bastionSecurityGroupId)}`,
-    );
-  }
-  (a.apiAllowedCidrs ?? []).forEach((cidr, i) => {
-    if (!parseCidr(cidr))
-      problems.push(`hakube:awsApiAllowedCidrs[${i}] must be a CIDR block, got ${show(cidr)}`);
-  });
-  const dns = a.apiDnsName ?? AWS_DEFAULTS.apiDnsName;
-  if (!dnsName.test(dns) || dns.split(".").length < 3) {
-    problems.push(
-      `hakube:awsApiDnsName must be a lower-case DNS name of at least three labels ("api.<cluster>.internal": the record "api" in a private zone), got ${show(dns)}`,
-    );
-  }
-  if (problems.length > 0) return problems;
-
-  // Addresses: only once the network and counts are sound.
-  const plan = planAws(a);
-  const roles: Array<[NodeRole, HostPlan[], string]> = [
-    ["master", plan.masters, "hakube:awsMasterCount"],
-    ["etcd", plan.etcd, "hakube:awsEtcdCount"],
-    ["worker", plan.workers, "hakube:awsWorkerCount"],
-  ];
-  for (const [role, hosts, key] of roles) {
-    const perZone = Math.ceil(hosts.length / plan.subnets.length);
-    const full = plan.subnets.find((s) => perZone > zoneCapacity(role, s.cidr));
-    if (full) {
-      problems.push(
-        `${key} ${hosts.length} puts ${perZone} ${role} instances in zone ${full.zone}, but subnet ${full.cidr} holds at most ${zoneCapacity(role, full.cidr)} at hakube's fixed addresses; use more zones or larger subnets`,
-      );
-    }
-  }
-  const names = new Set([...plan.masters, ...plan.workers, ...plan.etcd].map((h) => h.name));
-  for (const name of Object.keys(a.hostKeys ?? {})) {
-    if (!names.has(name))
-      problems.push(
-        `hakube:awsHostKeys names ${show(name)}, which is no instance of this stack (${[...names].join(", ")})`,
-      );
-  }
-  return problems;
-}
-
-/** How many instances of a role fit in one subnet at the role's fixed offsets. */
-function zoneCapacity(role: NodeRole, cidr: string): number {
-  const { first, perZone } = ADDRESS_OFFSETS[role];
-  const lastUsable = blockSize(cidr) - 1 - AWS_RESERVED_HIGH;
-  return Math.max(0, Math.min(perZone ?? Infinity, lastUsable - first + 1));
-}
-
-function duplicateZones(zones: unknown[], key: string): string[] {
-  const seen = new Set<unknown>();
-  const dup = zones.filter((z) => (seen.has(z) ? true : (seen.add(z), false)));
-  return dup.length > 0 ? [`${key} must name different availability zones, got ${show(dup[0])} twice`] : [];
+export function blockSize(cidr: string): number {
+  return 2 ** hostBits(parseCidr(cidr)!);
 }
 
 /** Spread `count` instances of a role over the zones, round robin, at their role's fixed offsets. */

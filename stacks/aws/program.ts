@@ -17,84 +17,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as ec2 from "@pulumi/aws/ec2";
 import * as route53 from "@pulumi/aws/route53";
-import * as vpc from "@pulumi/aws/vpc";
 import * as tls from "@pulumi/tls";
 import * as hakube from "../../index";
-import { externalEtcd, type ClusterArgs, type EtcdStackArgs } from "../shared";
-import {
-  API_PORT,
-  AWS_DEFAULTS,
-  AwsNatGateways,
-  awsPlanProblems,
-  CNI_NODE_PORTS,
-  CniPorts,
-  HostPlan,
-  planAws,
-  PortRule,
-} from "./plan";
+import { externalEtcd } from "../shared";
+import { makeNetwork, makeSecurityGroups } from "./network";
+import { API_SERVER_PORT } from "../../components/contracts";
+import { AWS_DEFAULTS, HostPlan, planAws } from "./plan";
+import { awsPlanProblems } from "./validate";
+import type { AwsStackArgs } from "./types";
 
-export type { ClusterArgs, EtcdStackArgs } from "../shared";
-
-/** An existing private subnet: the id, its zone, and its CIDR block (instances get fixed addresses in it). */
-export interface AwsSubnetArgs {
-  id: string;
-  zone: string;
-  cidr: string;
-}
-
-export interface AwsStackArgs {
-  /** Goes into every Name tag and description ("<name>-m1"): stacks/index.ts passes the stack's name. */
-  name: string;
-  /** The AMI of every instance: Debian 12 or Ubuntu 22.04/24.04 (apt), or a golden image. */
-  ami: string;
-  /** Zones of the VPC the stack makes. @default AWS_DEFAULTS.zones */
-  zones?: string[];
-  /** @default AWS_DEFAULTS.vpcCidr */
-  vpcCidr?: string;
-  /** @default AwsNatGateways.PerZone */
-  natGateways?: AwsNatGateways;
-  /** An existing VPC instead (with `subnets`): the stack then makes no VPC, subnet, gateway or route. */
-  vpcId?: string;
-  /** Existing private subnets in different zones, with a route to the internet or the images' needs met. */
-  subnets?: AwsSubnetArgs[];
-  /** @default 3 */
-  masterCount?: number;
-  /** @default 3 */
-  workerCount?: number;
-  /** External etcd only. @default 3 */
-  etcdCount?: number;
-  /** @default AWS_DEFAULTS.masterInstanceType */
-  masterInstanceType?: string;
-  /** @default AWS_DEFAULTS.workerInstanceType */
-  workerInstanceType?: string;
-  /** @default AWS_DEFAULTS.etcdInstanceType */
-  etcdInstanceType?: string;
-  /** @default AWS_DEFAULTS.rootVolumeGb */
-  rootVolumeGb?: number;
-  /** Networks that may open SSH connections to the instances (where `pulumi up` runs). @default none */
-  sshCidrs?: string[];
-  /** Needed, with "0.0.0.0/0" in `sshCidrs`, to open SSH to the internet. @default false */
-  allowSshFromAnywhere?: boolean;
-  /** A bastion to reach the private addresses through. @default none: direct connections */
-  bastion?: hakube.ProxyConnectionArgs;
-  /** The bastion's security group: SSH is allowed from it. */
-  bastionSecurityGroupId?: string;
-  /**
-   * Host keys to pin, by instance name ("m1": "ssh-ed25519 AAAA..."). EC2 makes an instance's host keys
-   * at first boot, so they cannot be known when it is created: read them from the console output
-   * (`aws ec2 get-console-output`) after the first `pulumi up`, then set them. @default none: not pinned
-   */
-  hostKeys?: Record<string, string>;
-  /** The API's name in a private hosted zone of the VPC, a CNAME of the NLB. @default AWS_DEFAULTS.apiDnsName */
-  apiDnsName?: string;
-  /** Networks the NLB admits on 6443. @default the VPC's CIDR block (LoadBalancer's default) */
-  apiAllowedCidrs?: string[];
-  kubernetes: ClusterArgs;
-  /** @default { topology: hakube.EtcdTopology.Stacked } */
-  etcd?: EtcdStackArgs;
-  /** Tags for every AWS resource. */
-  tags?: Record<string, string>;
-}
+export type { AwsStackArgs, AwsSubnetArgs, ClusterArgs, EtcdStackArgs } from "./types";
 
 /**
  * cloud-init setting for every instance: hakube's host scripts run as root, and cloud images put a "log
@@ -107,15 +39,6 @@ export const ROOT_LOGIN_USER_DATA = "#cloud-config\ndisable_root: false\n";
  * (@pulumi/command's default of 10 attempts can fall short while sshd starts).
  */
 export const SSH_DIAL_ERROR_LIMIT = 30;
-
-/** etcd's client and peer ports (EtcdCluster's defaults and kubeadm's stacked etcd). */
-const ETCD_CLIENT_PORT = 2379;
-const ETCD_PEER_PORT = 2380;
-/** kubelet's API (kubeadm's "Ports and Protocols"). */
-const KUBELET_PORT = 10250;
-const SSH_PORT = 22;
-/** HaControlPlane's default pod network (kubeadm's documentation's example); a unit test keeps them equal. */
-export const DEFAULT_POD_SUBNET = "10.244.0.0/16";
 
 export function awsStack(args: AwsStackArgs) {
   const etcdTopology = args.etcd?.topology ?? hakube.EtcdTopology.Stacked;
@@ -138,112 +61,7 @@ export function awsStack(args: AwsStackArgs) {
         vpcId: pulumi.output(args.vpcId!),
         subnetIds: args.subnets!.map((s) => pulumi.output(s.id)),
       };
-
-  // Security groups: every Kubernetes node is in `nodes`, masters also in `masters`, etcd hosts in `etcd`.
-  const sg = (id: string, description: string) =>
-    new ec2.SecurityGroup(`${id}-sg`, { vpcId: network.vpcId, description, tags: named(id) });
-  const nodesSg = sg("nodes", `hakube ${args.name}: every Kubernetes node`);
-  const mastersSg = sg("masters", `hakube ${args.name}: control-plane nodes`);
-  const etcdSg = external ? sg("etcd", `hakube ${args.name}: etcd hosts`) : undefined;
-
-  const ingress = (
-    name: string,
-    to: ec2.SecurityGroup,
-    rule: PortRule,
-    from: { sg?: pulumi.Input<string>; cidr?: string },
-  ) =>
-    new vpc.SecurityGroupIngressRule(name, {
-      securityGroupId: to.id,
-      ipProtocol: rule.protocol,
-      fromPort: rule.protocol === "-1" ? undefined : rule.fromPort,
-      toPort: rule.protocol === "-1" ? undefined : rule.toPort,
-      referencedSecurityGroupId: from.sg,
-      ...(from.cidr === undefined
-        ? {}
-        : from.cidr.includes(":")
-          ? { cidrIpv6: from.cidr }
-          : { cidrIpv4: from.cidr }),
-      description: rule.description,
-      tags,
-    });
-  const tcp = (id: string, from: number, to: number, description: string): PortRule => ({
-    id,
-    protocol: "tcp",
-    fromPort: from,
-    toPort: to,
-    description,
-  });
-  const sshRules = (prefix: string, to: ec2.SecurityGroup) => {
-    const ssh = tcp("ssh", SSH_PORT, SSH_PORT, "SSH: hakube configures the hosts");
-    (args.sshCidrs ?? []).forEach((cidr, i) => ingress(`${prefix}-ssh-${i}`, to, ssh, { cidr }));
-    if (args.bastionSecurityGroupId) {
-      ingress(`${prefix}-ssh-bastion`, to, ssh, { sg: args.bastionSecurityGroupId });
-    }
-  };
-  const egressAll = (prefix: string, from: ec2.SecurityGroup) =>
-    new vpc.SecurityGroupEgressRule(`${prefix}-egress-all`, {
-      securityGroupId: from.id,
-      ipProtocol: "-1",
-      cidrIpv4: "0.0.0.0/0",
-      description: "Outbound: package repositories, container registries, releases (through NAT)",
-      tags,
-    });
-
-  sshRules("nodes", nodesSg);
-  ingress(
-    "nodes-kubelet-from-masters",
-    nodesSg,
-    tcp("kubelet", KUBELET_PORT, KUBELET_PORT, "kubelet API, from the API servers"),
-    { sg: mastersSg.id },
-  );
-  const cni = cniPorts(args.kubernetes.cni);
-  for (const rule of CNI_NODE_PORTS[cni]) ingress(`nodes-${rule.id}`, nodesSg, rule, { sg: nodesSg.id });
-  if (cni === "calico") {
-    // VXLANCrossSubnet: within a subnet pods are routed natively, with their own addresses as source.
-    ingress(
-      "nodes-calico-pods",
-      nodesSg,
-      {
-        id: "pods",
-        protocol: "-1",
-        fromPort: 0,
-        toPort: 0,
-        description: "Calico: pods routed natively within a subnet",
-      },
-      { cidr: args.kubernetes.podSubnet ?? DEFAULT_POD_SUBNET },
-    );
-  }
-  egressAll("nodes", nodesSg);
-  ingress(
-    "masters-api-from-nodes",
-    mastersSg,
-    tcp("api", API_PORT, API_PORT, "Kubernetes API, from every node"),
-    { sg: nodesSg.id },
-  );
-  if (!external) {
-    ingress(
-      "masters-etcd",
-      mastersSg,
-      tcp("etcd", ETCD_CLIENT_PORT, ETCD_PEER_PORT, "stacked etcd: clients and peers, between masters"),
-      { sg: mastersSg.id },
-    );
-  }
-  if (etcdSg) {
-    ingress(
-      "etcd-client-from-masters",
-      etcdSg,
-      tcp("client", ETCD_CLIENT_PORT, ETCD_CLIENT_PORT, "etcd clients: the API servers"),
-      { sg: mastersSg.id },
-    );
-    ingress(
-      "etcd-peers",
-      etcdSg,
-      tcp("peers", ETCD_CLIENT_PORT, ETCD_PEER_PORT, "etcd: clients and peers, between members"),
-      { sg: etcdSg.id },
-    );
-    sshRules("etcd", etcdSg);
-    egressAll("etcd", etcdSg);
-  }
+  const { nodesSg, mastersSg, etcdSg, cni } = makeSecurityGroups(args, network.vpcId, external, named);
 
   // One ED25519 key for every instance; its private half stays in the state (secret) and in the outputs.
   const sshKey = new tls.PrivateKey("ssh-key", { algorithm: "ED25519" });
@@ -319,7 +137,7 @@ export function awsStack(args: AwsStackArgs) {
   // The API endpoint: an internal NLB in front of the masters, named in a private zone of the VPC.
   const api = new hakube.LoadBalancer("api", {
     kind: hakube.LoadBalancerKind.AwsNlb,
-    port: API_PORT,
+    port: API_SERVER_PORT,
     awsNlb: {
       vpcId: network.vpcId,
       subnetIds: network.subnetIds,
@@ -356,7 +174,9 @@ export function awsStack(args: AwsStackArgs) {
   // kubeadm init reaches the API through the endpoint: the NLB (its endpoint resolves once the listener and
   // targets exist) and its name first, through this output; the instances through their addresses, an
   // external etcd through its outputs. No dependsOn.
-  const endpoint = pulumi.all([api.endpoint, record.fqdn]).apply(() => `${plan.apiDnsName}:${API_PORT}`);
+  const endpoint = pulumi
+    .all([api.endpoint, record.fqdn])
+    .apply(() => `${plan.apiDnsName}:${API_SERVER_PORT}`);
   const k8s = new hakube.HaControlPlane("k8s", {
     ...args.kubernetes,
     masters: masters.map(hostArgs),
@@ -386,84 +206,4 @@ export function awsStack(args: AwsStackArgs) {
     sshPublicKey: sshKey.publicKeyOpenssh,
     sshPrivateKey: pulumi.secret(sshKey.privateKeyOpenssh),
   };
-}
-
-function cniPorts(cni: hakube.CniArgs | undefined): CniPorts {
-  if (cni === undefined) return "none";
-  return cni.kind === hakube.CniKind.Calico ? "calico" : "cilium";
-}
-
-/**
- * The VPC: DNS on (the private hosted zone needs it), per zone a private subnet for the instances and,
- * unless `natGateways` is none, a public subnet with a NAT gateway for their way out.
- */
-function makeNetwork(
-  args: AwsStackArgs,
-  subnets: { zone: string; cidr: string }[],
-  publicSubnets: { zone: string; cidr: string }[],
-  named: (n: string) => Record<string, string>,
-) {
-  const network = new ec2.Vpc("vpc", {
-    cidrBlock: args.vpcCidr ?? AWS_DEFAULTS.vpcCidr,
-    enableDnsSupport: true,
-    enableDnsHostnames: true,
-    tags: named("vpc"),
-  });
-  const natMode = args.natGateways ?? AWS_DEFAULTS.natGateways;
-  const nats: ec2.NatGateway[] = [];
-  if (publicSubnets.length > 0) {
-    const igw = new ec2.InternetGateway("igw", { vpcId: network.id, tags: named("igw") });
-    const publicRt = new ec2.RouteTable("public-rt", { vpcId: network.id, tags: named("public") });
-    new ec2.Route("public-default-route", {
-      routeTableId: publicRt.id,
-      destinationCidrBlock: "0.0.0.0/0",
-      gatewayId: igw.id,
-    });
-    publicSubnets.forEach((s, i) => {
-      const subnet = new ec2.Subnet(`public-${s.zone}`, {
-        vpcId: network.id,
-        availabilityZone: s.zone,
-        cidrBlock: s.cidr,
-        mapPublicIpOnLaunch: false,
-        tags: named(`public-${s.zone}`),
-      });
-      new ec2.RouteTableAssociation(`public-rta-${s.zone}`, {
-        subnetId: subnet.id,
-        routeTableId: publicRt.id,
-      });
-      if (natMode === AwsNatGateways.PerZone || i === 0) {
-        const eip = new ec2.Eip(`nat-eip-${s.zone}`, { domain: "vpc", tags: named(`nat-${s.zone}`) });
-        nats.push(
-          new ec2.NatGateway(
-            `nat-${s.zone}`,
-            { allocationId: eip.id, subnetId: subnet.id, tags: named(`nat-${s.zone}`) },
-            { dependsOn: [igw] },
-          ),
-        );
-      }
-    });
-  }
-  const subnetIds = subnets.map((s, i) => {
-    const subnet = new ec2.Subnet(`private-${s.zone}`, {
-      vpcId: network.id,
-      availabilityZone: s.zone,
-      cidrBlock: s.cidr,
-      mapPublicIpOnLaunch: false,
-      tags: named(`private-${s.zone}`),
-    });
-    const rt = new ec2.RouteTable(`private-rt-${s.zone}`, {
-      vpcId: network.id,
-      tags: named(`private-${s.zone}`),
-    });
-    if (nats.length > 0) {
-      new ec2.Route(`private-default-route-${s.zone}`, {
-        routeTableId: rt.id,
-        destinationCidrBlock: "0.0.0.0/0",
-        natGatewayId: nats[Math.min(i, nats.length - 1)].id,
-      });
-    }
-    new ec2.RouteTableAssociation(`private-rta-${s.zone}`, { subnetId: subnet.id, routeTableId: rt.id });
-    return subnet.id;
-  });
-  return { vpcId: network.id, subnetIds };
 }

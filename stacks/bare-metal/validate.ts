@@ -19,9 +19,9 @@ export enum ApiEndpointKind {
 
 /** The port clients use, per kind: HAProxy on a master cannot take 6443 (kube-apiserver listens on *:6443). */
 export const DEFAULT_API_PORTS: Record<ApiEndpointKind, number> = {
-  [ApiEndpointKind.Vip]: 6443,
+  [ApiEndpointKind.Vip]: API_SERVER_PORT,
   [ApiEndpointKind.VipHaproxy]: 8443,
-  [ApiEndpointKind.LbHosts]: 6443,
+  [ApiEndpointKind.LbHosts]: API_SERVER_PORT,
 };
 
 /** A VRRP router id for the VIP: the kubeadm HA guide's example; it must be unique on the segment. */
@@ -37,6 +37,7 @@ export interface BareMetalCheckArgs {
   hostKeys: Array<{ key: string; hostKey?: string }>;
 }
 
+import { API_SERVER_PORT } from "../../components/contracts";
 import { isOpenSshPublicKey, show } from "../../components/validation";
 
 export { show };

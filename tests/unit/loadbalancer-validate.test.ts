@@ -117,7 +117,7 @@ describe("LoadBalancer validation", () => {
         ),
         [
           'haproxy.backends[1].name: haproxy.backends[1].name "m1" is already used by haproxy.backends[0]',
-          "haproxy.backends[2].name: haproxy.backends[2].name must be a DNS label (lower-case letters, digits and '-', 1-63 characters), got \"M3\"",
+          "haproxy.backends[2].name: haproxy.backends[2].name must be a DNS label (lower-case letters, digits and '-', 1-63 characters, starting and ending with a letter or digit), got \"M3\"",
           'haproxy.backends[2].address: haproxy.backends[2].address "10.0.0.11" is already used by haproxy.backends[0]',
           'haproxy.backends[3].address: haproxy.backends[3].address must be an IP address or a DNS name, got "bad address"',
         ],

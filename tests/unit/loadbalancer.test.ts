@@ -99,6 +99,22 @@ describe("LoadBalancer kind haproxy (mocks)", () => {
     }
   });
 
+  it("resolves the address clients reach once, canonical: the bind address, or the first host's", () => {
+    const h = haproxyArgs();
+    const resolve = (x: Record<string, unknown>) =>
+      resolveHaproxy("lb", { kind: LoadBalancerKind.Haproxy, port: 8443, haproxy: x as never }, x as never);
+    const bound = resolve({ ...h, bindAddress: "fd00:0::10" });
+    assert.equal(bound.address, "fd00::10");
+    assert.equal(bound.endpoint, "[fd00::10]:8443");
+    assert.equal(bound.bindAddress, "fd00:0::10", "haproxy.cfg binds to the address as given");
+    const first = resolve({
+      ...h,
+      bindAddress: undefined,
+      hosts: h.hosts.map((x, i) => (i === 0 ? { ...x, address: "fd00:0::1" } : x)),
+    });
+    assert.equal(first.endpoint, "[fd00::1]:8443");
+  });
+
   it("sends the CA on stdin as a file bundle when given (also as an Output)", async () => {
     const { rec } = await deploy(args({ caCertPem: pulumi.output(CA) }));
     const c = inputs(rec, "lb-lb2-configure");

@@ -4,11 +4,12 @@
  */
 import { strict as assert } from "node:assert";
 import {
+  addressInBlock,
   canonicalIp,
+  childBlock,
   cidrContains,
   cidrsOverlap,
   hostBits,
-  hostPort,
   inSubnet,
   ipFamily,
   ipToBigInt,
@@ -106,8 +107,8 @@ describe("net: address helpers", () => {
     it("prints addresses the way ip(8) does, and endpoints with IPv6 in brackets", () => {
       assert.equal(canonicalIp("FD00:0:0::0010"), "fd00::10");
       assert.equal(canonicalIp("10.0.0.1"), "10.0.0.1");
-      assert.equal(hostPort("10.0.0.10", 6443), "10.0.0.10:6443");
-      assert.equal(hostPort("fd00::10", 6443), "[fd00::10]:6443");
+      assert.equal(joinHostPort("10.0.0.10", 6443), "10.0.0.10:6443");
+      assert.equal(joinHostPort("fd00::10", 6443), "[fd00::10]:6443");
       assert.equal(ipFamily("fd00::1"), 6);
       assert.equal(ipFamily("host"), undefined);
     });
@@ -155,13 +156,21 @@ describe("net: address helpers", () => {
       );
       assert.ok(!cidrsOverlap(parseCidr("10.0.0.0/24")!, parseCidr("fd00::/8")!), "families never overlap");
     });
-    it("joins host and port, and brackets IPv6 in URLs, under every name", () => {
+    it("counts addresses and child blocks inside a block, IPv4 and IPv6 (the AWS stack's layout)", () => {
+      assert.equal(addressInBlock(parseCidr("10.0.32.0/19")!, 10), "10.0.32.10");
+      assert.equal(addressInBlock(parseCidr("10.0.0.0/24")!, 256), "10.0.1.0", "carries into the next octet");
+      assert.equal(addressInBlock(parseCidr("fd00:0::/64")!, 17), "fd00::11", "canonical IPv6");
+      assert.equal(childBlock(parseCidr("10.0.0.0/16")!, 3, 0), "10.0.0.0/19");
+      assert.equal(childBlock(parseCidr("10.0.0.0/16")!, 3, 2), "10.0.64.0/19");
+      assert.equal(childBlock(parseCidr("10.0.0.0/16")!, 6, 56), "10.0.224.0/22");
+      assert.equal(childBlock(parseCidr("fd00::/48")!, 16, 3), "fd00:0:0:3::/64");
+    });
+    it("joins host and port, and brackets IPv6 in URLs", () => {
       for (const [host, port] of [
         ["10.0.0.10", 6443],
         ["fd00::10", 443],
         ["api.example.com", 8443],
       ] as const) {
-        assert.equal(joinHostPort(host, port), hostPort(host, port));
         assert.equal(joinHostPort(host, port), `${urlHost(host)}:${port}`);
         assert.deepEqual(parseHostPort(joinHostPort(host, port)), { host, port });
       }

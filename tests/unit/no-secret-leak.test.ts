@@ -14,7 +14,7 @@ import { EtcdTopology } from "../../components/controlplane/types";
 import { show } from "../../components/validation";
 import { validateCertificateAuthorityArgs, validateCertificateRequest } from "../../components/pki/validate";
 import { bareMetalProblems, ApiEndpointKind } from "../../stacks/bare-metal/validate";
-import { awsPlanProblems } from "../../stacks/aws/plan";
+import { awsPlanProblems } from "../../stacks/aws/validate";
 import { hosts } from "./helpers/hosts";
 
 const CANARY = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAE-LEAK-CANARY";

@@ -10,10 +10,6 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_POD_SUBNET as COMPONENT_POD_SUBNET } from "../../components/controlplane/defaults";
-import { AWS_DEFAULTS } from "../../stacks/aws/plan";
-import { DEFAULT_POD_SUBNET } from "../../stacks/aws/program";
-import { DEFAULT_VIRTUAL_ROUTER_ID } from "../../stacks/bare-metal/validate";
 import { isSecretInput, Recorded, Recorder, SECRET_SIG, unwrap } from "./helpers/mocks";
 import { tempDir } from "./helpers/sh";
 import * as yaml from "js-yaml";
@@ -178,25 +174,28 @@ describe("stacks/index.ts, Pulumi.yaml and the example stacks", () => {
       }
     });
 
-    it("states the same defaults as the code", () => {
-      const d = (k: string) => project.config[`hakube:${k}`].default;
-      assert.deepEqual(d("awsZones"), AWS_DEFAULTS.zones);
-      assert.equal(d("awsVpcCidr"), AWS_DEFAULTS.vpcCidr);
-      assert.equal(d("awsNatGateways"), AWS_DEFAULTS.natGateways);
-      assert.equal(d("awsMasterCount"), AWS_DEFAULTS.masterCount);
-      assert.equal(d("awsWorkerCount"), AWS_DEFAULTS.workerCount);
-      assert.equal(d("awsEtcdCount"), AWS_DEFAULTS.etcdCount);
-      assert.equal(d("awsMasterInstanceType"), AWS_DEFAULTS.masterInstanceType);
-      assert.equal(d("awsWorkerInstanceType"), AWS_DEFAULTS.workerInstanceType);
-      assert.equal(d("awsEtcdInstanceType"), AWS_DEFAULTS.etcdInstanceType);
-      assert.equal(d("awsRootVolumeGb"), AWS_DEFAULTS.rootVolumeGb);
-      assert.equal(d("awsApiDnsName"), AWS_DEFAULTS.apiDnsName);
-      assert.equal(d("vipRouterId"), DEFAULT_VIRTUAL_ROUTER_ID);
-      assert.equal(
-        DEFAULT_POD_SUBNET,
-        COMPONENT_POD_SUBNET,
-        "the aws stack's copy of HaControlPlane's pod subnet",
-      );
+    it("leaves every default to the code: each key's default is its empty value, never a setting", () => {
+      // A value here would be a second copy of a default the code owns (AWS_DEFAULTS, the components'
+      // defaults), free to drift from it. 0 and -1 are "not set" for whole numbers (see their descriptions).
+      const empty = (d: Declaration) =>
+        d.default === "" ||
+        d.default === false ||
+        d.default === 0 ||
+        d.default === -1 ||
+        (Array.isArray(d.default) && d.default.length === 0) ||
+        (typeof d.default === "object" && d.default !== null && Object.keys(d.default).length === 0);
+      const valued = Object.entries(project.config)
+        .filter(([key, d]) => key !== "hakube:platform" && !empty(d))
+        .map(([key, d]) => `${key}: ${JSON.stringify(d.default)}`);
+      assert.deepEqual(valued, []);
+      for (const [key, d] of Object.entries(project.config)) {
+        if (d.default === 0 || d.default === -1)
+          assert.match(
+            String(d.description),
+            new RegExp(`${d.default}: `),
+            `${key} says what ${d.default} means`,
+          );
+      }
     });
   });
 
@@ -320,7 +319,7 @@ describe("stacks/index.ts, Pulumi.yaml and the example stacks", () => {
       const region = await refused({ ...aws(base), "aws:region": "eu-west-1" });
       assert.match(
         region,
-        /hakube:awsZones names zones outside aws:region eu-west-1: us-east-1a, us-east-1b, us-east-1c$/,
+        /hakube:awsZones names zones outside aws:region eu-west-1: us-east-1a, us-east-1b, us-east-1c \(the default zones; set hakube:awsZones\)$/,
       );
       // The stack's own checks come next, also by key.
       const ssh = await refused(aws({ ...base, "hakube:awsSshCidrs": ["0.0.0.0/0"] }));

@@ -6,6 +6,7 @@ import {
   isIPv4,
   isIPv6,
   isPort,
+  notAnObject,
   show,
   urlHost,
 } from "../../components/validation";
@@ -54,6 +55,28 @@ describe("shared validators", () => {
     assert.equal(problems[1].message, 'members[1].address "10.0.0.1" is already used by members[0]');
     assert.match(problems[2].message, /^members\[2\]\.name must be a DNS label .* got "Bad_Name"$/);
     assert.equal(problems[3].message, 'members[2].address must be an IPv4 or IPv6 address, got "10.0.0.300"');
+  });
+  it("takes two spellings of one IPv6 address for one address", () => {
+    const problems = hostListProblems(
+      [
+        { name: "m1", address: "fd00::1", connection: { host: "fd00::1" } },
+        { name: "m2", address: "fd00:0::1", connection: { host: "fd00:0::1" } },
+        { name: "m3", address: "fd00::2", connection: { host: "fd00::2" } },
+      ],
+      "members",
+    );
+    assert.deepEqual(
+      problems.map((p) => p.message),
+      ['members[1].address "fd00:0::1" is already used by members[0]'],
+    );
+  });
+  it("refuses args that are no object, a list included, naming what it wants", () => {
+    for (const bad of [undefined, null, 3, "x", []]) {
+      assert.deepEqual(notAnObject(bad, "members")?.errors, [
+        { path: "", message: `args must be an object with members, got ${show(bad)}` },
+      ]);
+    }
+    assert.equal(notAnObject({}, "members"), undefined);
   });
   it("refuses an empty or missing list", () => {
     assert.equal(hostListProblems([], "members")[0].message, "members must list at least one host, got []");

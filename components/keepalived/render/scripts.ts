@@ -21,19 +21,10 @@ import {
   START_TIMEOUT_SECONDS,
   UNIT_FILE,
 } from "../defaults";
-import { KeepalivedMemberSettings, VrrpTransport } from "../types";
+import { KeepalivedInstallSettings, KeepalivedMemberSettings, VrrpTransport } from "../types";
 import { renderCheckScript, renderKeepalivedConfig, renderUnit, vipWithPrefix } from "./config";
 
-/** Install parameters, resolved. */
-export interface KeepalivedInstallSettings {
-  component: string;
-  name: string;
-  method: InstallMethod;
-  binDir: string;
-  /** With a health check: curl, setpriv and the script user are needed. */
-  needsCheckTools: boolean;
-  scriptUser: string;
-}
+export type { KeepalivedInstallSettings } from "../types";
 
 function prefix(component: string, name: string): string {
   return `hakube keepalived ${component}/${name}`;

@@ -39,7 +39,7 @@ import {
   HAPROXY_TIMEOUT_SERVER,
 } from "../defaults";
 import { HAPROXY_HEALTH_PATH, READYZ_PATH } from "../../contracts";
-import { hostPort } from "../../net";
+import { joinHostPort } from "../../net";
 import { HaproxySettings } from "../settings";
 
 /** One section of haproxy.cfg: its header line ("global", "frontend x", ...) and its directives. */
@@ -58,7 +58,7 @@ export interface HaproxyConfig {
 export function bindSpec(s: Pick<HaproxySettings, "bindAddress" | "port">): string {
   if (s.bindAddress === "*") return `*:${s.port}`;
   if (s.bindAddress === "::") return `:::${s.port} v4v6`;
-  return hostPort(s.bindAddress, s.port);
+  return joinHostPort(s.bindAddress, s.port);
 }
 
 export function buildHaproxyConfig(s: HaproxySettings): HaproxyConfig {
@@ -105,13 +105,13 @@ export function buildHaproxyConfig(s: HaproxySettings): HaproxyConfig {
           `option httpchk GET ${READYZ_PATH}`,
           "http-check expect status 200",
           `default-server check check-ssl ${verify} inter ${s.checkIntervalMs}ms fall ${s.checkFall} rise ${s.checkRise} observe layer4 error-limit 1 on-error mark-down`,
-          ...s.backends.map((b) => `server ${b.name} ${hostPort(b.address, s.backendPort)}`),
+          ...s.backends.map((b) => `server ${b.name} ${joinHostPort(b.address, s.backendPort)}`),
         ],
       },
       {
         header: "frontend healthz",
         directives: [
-          `bind ${hostPort("127.0.0.1", s.healthPort)}`,
+          `bind ${joinHostPort("127.0.0.1", s.healthPort)}`,
           "mode http",
           `monitor-uri ${HAPROXY_HEALTH_PATH}`,
           "stats enable",
