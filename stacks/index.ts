@@ -344,6 +344,8 @@ function aws() {
     apiAllowedCidrs: r.strings("awsApiAllowedCidrs"),
     kubernetes,
     etcd,
+    etcdBackup: r.boolean("awsEtcdBackup"),
+    etcdBackupExpireDays: r.integer("awsEtcdBackupExpireDays", { min: 1, max: 3650, unset: 0 }),
     tags: tags as Record<string, string> | undefined,
   };
   r.check();

@@ -43,6 +43,37 @@ export interface EtcdBackupEncryptionArgs {
   certificatePem: Input<string>;
 }
 
+/**
+ * Upload each snapshot to an S3 bucket with the AWS CLI (`aws`), using the credentials the host already
+ * has: on EC2 its instance profile's role (the AWS stack makes one that may only put and get objects under
+ * `prefix` in `bucket`, and list the bucket). No access key is ever an argument, a file on the host or
+ * part of a command line. Retention in the bucket is its lifecycle rule, not the members'.
+ */
+export interface EtcdBackupS3Args {
+  /**
+   * The bucket's name (S3 naming rules: 3-63 lower-case letters, digits, '.' and '-'), such as an
+   * `aws.s3.Bucket`'s `bucket` output.
+   */
+  bucket: Input<string>;
+  /**
+   * The key prefix the snapshots go under: path segments of letters, digits, '.', '_' and '-' joined
+   * by '/', without a leading or trailing '/'. @default "etcd"
+   */
+  prefix?: string;
+  /** The bucket's region, such as "eu-west-1" (an `aws.s3.Bucket`'s `region` output). */
+  region: Input<string>;
+}
+
+/** EtcdBackupS3Args once its Inputs are known. */
+export interface EtcdBackupS3Plain {
+  bucket: string;
+  prefix?: string;
+  region: string;
+}
+
+/** EtcdBackupArgs with the bucket and region known: what resolveBackup takes. */
+export type EtcdBackupPlainArgs = Omit<EtcdBackupArgs, "s3"> & { s3?: EtcdBackupS3Plain };
+
 /** Scheduled, verified snapshots on every member, optionally copied (and encrypted) off the hosts. */
 export interface EtcdBackupArgs {
   /**
@@ -57,7 +88,9 @@ export interface EtcdBackupArgs {
   directory?: string;
   /** Also copy each snapshot, once verified, to this host over SSH. */
   copyTo?: EtcdBackupCopyToArgs;
-  /** Encrypt the copies that leave the host. Needs `copyTo`. */
+  /** Also upload each snapshot, once verified, to an S3 bucket with the host's instance role. */
+  s3?: EtcdBackupS3Args;
+  /** Encrypt the copies that leave the host (over SSH and to S3). Needs `copyTo` or `s3`. */
   encryptTo?: EtcdBackupEncryptionArgs;
 }
 
@@ -91,6 +124,8 @@ export const DEFAULT_BACKUP_RETENTION = 5;
 /** Debian's place for backups (/var/backups), one folder for etcd. */
 export const DEFAULT_BACKUP_DIR = "/var/backups/etcd";
 export const DEFAULT_COPY_DIR = "/var/backups/etcd";
+/** The key prefix in the bucket when backup.s3.prefix is not set. */
+export const DEFAULT_S3_PREFIX = "etcd";
 /** A snapshot needs a few seconds on a large database; shorter intervals would overlap. */
 export const MIN_BACKUP_INTERVAL_SECONDS = 10;
 /** etcd's own example for `etcdutl snapshot restore --bump-revision` (docs "Disaster recovery"). */
@@ -158,7 +193,7 @@ export function backupProblems(backup: unknown): Problem[] {
     return [
       {
         path: "backup",
-        message: `backup must be an object (intervalSeconds, retention, directory, copyTo, encryptTo), got ${show(backup)}`,
+        message: `backup must be an object (intervalSeconds, retention, directory, copyTo, s3, encryptTo), got ${show(backup)}`,
       },
     ];
   }
@@ -183,6 +218,7 @@ export function backupProblems(backup: unknown): Problem[] {
     });
   }
   if (b.copyTo !== undefined) p.push(...copyToProblems(b.copyTo));
+  if (b.s3 !== undefined) p.push(...s3Problems(b.s3));
   if (b.encryptTo !== undefined) {
     if (!isObject(b.encryptTo)) {
       p.push({
@@ -197,10 +233,10 @@ export function backupProblems(backup: unknown): Problem[] {
           message: `backup.encryptTo.certificatePem must be a PEM certificate ("-----BEGIN CERTIFICATE-----"), got ${show(pem)}`,
         });
       }
-      if (b.copyTo === undefined) {
+      if (b.copyTo === undefined && b.s3 === undefined) {
         p.push({
           path: "backup.encryptTo",
-          message: `backup.encryptTo encrypts the copies that leave the host, so it needs backup.copyTo, got no copyTo`,
+          message: `backup.encryptTo encrypts the copies that leave the host, so it needs backup.copyTo or backup.s3, got neither`,
         });
       }
     }
@@ -271,6 +307,65 @@ function copyToProblems(c: unknown): Problem[] {
   return p;
 }
 
+/**
+ * S3's bucket naming rules (general purpose buckets): 3-63 characters of lower-case letters, digits, '.'
+ * and '-', a letter or digit at both ends, no "..", not shaped like an IP address, not starting with
+ * "xn--" or "sthree-", not ending with "-s3alias" or "--ol-s3".
+ */
+export function isS3BucketName(v: unknown): v is string {
+  return (
+    typeof v === "string" &&
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v) &&
+    !v.includes("..") &&
+    !/^\d+\.\d+\.\d+\.\d+$/.test(v) &&
+    !/^(xn--|sthree-)/.test(v) &&
+    !/(-s3alias|--ol-s3)$/.test(v)
+  );
+}
+
+/** An AWS region name such as "eu-west-1", "us-gov-west-1" or "ap-southeast-4". */
+export function isAwsRegion(v: unknown): v is string {
+  return typeof v === "string" && /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(v);
+}
+
+/** A key prefix: segments of letters, digits, '.', '_', '-' joined by '/', no '..' segment. */
+export function isS3Prefix(v: unknown): v is string {
+  return (
+    typeof v === "string" &&
+    v.length <= 512 &&
+    /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(v) &&
+    v.split("/").every((seg) => seg !== "." && seg !== "..")
+  );
+}
+
+function s3Problems(s: unknown): Problem[] {
+  if (!isObject(s)) {
+    return [
+      { path: "backup.s3", message: `backup.s3 must be an object with bucket and region, got ${show(s)}` },
+    ];
+  }
+  const p: Problem[] = [];
+  if (!isPending(s.bucket) && !isS3BucketName(s.bucket)) {
+    p.push({
+      path: "backup.s3.bucket",
+      message: `backup.s3.bucket must be an S3 bucket name (3-63 lower-case letters, digits, '.' and '-', a letter or digit at both ends, no "..", not an IP address), got ${show(s.bucket)}`,
+    });
+  }
+  if (s.prefix !== undefined && !isS3Prefix(s.prefix)) {
+    p.push({
+      path: "backup.s3.prefix",
+      message: `backup.s3.prefix must be segments of letters, digits, '.', '_' and '-' joined by '/', without a leading or trailing '/' (such as "etcd/prod"), got ${show(s.prefix)}`,
+    });
+  }
+  if (!isPending(s.region) && !isAwsRegion(s.region)) {
+    p.push({
+      path: "backup.s3.region",
+      message: `backup.s3.region must be an AWS region name such as "eu-west-1", got ${show(s.region)}`,
+    });
+  }
+  return p;
+}
+
 /** Problems in EtcdClusterArgs.restoreFrom. */
 export function restoreProblems(restore: unknown): Problem[] {
   if (restore === undefined) return [];
@@ -334,13 +429,14 @@ export interface EtcdBackupSettings {
     directory: string;
     retention: number;
   };
+  s3?: { bucket: string; prefix: string; region: string };
   /** The recipient's certificate (public). */
   encryptTo?: { certificatePem: string };
 }
 
 /** The plain parts of the backup args (the key stays an Input; the certificate is resolved by the caller). */
 export function resolveBackup(
-  b: EtcdBackupArgs,
+  b: EtcdBackupPlainArgs,
   m: { cluster: string; name: string; clientPort: number; binDir: string },
   index: number,
   count: number,
@@ -367,6 +463,7 @@ export function resolveBackup(
       directory: b.copyTo.directory ?? DEFAULT_COPY_DIR,
       retention: b.copyTo.retention ?? retention,
     },
+    s3: b.s3 && { bucket: b.s3.bucket, prefix: b.s3.prefix ?? DEFAULT_S3_PREFIX, region: b.s3.region },
     encryptTo: certificatePem === undefined ? undefined : { certificatePem },
   };
 }

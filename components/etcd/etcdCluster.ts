@@ -215,6 +215,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
     if (backup) {
       // Scheduled snapshots (args.backup).
       const recipient = pulumi.output(backup.encryptTo?.certificatePem);
+      const s3Bucket = pulumi.output(backup.s3?.bucket);
+      const s3Region = pulumi.output(backup.s3?.region);
       const copyKey = pulumi.secret(
         pulumi.output(backup.copyTo?.privateKey).apply((key) => renderFileBundle(backupSecretFiles(key))),
       );
@@ -227,15 +229,22 @@ export class EtcdCluster extends pulumi.ComponentResource {
             rollout: Rollout.Parallel,
             after: [health],
             args: (i) => {
-              const settings = pulumi.all([resolved, recipient]).apply(([r, pem]) => {
-                // The recipient certificate may have been an Output: the constructor's rule, once known.
-                const problems = backupProblems({
-                  ...backup,
-                  encryptTo: backup.encryptTo && { certificatePem: pem },
+              const settings = pulumi
+                .all([resolved, recipient, s3Bucket, s3Region])
+                .apply(([r, pem, bucket, region]) => {
+                  // The recipient certificate, the bucket and its region may have been Outputs: the
+                  // constructor's rules, once known.
+                  const plain = {
+                    ...backup,
+                    s3: backup.s3 && { bucket: bucket!, prefix: backup.s3.prefix, region: region! },
+                  };
+                  const problems = backupProblems({
+                    ...plain,
+                    encryptTo: backup.encryptTo && { certificatePem: pem },
+                  });
+                  if (problems.length > 0) throw lateInvalidArguments(component, problems);
+                  return resolveBackup(plain, r.members[i], i, r.members.length, pem);
                 });
-                if (problems.length > 0) throw lateInvalidArguments(component, problems);
-                return resolveBackup(backup, r.members[i], i, r.members.length, pem);
-              });
               const script = settings.apply(renderBackupInstallScript);
               return {
                 create: script,

@@ -73,6 +73,21 @@ function outputsFor(type: string, name: string, inputs: Record<string, unknown>)
         ...inputs,
         arn: `arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/${name}/0123`,
       };
+    case "aws:s3/bucket:Bucket":
+      // Auto-named like the provider does (name and a suffix), in the mocks' region.
+      return {
+        ...inputs,
+        bucket: `${name}-0a1b2c3`,
+        arn: `arn:aws:s3:::${name}-0a1b2c3`,
+        region: "us-east-1",
+      };
+    case "aws:iam/role:Role":
+    case "aws:iam/instanceProfile:InstanceProfile":
+      return {
+        ...inputs,
+        name,
+        arn: `arn:aws:iam::123456789012:${type.endsWith("Role") ? "role" : "instance-profile"}/${name}`,
+      };
     case "aws:ec2/vpc:Vpc":
       return { ...inputs, cidrBlock: "10.0.0.0/16" };
     case "random:index/randomBytes:RandomBytes": {
@@ -127,6 +142,16 @@ export const MOCKED_TYPES = [
   "aws:ec2/instance:Instance",
   "aws:route53/zone:Zone",
   "aws:route53/record:Record",
+  // stacks/aws/backup.ts
+  "aws:s3/bucket:Bucket",
+  "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+  "aws:s3/bucketVersioning:BucketVersioning",
+  "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+  "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+  "aws:s3/bucketPolicy:BucketPolicy",
+  "aws:iam/role:Role",
+  "aws:iam/rolePolicy:RolePolicy",
+  "aws:iam/instanceProfile:InstanceProfile",
 ];
 
 /**

@@ -2,7 +2,8 @@
  * The AWS stack: a VPC across availability zones (or given private subnets), security groups per role,
  * an ED25519 key pair, masters and workers (and etcd hosts) as EC2 instances with fixed private
  * addresses, an internal NLB (hakube.LoadBalancer kind awsNlb) in front of the masters under a private
- * DNS name, and hakube's HaControlPlane (stacked etcd, or hakube.EtcdCluster on its own instances).
+ * DNS name, and hakube's HaControlPlane (stacked etcd, or hakube.EtcdCluster on its own instances, with
+ * `etcdBackup` its snapshots in an S3 bucket: ./backup.ts).
  *
  * A thin program: the plan (subnets, addresses, ports, checks) is pure and lives in ./plan.ts; this file
  * only turns it into resources. stacks/index.ts builds {@link AwsStackArgs} from `hakube:*` config.
@@ -24,6 +25,7 @@ import { makeNetwork, makeSecurityGroups } from "./network";
 import { API_SERVER_PORT } from "../../components/contracts";
 import { AWS_DEFAULTS, HostPlan, planAws } from "./plan";
 import { awsPlanProblems } from "./validate";
+import { DEFAULT_ETCD_BACKUP_EXPIRE_DAYS, etcdBackupProblems, makeEtcdBackupBucket } from "./backup";
 import type { AwsStackArgs } from "./types";
 
 export type { AwsStackArgs, AwsSubnetArgs, ClusterArgs, EtcdStackArgs } from "./types";
@@ -44,7 +46,7 @@ export function awsStack(args: AwsStackArgs) {
   const etcdTopology = args.etcd?.topology ?? hakube.EtcdTopology.Stacked;
   const external = etcdTopology === hakube.EtcdTopology.External;
   const planArgs = { ...args, externalEtcd: external };
-  const problems = awsPlanProblems(planArgs);
+  const problems = [...awsPlanProblems(planArgs), ...etcdBackupProblems(args, external)];
   if (problems.length > 0) {
     throw new pulumi.RunError(
       `the aws stack has invalid settings:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
@@ -62,6 +64,12 @@ export function awsStack(args: AwsStackArgs) {
         subnetIds: args.subnets!.map((s) => pulumi.output(s.id)),
       };
   const { nodesSg, mastersSg, etcdSg, cni } = makeSecurityGroups(args, network.vpcId, external, named);
+
+  // External etcd's snapshots: a bucket, and the role the etcd instances upload with.
+  const backup =
+    external && args.etcdBackup === true
+      ? makeEtcdBackupBucket(args.etcdBackupExpireDays ?? DEFAULT_ETCD_BACKUP_EXPIRE_DAYS, named)
+      : undefined;
 
   // One ED25519 key for every instance; its private half stays in the state (secret) and in the outputs.
   const sshKey = new tls.PrivateKey("ssh-key", { algorithm: "ED25519" });
@@ -93,6 +101,8 @@ export function awsStack(args: AwsStackArgs) {
         associatePublicIpAddress: false,
         vpcSecurityGroupIds: groups[h.role],
         keyName: keyPair.keyName,
+        // Only the etcd instances get a role, and only with etcdBackup (S3 uploads of the snapshots).
+        iamInstanceProfile: h.role === "etcd" ? backup?.instanceProfile.name : undefined,
         userData: ROOT_LOGIN_USER_DATA,
         // Calico routes pods natively within a subnet: their addresses are not the instance's own.
         sourceDestCheck: !(cni === "calico" && h.role !== "etcd"),
@@ -168,6 +178,7 @@ export function awsStack(args: AwsStackArgs) {
         members: etcdHosts.map(hostArgs),
         version: args.etcd?.version,
         install: args.etcd?.install,
+        backup: backup && { s3: backup.s3 },
       })
     : undefined;
 
@@ -203,6 +214,7 @@ export function awsStack(args: AwsStackArgs) {
     workers: describe(workers),
     etcdHosts: describe(etcdHosts),
     etcdEndpoints: etcd?.clientEndpoints,
+    etcdBackupBucket: backup?.s3.bucket,
     sshPublicKey: sshKey.publicKeyOpenssh,
     sshPrivateKey: pulumi.secret(sshKey.privateKeyOpenssh),
   };

@@ -62,6 +62,14 @@ export interface AwsStackArgs {
   kubernetes: ClusterArgs;
   /** @default { topology: hakube.EtcdTopology.Stacked } */
   etcd?: EtcdStackArgs;
+  /**
+   * External etcd only: scheduled snapshots (EtcdCluster's defaults) uploaded to an S3 bucket the stack
+   * makes (SSE-KMS, versioned, public access blocked, TLS only, a lifecycle rule), with an instance role
+   * on the etcd instances that may only put and get snapshots there. @default false
+   */
+  etcdBackup?: boolean;
+  /** Days a snapshot stays in the bucket (its lifecycle rule). @default DEFAULT_ETCD_BACKUP_EXPIRE_DAYS (30) */
+  etcdBackupExpireDays?: number;
   /** Tags for every AWS resource. */
   tags?: Record<string, string>;
 }

@@ -187,7 +187,17 @@ const cases: Case[] = [
   [
     "EtcdCluster: encrypted backups without a copy",
     etcd({ backup: { encryptTo: { certificatePem: PEM } } }),
-    "EtcdCluster etcd has invalid arguments:\n  - backup.encryptTo encrypts the copies that leave the host, so it needs backup.copyTo, got no copyTo",
+    "EtcdCluster etcd has invalid arguments:\n  - backup.encryptTo encrypts the copies that leave the host, so it needs backup.copyTo or backup.s3, got neither",
+  ],
+  [
+    "EtcdCluster: an S3 backup bucket with upper-case letters and a region that is a zone",
+    etcd({ backup: { s3: { bucket: "My_Bucket", region: "eu-west-1a" } } }),
+    `EtcdCluster etcd has invalid arguments:\n  - backup.s3.bucket must be an S3 bucket name (3-63 lower-case letters, digits, '.' and '-', a letter or digit at both ends, no "..", not an IP address), got "My_Bucket"\n  - backup.s3.region must be an AWS region name such as "eu-west-1", got "eu-west-1a"`,
+  ],
+  [
+    "EtcdCluster: an S3 backup prefix with a leading slash",
+    etcd({ backup: { s3: { bucket: "etcd-backups", prefix: "/etcd", region: "eu-west-1" } } }),
+    `EtcdCluster etcd has invalid arguments:\n  - backup.s3.prefix must be segments of letters, digits, '.', '_' and '-' joined by '/', without a leading or trailing '/' (such as "etcd/prod"), got "/etcd"`,
   ],
   [
     "EtcdCluster: a restore without a proper sha256",

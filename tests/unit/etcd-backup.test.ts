@@ -5,8 +5,10 @@
  */
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import {
   backupProblems,
   calendarSpec,
@@ -50,6 +52,7 @@ const KEY =
   "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE-CANARY\n-----END OPENSSH PRIVATE KEY-----\n";
 const CERT = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
 const COPY = { host: "10.0.0.50", user: "backup", privateKey: KEY, hostKey: HOST_KEY };
+const S3 = { bucket: "proj-dev-etcd-backups", region: "eu-west-1" };
 
 const cluster = resolveEtcdCluster("etcd", { members: hosts(3), install: { sha256: SHA } }, "proj-dev-etcd");
 const errors = (backup: unknown) => backupProblems(backup).map((p) => `${p.path}: ${p.message}`);
@@ -90,7 +93,7 @@ describe("EtcdCluster backups and restore", () => {
         `backup.directory: backup.directory must be an absolute path of letters, digits, '.', '_', '-' and '/', got "backups"`,
       ]);
       assert.deepEqual(errors("daily"), [
-        'backup: backup must be an object (intervalSeconds, retention, directory, copyTo, encryptTo), got "daily"',
+        'backup: backup must be an object (intervalSeconds, retention, directory, copyTo, s3, encryptTo), got "daily"',
       ]);
     });
     it("checks the copy target without ever showing its key", () => {
@@ -118,7 +121,44 @@ describe("EtcdCluster backups and restore", () => {
     it("refuses encryption without a copy and a recipient that is no certificate", () => {
       assert.deepEqual(errors({ encryptTo: { certificatePem: KEY } }), [
         `backup.encryptTo.certificatePem: backup.encryptTo.certificatePem must be a PEM certificate ("-----BEGIN CERTIFICATE-----"), got a string of ${KEY.length} characters (not shown)`,
-        "backup.encryptTo: backup.encryptTo encrypts the copies that leave the host, so it needs backup.copyTo, got no copyTo",
+        "backup.encryptTo: backup.encryptTo encrypts the copies that leave the host, so it needs backup.copyTo or backup.s3, got neither",
+      ]);
+      assert.deepEqual(errors({ s3: S3, encryptTo: { certificatePem: CERT } }), []);
+    });
+    it("checks the S3 bucket, prefix and region", () => {
+      assert.deepEqual(errors({ s3: S3 }), []);
+      assert.deepEqual(errors({ s3: { ...S3, prefix: "etcd/prod-1" } }), []);
+      assert.deepEqual(errors({ s3: { bucket: "a.b-c", region: "us-gov-west-1" } }), []);
+      const bucket = (b: unknown) => errors({ s3: { ...S3, bucket: b } });
+      for (const b of [
+        "ab",
+        "a".repeat(64),
+        "Etcd",
+        "etcd_b",
+        "-etcd",
+        "etcd-",
+        "a..b",
+        "192.168.1.1",
+        "xn--etcd",
+        "etcd-s3alias",
+        undefined,
+      ]) {
+        assert.deepEqual(bucket(b), [
+          `backup.s3.bucket: backup.s3.bucket must be an S3 bucket name (3-63 lower-case letters, digits, '.' and '-', a letter or digit at both ends, no "..", not an IP address), got ${b === undefined ? "undefined" : JSON.stringify(b)}`,
+        ]);
+      }
+      for (const pr of ["/etcd", "etcd/", "a//b", "a/../b", "..", "a b", ""]) {
+        assert.deepEqual(errors({ s3: { ...S3, prefix: pr } }), [
+          `backup.s3.prefix: backup.s3.prefix must be segments of letters, digits, '.', '_' and '-' joined by '/', without a leading or trailing '/' (such as "etcd/prod"), got ${JSON.stringify(pr)}`,
+        ]);
+      }
+      for (const r of ["eu-west-1a", "EU-WEST-1", "euwest1", "s3.eu-west-1", ""]) {
+        assert.deepEqual(errors({ s3: { ...S3, region: r } }), [
+          `backup.s3.region: backup.s3.region must be an AWS region name such as "eu-west-1", got ${JSON.stringify(r)}`,
+        ]);
+      }
+      assert.deepEqual(errors({ s3: "s3://etcd-backups" }), [
+        'backup.s3: backup.s3 must be an object with bucket and region, got "s3://etcd-backups"',
       ]);
     });
     it("checks restoreFrom", () => {
@@ -189,7 +229,16 @@ describe("EtcdCluster backups and restore", () => {
       CERT,
     );
     const local = resolveBackup({}, cluster.members[0], 0, 3);
+    const s3 = resolveBackup(
+      { s3: { ...S3, prefix: "etcd/prod" }, encryptTo: { certificatePem: CERT } },
+      cluster.members[0],
+      0,
+      3,
+      CERT,
+    );
     it("match the golden files", () => {
+      assertGolden("etcd/backup/snapshot-s3-m1.sh", renderSnapshotScript(s3));
+      assertGolden("etcd/backup/install-s3-m1.sh", renderBackupInstallScript(s3));
       assertGolden("etcd/backup/snapshot-m2.sh", renderSnapshotScript(full));
       assertGolden("etcd/backup/etcd-backup.service", renderBackupService(full));
       assertGolden("etcd/backup/etcd-backup-m2.timer", renderBackupTimer(full));
@@ -212,6 +261,8 @@ describe("EtcdCluster backups and restore", () => {
         renderSnapshotScript(full),
         renderBackupInstallScript(full),
         renderBackupRemoveScript(local),
+        renderSnapshotScript(s3),
+        renderBackupInstallScript(s3),
       ]) {
         assert.equal(shSyntaxError(s), undefined);
       }
@@ -232,6 +283,22 @@ describe("EtcdCluster backups and restore", () => {
         [["/etc/etcd/backup/ssh-key", "0600", "root:root"]],
       );
       assert.deepEqual(backupSecretFiles(undefined), []);
+    });
+    it("uploads to S3 with the instance role only: no credential anywhere, the AWS CLI installed from the OS", () => {
+      assert.deepEqual(s3.s3, { bucket: "proj-dev-etcd-backups", prefix: "etcd/prod", region: "eu-west-1" });
+      assert.equal(resolveBackup({ s3: S3 }, cluster.members[0], 0, 3).s3?.prefix, "etcd");
+      assert.equal(local.s3, undefined);
+      const snap = renderSnapshotScript(s3);
+      const install = renderBackupInstallScript(s3);
+      for (const t of [snap, install])
+        assert.doesNotMatch(
+          t,
+          /AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|--profile|aws configure/i,
+        );
+      assert.match(install, /command -v aws >\/dev\/null 2>&1 \|\| install_packages awscli/);
+      assert.match(install, /^install_packages\(\) \{/m);
+      assert.doesNotMatch(renderBackupInstallScript(local), /awscli|install_packages/);
+      assert.match(snap, /^S3_BUCKET='proj-dev-etcd-backups'$/m);
     });
     it("restores with a token of its own, so the restored cluster's ID is new", () => {
       assert.equal(restoreToken("proj-dev-etcd", SNAP_SHA), "proj-dev-etcd-restore-bbbbbbbbbbbb");
@@ -301,6 +368,218 @@ esac
     });
   });
 
+  describe("the snapshot script's S3 upload, run with a stand-in for the AWS CLI", () => {
+    /**
+     * A fake `aws` first on PATH: a bucket is a directory. put-object checks Content-MD5 as S3 does
+     * (BadDigest), stores the body and its sha256 metadata; head-object prints length and sha256 as
+     * `--query '[ContentLength, Metadata.sha256]' --output text` does. FAKE_S3 picks a fault: "deny"
+     * (AccessDenied on put), "lose" (put succeeds, the object is not there), "shorten" (the stored
+     * object differs from the body), "md5" (a Content-MD5 mismatch as if the body changed in transit).
+     */
+    const FAKE_AWS = `#!/bin/sh
+printf '%s\\n' "$*" >> "$S3_ROOT/calls"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --region) region=$2; shift 2 ;;
+    s3api) op=$2; shift 2 ;;
+    --bucket) bucket=$2; shift 2 ;;
+    --key) key=$2; shift 2 ;;
+    --body) body=$2; shift 2 ;;
+    --content-md5) md5=$2; shift 2 ;;
+    --metadata) meta=$2; shift 2 ;;
+    --query|--output) shift 2 ;;
+    *) echo "fake aws: unexpected argument $1" >&2; exit 2 ;;
+  esac
+done
+[ "$region" = eu-west-1 ] || { echo "fake aws: region $region" >&2; exit 2; }
+obj="$S3_ROOT/$bucket/$key"
+case "$op" in
+  put-object)
+    [ "\${FAKE_S3:-}" != deny ] || { echo "An error occurred (AccessDenied) when calling the PutObject operation: Access Denied" >&2; exit 254; }
+    real=$(openssl dgst -md5 -binary "$body" | base64)
+    [ "\${FAKE_S3:-}" != md5 ] || real=x
+    [ "$real" = "$md5" ] || { echo "An error occurred (BadDigest) when calling the PutObject operation: The Content-MD5 you specified did not match what we received." >&2; exit 254; }
+    [ "\${FAKE_S3:-}" != lose ] || { echo '"etag"'; exit 0; }
+    mkdir -p "$(dirname "$obj")" && cp "$body" "$obj" && printf '%s\\n' "\${meta#sha256=}" > "$obj.meta"
+    [ "\${FAKE_S3:-}" != shorten ] || truncate -s 100 "$obj"
+    echo '"etag"' ;;
+  head-object)
+    [ -f "$obj" ] || { echo "An error occurred (404) when calling the HeadObject operation: Not Found" >&2; exit 254; }
+    printf '%s\\t%s\\n' "$(wc -c < "$obj" | tr -d ' ')" "$(cat "$obj.meta")" ;;
+  *) echo "fake aws: operation $op" >&2; exit 2 ;;
+esac
+`;
+    function sandbox(encrypt: boolean) {
+      const dir = tempDir("backup-s3");
+      const bin = path.join(dir, "bin");
+      const s3root = path.join(dir, "s3");
+      fs.mkdirSync(bin);
+      fs.mkdirSync(s3root);
+      fs.writeFileSync(
+        path.join(bin, "etcdctl"),
+        `#!/bin/sh
+for a in "$@"; do last="$a"; done
+case "$*" in
+  *"endpoint health"*) ;;
+  *"snapshot save"*) head -c 200000 /dev/urandom > "$last" ;;
+  *"snapshot status"*) echo "1a2b3c4d, 42, 7, 200 kB" ;;
+  *) exit 2 ;;
+esac
+`,
+        { mode: 0o755 },
+      );
+      fs.writeFileSync(path.join(bin, "aws"), FAKE_AWS, { mode: 0o755 });
+      let certificatePem: string | undefined;
+      if (encrypt) {
+        const r = spawnSync(
+          "openssl",
+          [
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "cert.pem",
+            "-subj",
+            "/CN=backup",
+            "-days",
+            "1",
+          ],
+          { cwd: dir, encoding: "utf8" },
+        );
+        assert.equal(r.status, 0, r.stderr);
+        certificatePem = fs.readFileSync(path.join(dir, "cert.pem"), "utf8");
+      }
+      const s = resolveBackup(
+        {
+          intervalSeconds: 10,
+          directory: path.join(dir, "backups"),
+          s3: { ...S3, prefix: "etcd/prod" },
+          encryptTo: certificatePem === undefined ? undefined : { certificatePem },
+        },
+        { ...cluster.members[0], binDir: bin },
+        0,
+        3,
+        certificatePem,
+      );
+      const script = renderSnapshotScript(s)
+        .replace("install -d -m 0700 -o root -g root", "install -d -m 0700")
+        .replace("/etc/etcd/backup/recipient.pem", path.join(dir, "cert.pem"));
+      const run = (fault?: string, pathRest = process.env.PATH) =>
+        runSh(script, { env: { PATH: `${bin}:${pathRest}`, S3_ROOT: s3root, FAKE_S3: fault ?? "" } });
+      const bucket = path.join(s3root, S3.bucket, "etcd", "prod");
+      return { dir, backups: path.join(dir, "backups"), bucket, s3root, run };
+    }
+    const md5 = (file: string) => crypto.createHash("md5").update(fs.readFileSync(file)).digest("base64");
+
+    it("uploads the verified snapshot and its sha256, with a Content-MD5 S3 checks, and the instance role's credentials", () => {
+      const { backups, bucket, s3root, run } = sandbox(false);
+      const r = run();
+      assert.equal(r.code, 0, r.stderr);
+      const local = fs.readdirSync(backups).filter((f) => f.endsWith(".db"));
+      assert.equal(local.length, 1);
+      const name = local[0];
+      assert.deepEqual(
+        fs
+          .readdirSync(bucket)
+          .filter((f) => !f.endsWith(".meta"))
+          .sort(),
+        [name, `${name}.sha256`],
+      );
+      assert.deepEqual(fs.readFileSync(path.join(bucket, name)), fs.readFileSync(path.join(backups, name)));
+      const check = spawnSync("sha256sum", ["-c", `${name}.sha256`], { cwd: bucket, encoding: "utf8" });
+      assert.equal(check.status, 0, check.stdout + check.stderr);
+      assert.match(
+        r.stdout,
+        new RegExp(`uploaded to s3://${S3.bucket}/etcd/prod/${name} \\(sha256 [0-9a-f]{64}`),
+      );
+      const calls = fs.readFileSync(path.join(s3root, "calls"), "utf8").trim().split("\n");
+      assert.deepEqual(
+        calls.map((c) => c.split(" ").slice(0, 4).join(" ")),
+        [
+          "--region eu-west-1 s3api put-object",
+          "--region eu-west-1 s3api head-object",
+          "--region eu-west-1 s3api put-object",
+          "--region eu-west-1 s3api head-object",
+        ],
+      );
+      // The shell's MD5 (md5sum, hex to base64 by awk and printf) is the real one.
+      assert.ok(calls[0].includes(`--content-md5 ${md5(path.join(backups, name))} `), calls[0]);
+      for (const c of calls) assert.doesNotMatch(c, /key-id|secret|token|profile/i);
+    });
+    it("uploads the encrypted copy, with the sha256 of the copy and of the plain snapshot", () => {
+      const { dir, backups, bucket, run } = sandbox(true);
+      const r = run();
+      assert.equal(r.code, 0, r.stderr);
+      const name = fs.readdirSync(backups).filter((f) => f.endsWith(".db"))[0];
+      assert.deepEqual(
+        fs
+          .readdirSync(bucket)
+          .filter((f) => !f.endsWith(".meta"))
+          .sort(),
+        [name, `${name}.cms`, `${name}.cms.sha256`].map((f) => (f === name ? `${name}.sha256` : f)).sort(),
+      );
+      const check = spawnSync("sha256sum", ["-c", `${name}.cms.sha256`], { cwd: bucket, encoding: "utf8" });
+      assert.equal(check.status, 0, check.stdout + check.stderr);
+      const dec = spawnSync(
+        "openssl",
+        [
+          "cms",
+          "-decrypt",
+          "-inform",
+          "DER",
+          "-in",
+          path.join(bucket, `${name}.cms`),
+          "-inkey",
+          path.join(dir, "key.pem"),
+          "-out",
+          path.join(dir, name),
+        ],
+        { encoding: "utf8" },
+      );
+      assert.equal(dec.status, 0, dec.stderr);
+      const plain = spawnSync("sha256sum", ["-c", path.join(bucket, `${name}.sha256`)], {
+        cwd: dir,
+        encoding: "utf8",
+      });
+      assert.equal(plain.status, 0, plain.stdout + plain.stderr);
+    });
+    it("fails the unit loudly when the upload is refused, lost, altered or corrupted in transit", () => {
+      const cases: Array<[string, RegExp]> = [
+        ["deny", /upload to s3:\/\/proj-dev-etcd-backups\/etcd\/prod\/etcd-.*\.db failed: .*AccessDenied/],
+        ["md5", /upload to s3:\/\/.*failed: .*BadDigest/],
+        ["lose", /s3:\/\/.*\.db cannot be read back after its upload: .*Not Found/],
+        [
+          "shorten",
+          /s3:\/\/.*\.db shows length and sha256 '100\t[0-9a-f]{64}', expected '200000 [0-9a-f]{64}'/,
+        ],
+      ];
+      for (const [fault, message] of cases) {
+        const { backups, run } = sandbox(false);
+        const r = run(fault);
+        assert.equal(r.code, 1, `${fault}: ${r.stdout}${r.stderr}`);
+        assert.match(r.stderr, message, fault);
+        // The local snapshot stays, verified: only the copy failed.
+        assert.equal(fs.readdirSync(backups).filter((f) => f.endsWith(".db")).length, 1, fault);
+      }
+    });
+    it("fails when the AWS CLI is missing", () => {
+      const { dir, s3root, run } = sandbox(false);
+      fs.rmSync(path.join(dir, "bin", "aws"));
+      const withoutAws = (process.env.PATH ?? "")
+        .split(":")
+        .filter((d) => d !== "" && !fs.existsSync(path.join(d, "aws")))
+        .join(":");
+      const r = run(undefined, withoutAws);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stderr, /the AWS CLI \(aws\) is not installed: backup\.s3 needs it/);
+      assert.ok(!fs.existsSync(path.join(s3root, "calls")));
+    });
+  });
+
   describe("EtcdCluster (mocks)", () => {
     it("installs the snapshot timer on every member after the health gate, the copy key secret on stdin", async () => {
       const rec = new Recorder();
@@ -328,6 +607,23 @@ esac
         String((unwrap(rec.get("etcd-m2-backup").inputs) as Record<string, string>).create),
         /OnCalendar=\*-\*-\* \*:05\/15:00/,
       );
+    });
+    it("takes the bucket and its region as Outputs (an aws.s3.Bucket's), the script gets them known", async () => {
+      const rec = new Recorder();
+      await rec.install();
+      new EtcdCluster("etcd", {
+        members: hosts(3),
+        install: { sha256: SHA },
+        backup: { s3: { bucket: pulumi.output(S3.bucket), region: pulumi.output(S3.region) } },
+      });
+      await rec.idle();
+      for (const m of ["m1", "m2", "m3"]) {
+        const i = unwrap(rec.get(`etcd-${m}-backup`).inputs) as Record<string, string>;
+        assert.match(i.create, /^S3_BUCKET='proj-dev-etcd-backups'$/m);
+        assert.match(i.create, /^S3_PREFIX='etcd'$/m);
+        assert.match(i.create, /^S3_REGION='eu-west-1'$/m);
+        assert.match(i.create, /command -v aws >\/dev\/null 2>&1 \|\| install_packages awscli/);
+      }
     });
     it("creates no backup step without backup, and restores through the member script", async () => {
       const rec = new Recorder();

@@ -143,6 +143,7 @@ describe("package shell (components/packages.ts)", () => {
     assert.deepEqual(installing.map((x) => x.f).sort(), [
       "controlplane/prepare-package.sh",
       "controlplane/prepare-release-1.20.sh",
+      "etcd/backup/install-s3-m1.sh",
       "etcd/install-package.sh",
       "haproxy/install-package.sh",
       "keepalived/install-package.sh",

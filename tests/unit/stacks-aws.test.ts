@@ -24,6 +24,8 @@ const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
 const INSTANCE = "aws:ec2/instance:Instance";
 const SUBNET = "aws:ec2/subnet:Subnet";
+const BUCKET = "aws:s3/bucket:Bucket";
+const BUCKET_ARN = "arn:aws:s3:::etcd-backups-0a1b2c3";
 const ETCD_SHA256 = "b".repeat(64);
 const ADMIN = "192.0.2.0/24";
 
@@ -425,6 +427,110 @@ describe("aws stack (mocks)", () => {
     assert.equal((await resolve(pulumi.output(out.etcdEndpoints)))!.length, 3);
   });
 
+  it("etcdBackup: a bucket encrypted, versioned, private, TLS only, expiring old snapshots; a role that may only put, get and list them", async () => {
+    const { rec, out } = await deploy({ etcd: externalEtcd, etcdBackup: true, etcdBackupExpireDays: 14 });
+    assert.deepEqual(rec.names(BUCKET), ["etcd-backups"]);
+    const of = (type: string) => {
+      const list = rec.byType(type);
+      assert.equal(list.length, 1, type);
+      const i = inputs(list[0]);
+      assert.equal(i.bucket, "etcd-backups-id", `${type} is on the snapshots' bucket`);
+      return i;
+    };
+    assert.deepEqual(
+      of("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").rules,
+      [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true }],
+    );
+    assert.deepEqual(of("aws:s3/bucketVersioning:BucketVersioning").versioningConfiguration, {
+      status: "Enabled",
+    });
+    const block = of("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock");
+    for (const k of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"])
+      assert.equal(block[k], true, k);
+    assert.deepEqual(of("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").rules, [
+      {
+        id: "expire-etcd-snapshots",
+        status: "Enabled",
+        filter: { prefix: "etcd/" },
+        expiration: { days: 14 },
+        noncurrentVersionExpiration: { noncurrentDays: 7 },
+        abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+      },
+    ]);
+    assert.ok(rec.dependsOn("etcd-backups-lifecycle", "etcd-backups-versioning"));
+    assert.deepEqual(JSON.parse(String(of("aws:s3/bucketPolicy:BucketPolicy").policy)), {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "DenyWithoutTls",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "s3:*",
+          Resource: [BUCKET_ARN, `${BUCKET_ARN}/*`],
+          Condition: { Bool: { "aws:SecureTransport": "false" } },
+        },
+      ],
+    });
+    // The role: EC2 only, and exactly these actions on exactly these resources; no other policy.
+    const role = inputs(rec.get("etcd-backup-role"));
+    assert.deepEqual(JSON.parse(String(role.assumeRolePolicy)).Statement, [
+      { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+    ]);
+    assert.equal(role.managedPolicyArns, undefined);
+    assert.deepEqual(rec.names("aws:iam/rolePolicy:RolePolicy"), ["etcd-backup-s3"]);
+    assert.deepEqual(rec.names("aws:iam/rolePolicyAttachment:RolePolicyAttachment"), []);
+    const policy = inputs(rec.get("etcd-backup-s3"));
+    assert.equal(policy.role, "etcd-backup-role-id");
+    assert.deepEqual(JSON.parse(String(policy.policy)).Statement, [
+      {
+        Sid: "SnapshotsUnderThePrefix",
+        Effect: "Allow",
+        Action: ["s3:PutObject", "s3:GetObject"],
+        Resource: [`${BUCKET_ARN}/etcd/*`],
+      },
+      {
+        Sid: "ListThePrefix",
+        Effect: "Allow",
+        Action: ["s3:ListBucket"],
+        Resource: [BUCKET_ARN],
+        Condition: { StringLike: { "s3:prefix": ["etcd/*"] } },
+      },
+    ]);
+    // The profile on the etcd instances only.
+    assert.deepEqual(inputs(rec.get("etcd-backup-profile")).role, "etcd-backup-role");
+    const profiles = rec
+      .byType(INSTANCE)
+      .map((r) => [r.name, inputs(r).iamInstanceProfile])
+      .sort();
+    assert.deepEqual(profiles, [
+      ["e1", "etcd-backup-profile"],
+      ["e2", "etcd-backup-profile"],
+      ["e3", "etcd-backup-profile"],
+      ["m1", undefined],
+      ["m2", undefined],
+      ["m3", undefined],
+      ["w1", undefined],
+      ["w2", undefined],
+      ["w3", undefined],
+    ]);
+    // EtcdCluster's backup.s3: the bucket, its region, the prefix the role allows.
+    for (const e of ["e1", "e2", "e3"]) {
+      const create = String(inputs(rec.get(`etcd-${e}-backup`)).create);
+      assert.match(create, /^S3_BUCKET='etcd-backups-0a1b2c3'$/m);
+      assert.match(create, /^S3_PREFIX='etcd'$/m);
+      assert.match(create, /^S3_REGION='us-east-1'$/m);
+    }
+    assert.equal(await resolve(pulumi.output(out.etcdBackupBucket)), "etcd-backups-0a1b2c3");
+  });
+
+  it("no etcdBackup: no bucket, no role, no instance profile, no snapshot timer", async () => {
+    const { rec } = await deploy({ etcd: externalEtcd });
+    assert.deepEqual(rec.names(BUCKET), []);
+    assert.deepEqual(rec.names("aws:iam/role:Role"), []);
+    assert.ok(rec.byType(INSTANCE).every((r) => inputs(r).iamInstanceProfile === undefined));
+    assert.ok(!rec.names(CMD).some((n) => n.endsWith("-backup")));
+  });
+
   it("HaControlPlane's endpoint is the API's DNS name:6443, a CNAME of the NLB in a private zone, made first", async () => {
     const { rec, out } = await deploy({}, 10);
     assert.deepEqual(inputs(rec.get("api-zone")), {
@@ -593,6 +699,18 @@ describe("aws stack (mocks)", () => {
         workerCount: 100,
       },
       "hakube:awsWorkerCount 100 puts 50 worker instances in zone eu-west-1a, but subnet 172.16.0.0/26 holds at most 31",
+    );
+    refused(
+      { etcdBackup: true },
+      "hakube:awsEtcdBackup needs hakube:etcdTopology external (hakube's EtcdCluster takes the snapshots; kubeadm's stacked etcd has no backup here), got stacked",
+    );
+    refused(
+      { etcd: externalEtcd, etcdBackup: true, etcdBackupExpireDays: 0 },
+      "hakube:awsEtcdBackupExpireDays must be a whole number of days, 1-3650, got 0",
+    );
+    refused(
+      { etcd: externalEtcd, etcdBackupExpireDays: 30 },
+      "hakube:awsEtcdBackupExpireDays needs hakube:awsEtcdBackup true, got undefined",
     );
     await rec.idle();
     assert.equal(rec.resources.length, 0);

@@ -14,6 +14,11 @@
  *    host key, key file 0600) to a hidden name, its sha256 computed there and compared, the sha256 files
  *    written (of the copy, and of the plain snapshot when encrypted), then renamed into place; then the
  *    target's own retention.
+ * 7. with s3 (before the SSH copy): the same file (encrypted if asked) uploaded with `aws s3api put-object`
+ *    and its Content-MD5, so that S3 itself refuses a body that differs from the file (BadDigest); then
+ *    `head-object` must show the object with the file's length and the sha256 sent as its metadata (the
+ *    ETag is no MD5 under SSE-KMS, so it is not compared); the sha256 files uploaded the same way. A put
+ *    is atomic: an object is there complete or not at all. Credentials: the instance role only.
  * Any failing step exits non-zero: the unit is `failed` (`systemctl --failed`, `journalctl -u etcd-backup`).
  */
 import { heredoc, HostFile, shAssignments, shFunctions, SH_PUT_BUNDLE_FROM_STDIN } from "../../shell";
@@ -30,6 +35,7 @@ import {
   EtcdBackupSettings,
 } from "../backup";
 import { PKI_FILES } from "./config";
+import { SH_INSTALL_PACKAGES } from "../../packages";
 
 /** The cluster's name as it appears in file names: letters, digits, '.', '_' and '-' only. */
 export function fileSafe(name: string): string {
@@ -53,7 +59,7 @@ install -d -m 0700 -o root -g root "$DIR"
 ctl --command-timeout=5s endpoint health >/dev/null 2>&1 || fail "the local member $NAME is not healthy at $ENDPOINT: no snapshot taken"
 base="$PREFIX$(date -u +%Y%m%dT%H%M%SZ).db"
 tmp="$DIR/.$base.part"
-trap 'rm -f "$tmp" "$tmp.sha256" "$tmp.cms"' EXIT
+trap 'rm -f "$tmp" "$tmp.sha256" "$tmp.cms" "$tmp.up"' EXIT
 out=$(ctl --command-timeout="$SAVE_TIMEOUT" snapshot save "$tmp" 2>&1) || fail "etcdctl snapshot save failed: $out"
 chmod 0600 "$tmp"
 # Verify: a snapshot that cannot be read back is no backup. etcdutl (3.5+) or etcdctl (3.4).
@@ -72,8 +78,8 @@ say "snapshot $DIR/$base: revision $rev, $keys keys, sha256 $sum"
 prune() { sort -r | tail -n +$((KEEP + 1)); }
 ls -1 "$DIR" | grep "^$PREFIX.*\\.db$" | prune | while read -r f; do rm -f "$DIR/$f" "$DIR/$f.sha256"; say "pruned $f"; done
 ls -1 "$DIR" | grep "^$PREFIX.*\\.db\\.sha256$" | while read -r f; do [ -f "$DIR/\${f%.sha256}" ] || rm -f "$DIR/$f"; done
-[ -n "$COPY_HOST" ] || exit 0
-# Off-host copy.
+[ -n "$COPY_HOST" ] || [ -n "$S3_BUCKET" ] || exit 0
+# Off-host copies.
 send="$DIR/$base"
 name="$base"
 if [ -f "$RECIPIENT" ]; then
@@ -83,6 +89,30 @@ if [ -f "$RECIPIENT" ]; then
   name="$base.cms"
 fi
 rsum=$(sha256sum "$send" | cut -d' ' -f1)
+if [ -n "$S3_BUCKET" ]; then
+  # S3: credentials from the host's instance role (the CLI asks the instance metadata); no key anywhere.
+  command -v aws >/dev/null 2>&1 || fail "the AWS CLI (aws) is not installed: backup.s3 needs it"
+  # Base64 of the MD5 of file $1, for Content-MD5 (md5sum prints hex; awk turns it into octal escapes).
+  md5b64() { printf "$(md5sum "$1" | cut -d' ' -f1 | awk '{ h = "0123456789abcdef"; for (i = 1; i < length($1); i += 2) printf "\\\\%03o", (index(h, substr($1, i, 1)) - 1) * 16 + index(h, substr($1, i + 1, 1)) - 1 }')" | base64; }
+  # s3put FILE KEY: S3 refuses the body unless its MD5 is Content-MD5 (BadDigest), so a stored object is
+  # these bytes; then head-object must show it with this length and the sha256 sent as metadata.
+  s3put() {
+    _len=$(wc -c < "$1" | tr -d ' ')
+    _sum=$(sha256sum "$1" | cut -d' ' -f1)
+    _out=$(aws --region "$S3_REGION" s3api put-object --bucket "$S3_BUCKET" --key "$2" --body "$1" --content-md5 "$(md5b64 "$1")" --metadata "sha256=$_sum" --output text 2>&1) || fail "upload to s3://$S3_BUCKET/$2 failed: $_out"
+    _got=$(aws --region "$S3_REGION" s3api head-object --bucket "$S3_BUCKET" --key "$2" --query '[ContentLength, Metadata.sha256]' --output text 2>&1) || fail "s3://$S3_BUCKET/$2 cannot be read back after its upload: $_got"
+    [ "$(printf '%s\\n' "$_got" | awk '{ print $1 " " $2 }')" = "$_len $_sum" ] || fail "s3://$S3_BUCKET/$2 shows length and sha256 '$_got', expected '$_len $_sum'"
+  }
+  s3put "$send" "$S3_PREFIX/$name"
+  printf '%s  %s\\n' "$rsum" "$name" > "$tmp.up"
+  s3put "$tmp.up" "$S3_PREFIX/$name.sha256"
+  if [ "$name" != "$base" ]; then
+    printf '%s  %s\\n' "$sum" "$base" > "$tmp.up"
+    s3put "$tmp.up" "$S3_PREFIX/$base.sha256"
+  fi
+  say "uploaded to s3://$S3_BUCKET/$S3_PREFIX/$name (sha256 $rsum, length and Content-MD5 checked by S3)"
+fi
+[ -n "$COPY_HOST" ] || exit 0
 remote() { ssh -i "$KEY" -p "$COPY_PORT" -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$KNOWN_HOSTS" -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=10 -o ServerAliveInterval=10 -l "$COPY_USER" "$COPY_HOST" "$@"; }
 # Sent to a hidden name, checked there, the sha256 files written, and only then renamed: a visible copy
 # on the target is complete and has its sha256 beside it.
@@ -126,6 +156,9 @@ export function renderSnapshotScript(s: EtcdBackupSettings): string {
       ["COPY_USER", c?.user ?? ""],
       ["COPY_DIR", c?.directory ?? ""],
       ["COPY_KEEP", c?.retention ?? 0],
+      ["S3_BUCKET", s.s3?.bucket ?? ""],
+      ["S3_PREFIX", s.s3?.prefix ?? ""],
+      ["S3_REGION", s.s3?.region ?? ""],
       ["KEY", BACKUP_KEY_FILE],
       ["KNOWN_HOSTS", BACKUP_KNOWN_HOSTS],
       ["RECIPIENT", s.encryptTo ? BACKUP_RECIPIENT_FILE : ""],
@@ -201,6 +234,7 @@ export function renderBackupInstallScript(s: EtcdBackupSettings): string {
     s.copyTo
       ? `command -v ssh >/dev/null 2>&1 || fail "ssh (openssh-client) is not installed: backup.copyTo needs it"`
       : "",
+    s.s3 ? `command -v aws >/dev/null 2>&1 || install_packages awscli` : "",
     s.encryptTo
       ? `command -v openssl >/dev/null 2>&1 || fail "openssl is not installed: backup.encryptTo needs it"`
       : "",
@@ -209,6 +243,7 @@ export function renderBackupInstallScript(s: EtcdBackupSettings): string {
     `# hakube EtcdCluster ${s.cluster}: scheduled snapshots on ${s.name}`,
     "set -eu",
     shFunctions(`hakube etcd ${s.cluster}/${s.name}`),
+    ...(s.s3 ? [SH_INSTALL_PACKAGES] : []),
     ...needs,
     `install -d -m 0700 -o root -g root ${BACKUP_CONFIG_DIR}`,
     `install -d -m 0700 -o root -g root ${s.directory}`,
