@@ -409,8 +409,8 @@ export function restoreProblems(restore: unknown): Problem[] {
   return p;
 }
 
-/** Backup settings of one member, resolved: plain values. Secrets (the SSH key) are not here. */
-export interface EtcdBackupSettings {
+/** A member's turn on a wall-clock schedule: what its backup and defrag timers share. */
+export interface MemberSchedule {
   cluster: string;
   name: string;
   /** https://127.0.0.1:<clientPort>: the member's own loopback URL. */
@@ -419,6 +419,29 @@ export interface EtcdBackupSettings {
   intervalSeconds: number;
   offsetSeconds: number;
   calendar: string;
+}
+
+/** Member `index` of `count` every `intervalSeconds`, at its share of the interval (members take turns). */
+export function memberSchedule(
+  intervalSeconds: number,
+  m: { cluster: string; name: string; clientPort: number; binDir: string },
+  index: number,
+  count: number,
+): MemberSchedule {
+  const offsetSeconds = memberOffset(intervalSeconds, index, count);
+  return {
+    cluster: m.cluster,
+    name: m.name,
+    endpoint: `https://127.0.0.1:${m.clientPort}`,
+    binDir: m.binDir,
+    intervalSeconds,
+    offsetSeconds,
+    calendar: calendarSpec(intervalSeconds, offsetSeconds),
+  };
+}
+
+/** Backup settings of one member, resolved: plain values. Secrets (the SSH key) are not here. */
+export interface EtcdBackupSettings extends MemberSchedule {
   retention: number;
   directory: string;
   copyTo?: {
@@ -442,17 +465,9 @@ export function resolveBackup(
   count: number,
   certificatePem?: string,
 ): EtcdBackupSettings {
-  const intervalSeconds = b.intervalSeconds ?? DEFAULT_BACKUP_INTERVAL_SECONDS;
-  const offsetSeconds = memberOffset(intervalSeconds, index, count);
   const retention = b.retention ?? DEFAULT_BACKUP_RETENTION;
   return {
-    cluster: m.cluster,
-    name: m.name,
-    endpoint: `https://127.0.0.1:${m.clientPort}`,
-    binDir: m.binDir,
-    intervalSeconds,
-    offsetSeconds,
-    calendar: calendarSpec(intervalSeconds, offsetSeconds),
+    ...memberSchedule(b.intervalSeconds ?? DEFAULT_BACKUP_INTERVAL_SECONDS, m, index, count),
     retention,
     directory: b.directory ?? DEFAULT_BACKUP_DIR,
     copyTo: b.copyTo && {

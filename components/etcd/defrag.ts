@@ -10,7 +10,8 @@
  */
 import { heredoc, shAssignments, shFunctions } from "../shell";
 import { Problem, show } from "../validation";
-import { calendarSpec, isCalendarInterval, memberOffset, MIN_BACKUP_INTERVAL_SECONDS } from "./backup";
+import { isCalendarInterval, memberSchedule, MemberSchedule, MIN_BACKUP_INTERVAL_SECONDS } from "./backup";
+import { renderScheduleTimer } from "./render/backup";
 import { ROSTER_FILE } from "./defaults";
 import { PKI_FILES } from "./render/config";
 
@@ -45,16 +46,8 @@ export function defragProblems(d: unknown): Problem[] {
   return [];
 }
 
-export interface EtcdDefragSettings {
-  cluster: string;
-  name: string;
-  /** https://127.0.0.1:<clientPort> */
-  endpoint: string;
-  binDir: string;
-  intervalSeconds: number;
-  offsetSeconds: number;
-  calendar: string;
-}
+/** A member's defragmentation: its turn on the schedule (the snapshots' wall-clock rule). */
+export type EtcdDefragSettings = MemberSchedule;
 
 export function resolveDefrag(
   d: EtcdDefragArgs,
@@ -62,17 +55,7 @@ export function resolveDefrag(
   index: number,
   count: number,
 ): EtcdDefragSettings {
-  const intervalSeconds = d.intervalSeconds ?? DEFAULT_DEFRAG_INTERVAL_SECONDS;
-  const offsetSeconds = memberOffset(intervalSeconds, index, count);
-  return {
-    cluster: m.cluster,
-    name: m.name,
-    endpoint: `https://127.0.0.1:${m.clientPort}`,
-    binDir: m.binDir,
-    intervalSeconds,
-    offsetSeconds,
-    calendar: calendarSpec(intervalSeconds, offsetSeconds),
-  };
+  return memberSchedule(d.intervalSeconds ?? DEFAULT_DEFRAG_INTERVAL_SECONDS, m, index, count);
 }
 
 const SH_DEFRAG = `ctl() { ETCDCTL_API=3 "$ETCDCTL" --cacert=${PKI_FILES.ca} --cert=${PKI_FILES.serverCert} --key=${PKI_FILES.serverKey} --dial-timeout=3s "$@"; }
@@ -116,19 +99,7 @@ TimeoutStartSec=600
 }
 
 export function renderDefragTimer(s: EtcdDefragSettings): string {
-  return `# Managed by hakube (EtcdCluster ${s.cluster}): every ${s.intervalSeconds} s, ${s.offsetSeconds} s into the period.
-[Unit]
-Description=etcd defragmentation of member ${s.name} every ${s.intervalSeconds} s (hakube)
-
-[Timer]
-OnCalendar=${s.calendar}
-AccuracySec=1s
-Persistent=false
-Unit=${DEFRAG_SERVICE}
-
-[Install]
-WantedBy=timers.target
-`;
+  return renderScheduleTimer(s, "defragmentation", DEFRAG_SERVICE);
 }
 
 export function renderDefragInstallScript(s: EtcdDefragSettings): string {

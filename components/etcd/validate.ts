@@ -5,6 +5,7 @@
 import { describeQuorum, faultTolerance } from "../quorum";
 import {
   hostListProblems,
+  notAnObject,
   isPort,
   isSha256,
   oneOfProblem,
@@ -72,14 +73,11 @@ export function parseVersion(v: string): [number, number, number] | undefined {
 }
 
 export function validateEtcdClusterArgs(args: EtcdClusterArgs | undefined): ValidationResult {
+  const refused = notAnObject(args, "members");
+  if (refused) return refused;
+  args = args as EtcdClusterArgs;
   const errors: Problem[] = [];
   const warnings: Problem[] = [];
-  if (!args || typeof args !== "object") {
-    return {
-      errors: [{ path: "", message: `args must be an object with members, got ${show(args)}` }],
-      warnings,
-    };
-  }
   errors.push(...hostListProblems(args.members, "members"));
   errors.push(...caKeyPairProblems(args.ca, "ca"));
   errors.push(...certificateProblems(args.certificates));

@@ -33,6 +33,7 @@ import {
   BACKUP_TIMER,
   BACKUP_TIMER_FILE,
   EtcdBackupSettings,
+  MemberSchedule,
 } from "../backup";
 import { PKI_FILES } from "./config";
 import { SH_INSTALL_PACKAGES } from "../../packages";
@@ -188,15 +189,20 @@ TimeoutStartSec=${s.intervalSeconds}
 
 /** The timer: wall-clock calendar, this member's share of the interval, one-second accuracy. */
 export function renderBackupTimer(s: EtcdBackupSettings): string {
+  return renderScheduleTimer(s, "snapshot", BACKUP_SERVICE);
+}
+
+/** A member's timer for `service` on its {@link MemberSchedule}; `what` names the job in the description. */
+export function renderScheduleTimer(s: MemberSchedule, what: string, service: string): string {
   return `# Managed by hakube (EtcdCluster ${s.cluster}): every ${s.intervalSeconds} s, ${s.offsetSeconds} s into the period.
 [Unit]
-Description=etcd snapshot of member ${s.name} every ${s.intervalSeconds} s (hakube)
+Description=etcd ${what} of member ${s.name} every ${s.intervalSeconds} s (hakube)
 
 [Timer]
 OnCalendar=${s.calendar}
 AccuracySec=1s
 Persistent=false
-Unit=${BACKUP_SERVICE}
+Unit=${service}
 
 [Install]
 WantedBy=timers.target
