@@ -31,6 +31,34 @@ export function settledVipHolder(
 }
 
 /**
+ * The VIP's holder once it is steady: the same single host seen at every poll for `steadyMs` (a returning
+ * master may take the VIP back by preemption a few seconds after a first single holder appears).
+ */
+export async function steadyVipHolder(
+  lab: Lab,
+  vip: string,
+  steadyMs = 5000,
+  timeoutMs = 60_000,
+): Promise<string> {
+  let since = Date.now();
+  let last: string | undefined;
+  return waitFor(
+    `one VIP holder, unchanged for ${steadyMs} ms`,
+    async () => {
+      const h = await addressHolders(lab, vip);
+      const now = h.length === 1 ? h[0] : undefined;
+      if (now !== last) {
+        last = now;
+        since = Date.now();
+      }
+      return now !== undefined && Date.now() - since >= steadyMs ? now : undefined;
+    },
+    timeoutMs,
+    100,
+  );
+}
+
+/**
  * Stops static pods on a master as kubeadm's documentation does: their manifests leave the kubelet's
  * folder, and the kubelet stops the pods (SIGTERM, then the grace period).
  */
