@@ -22,6 +22,7 @@ export {
   EtcdBackupArgs,
   EtcdBackupCopyToArgs,
   EtcdBackupEncryptionArgs,
+  EtcdBackupS3Args,
   EtcdRestoreArgs,
 } from "./components/etcd/backup";
 export { EtcdRecoverQuorumArgs } from "./components/etcd/recovery";

@@ -12,7 +12,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as hakube from "../../index";
 import type { LabKubernetes } from "../hosts";
-import { externalEtcd } from "../../stacks/shared";
+import { externalEtcd } from "../../stacks/common";
 import { LabPodNetwork } from "./podNetwork";
 
 /** The port HAProxy listens on, on the VIP: the API endpoint is `<vip>:8443`. */

@@ -20,7 +20,7 @@ import * as ec2 from "@pulumi/aws/ec2";
 import * as route53 from "@pulumi/aws/route53";
 import * as tls from "@pulumi/tls";
 import * as hakube from "../../index";
-import { externalEtcd } from "../shared";
+import { externalEtcd } from "../common";
 import { makeNetwork, makeSecurityGroups } from "./network";
 import { API_SERVER_PORT } from "../../components/contracts";
 import { AWS_DEFAULTS, HostPlan, planAws } from "./plan";

@@ -1,9 +1,9 @@
 /** The AWS stack's args: what stacks/index.ts reads from `hakube:*` config. */
 import type * as hakube from "../../index";
-import type { ClusterArgs, EtcdStackArgs } from "../shared";
+import type { ClusterArgs, EtcdStackArgs } from "../common";
 import type { AwsNatGateways } from "./plan";
 
-export type { ClusterArgs, EtcdStackArgs } from "../shared";
+export type { ClusterArgs, EtcdStackArgs } from "../common";
 
 /** An existing private subnet: the id, its zone, and its CIDR block (instances get fixed addresses in it). */
 export interface AwsSubnetArgs {

@@ -9,12 +9,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as hakube from "../../index";
-import { externalEtcd, type ClusterArgs, type EtcdStackArgs } from "../shared";
+import { externalEtcd, type ClusterArgs, type EtcdStackArgs } from "../common";
 import { ApiEndpointKind, bareMetalProblems, DEFAULT_API_PORTS, DEFAULT_VIRTUAL_ROUTER_ID } from "./validate";
 
 export { ApiEndpointKind } from "./validate";
 
-export type { ClusterArgs, EtcdStackArgs } from "../shared";
+export type { ClusterArgs, EtcdStackArgs } from "../common";
 
 /** A machine as the inventory names it. */
 export interface BareMetalHostArgs {
