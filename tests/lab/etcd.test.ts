@@ -219,6 +219,13 @@ describe("EtcdCluster on real etcd (lab)", function () {
     );
     await powerOff(lab, "m2");
     try {
+      // m1 and m3 keep quorum; if m2 led, they elect a leader first (slower on a loaded machine), and
+      // until then the script finds no healthy member and refuses for that reason instead.
+      const m2 = lab.hosts.find((h) => h.name === "m2")!.address;
+      const others = etcd.endpoints.filter((e) => !e.includes(`//${m2}:`));
+      await waitFor("m1 and m3 healthy without m2", 30_000, async () =>
+        (await endpointStatus(result.files, others)).every((st) => st.healthy),
+      );
       const r = await ssh(lab, "m3", removeScript, { timeoutMs: 120_000 });
       assert.equal(r.code, 1);
       assert.match(
