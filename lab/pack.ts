@@ -58,14 +58,21 @@ export function installedDependencies(m: Manifest): string[] {
   ];
 }
 
-/** Bytes of the files below `dir`, not counting its own node_modules (nested packages count on their own). */
-function ownBytes(dir: string): number {
-  let total = 0;
+/** Bytes of the files below `dir` and the disk blocks they take (as `du`), not counting its node_modules. */
+function ownSize(dir: string): Size {
+  const total: Size = { bytes: 0, disk: 0 };
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     if (e.name === "node_modules") continue;
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) total += ownBytes(p);
-    else if (e.isFile()) total += fs.statSync(p).size;
+    if (e.isDirectory()) {
+      const sub = ownSize(p);
+      total.bytes += sub.bytes;
+      total.disk += sub.disk;
+    } else if (e.isFile()) {
+      const st = fs.statSync(p);
+      total.bytes += st.size;
+      total.disk += st.blocks * 512;
+    }
   }
   return total;
 }
@@ -80,10 +87,16 @@ function resolvePackage(name: string, from: string, top: string): string | undef
   return undefined;
 }
 
-export interface Closure {
-  packages: number;
+interface Size {
+  /** The files' lengths. */
   bytes: number;
-  /** Bytes per top-level name (`@pulumi/aws`, ...), for the table's notes. */
+  /** The disk blocks they take, as `du` counts (many small files: well above `bytes`). */
+  disk: number;
+}
+
+export interface Closure extends Size {
+  packages: number;
+  /** Bytes per package name (`@pulumi/aws`, ...), for the log. */
   byName: Map<string, number>;
   missing: string[];
 }
@@ -93,23 +106,24 @@ export interface Closure {
  * same versions as its lockfile), with their sizes on disk.
  */
 export function dependencyClosure(deps: string[]): Closure {
-  const seen = new Map<string, number>();
+  const seen = new Map<string, Size>();
   const byName = new Map<string, number>();
   const missing: string[] = [];
   const visit = (name: string, from: string) => {
     const dir = resolvePackage(name, from, repoRoot);
     if (!dir) return void missing.push(name);
     if (seen.has(dir)) return;
-    const bytes = ownBytes(dir);
-    seen.set(dir, bytes);
-    byName.set(name, (byName.get(name) ?? 0) + bytes);
+    const size = ownSize(dir);
+    seen.set(dir, size);
+    byName.set(name, (byName.get(name) ?? 0) + size.bytes);
     const m = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as Manifest;
     for (const d of installedDependencies(m)) visit(d, dir);
   };
   for (const d of deps) visit(d, repoRoot);
   return {
     packages: seen.size,
-    bytes: [...seen.values()].reduce((a, b) => a + b, 0),
+    bytes: [...seen.values()].reduce((a, b) => a + b.bytes, 0),
+    disk: [...seen.values()].reduce((a, b) => a + b.disk, 0),
     byName,
     missing: [...new Set(missing)],
   };

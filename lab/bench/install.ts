@@ -90,7 +90,13 @@ export async function benchInstall(tries: number, log: (l: string) => void): Pro
           `${((closure.byName.get("@pulumi/aws") ?? 0) / 1e6).toFixed(1)} MB); loads ${JSON.stringify(loads)}`,
       );
       const of = (k: "ms" | "aws" | "modules" | "wallMs") => loads.map((l) => l[k]);
-      rows.push({ metric: "install size", profile: p.name, samples: [mb], unit: "MB" });
+      rows.push({ metric: "install size, files", profile: p.name, samples: [mb], unit: "MB" });
+      rows.push({
+        metric: "install size, on disk (du)",
+        profile: p.name,
+        samples: [closure.disk / 1e6],
+        unit: "MB",
+      });
       rows.push({
         metric: "packages installed",
         profile: p.name,
