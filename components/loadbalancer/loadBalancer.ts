@@ -1,14 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as ec2 from "@pulumi/aws/ec2";
-import * as lb from "@pulumi/aws/lb";
-import * as vpc from "@pulumi/aws/vpc";
 import { ArgsChecker, argsChecker } from "../errors";
 import { checkedConnection, knownHosts } from "../hosts";
 import { hostSteps, Rollout } from "../steps";
 import { after } from "../outputs";
 import { renderHaproxyReadyScript } from "./render/ready";
-import { READYZ_PATH } from "../contracts";
-import { joinHostPort, ipFamily } from "../net";
 import {
   haproxyCaFiles,
   renderFileBundle,
@@ -16,22 +11,10 @@ import {
   renderHaproxyInstallScript,
   renderHaproxyRemoveScript,
 } from "./render/scripts";
-import { resolveAwsNlb, resolveHaproxy } from "./settings";
+import { resolveHaproxy } from "./settings";
+import { KindOutputs, loadAwsNlb } from "./kinds";
 import { AwsNlbArgs, HaproxyArgs, KnownHaproxyArgs, LoadBalancerArgs, LoadBalancerKind } from "./types";
 import { validateLoadBalancerArgs } from "./validate";
-
-/** What a kind produces for the component's outputs. */
-interface KindOutputs {
-  address: pulumi.Output<string>;
-  /** address:port, before the gate of `ready`. */
-  endpoint: pulumi.Output<string>;
-  /** Resolves once the load balancer forwards (see `endpoint`). */
-  ready: pulumi.Output<unknown>;
-  dnsName: pulumi.Output<string | undefined>;
-  zoneId: pulumi.Output<string | undefined>;
-  securityGroupId: pulumi.Output<string | undefined>;
-  targetGroupArn: pulumi.Output<string | undefined>;
-}
 
 /**
  * One load balancer in front of the API servers, `kind` haproxy or awsNlb.
@@ -72,7 +55,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     const out =
       args.kind === LoadBalancerKind.Haproxy
         ? this.haproxy(name, args, args.haproxy as HaproxyArgs, component, check)
-        : this.awsNlb(name, args, args.awsNlb as AwsNlbArgs);
+        : loadAwsNlb(component).awsNlbResources(name, args, args.awsNlb as AwsNlbArgs, this);
     this.address = out.address;
     this.endpoint = after(out.ready, out.endpoint);
     this.dnsName = out.dnsName;
@@ -163,137 +146,6 @@ export class LoadBalancer extends pulumi.ComponentResource {
       zoneId: none,
       securityGroupId: none,
       targetGroupArn: none,
-    };
-  }
-
-  private awsNlb(name: string, args: LoadBalancerArgs, n: AwsNlbArgs): KindOutputs {
-    const s = resolveAwsNlb(args, n);
-    const opts = { parent: this };
-    const tags = n.tags;
-    // Read, not managed: its primary CIDR block is the default client network and where targets are.
-    const network = ec2.Vpc.get(`${name}-vpc`, n.vpcId, undefined, opts);
-    const sg = new ec2.SecurityGroup(
-      `${name}-sg`,
-      {
-        vpcId: n.vpcId,
-        description: `hakube LoadBalancer ${name}: Kubernetes API on TCP ${s.port}`,
-        tags,
-      },
-      opts,
-    );
-    const ingress = (id: string, cidr: pulumi.Input<string>, family: 4 | 6, description: string) =>
-      new vpc.SecurityGroupIngressRule(
-        `${name}-${id}`,
-        {
-          securityGroupId: sg.id,
-          ipProtocol: "tcp",
-          fromPort: s.port,
-          toPort: s.port,
-          ...(family === 4 ? { cidrIpv4: cidr } : { cidrIpv6: cidr }),
-          description,
-          tags,
-        },
-        opts,
-      );
-    if (n.allowedCidrs === undefined) {
-      ingress("ingress-vpc", network.cidrBlock, 4, "Kubernetes API clients: the VPC");
-    } else {
-      n.allowedCidrs.forEach((cidr, i) =>
-        ingress(`ingress-${i}`, cidr, ipFamily(cidr.split("/")[0]) ?? 4, `Kubernetes API clients: ${cidr}`),
-      );
-    }
-    new vpc.SecurityGroupEgressRule(
-      `${name}-egress-vpc`,
-      {
-        securityGroupId: sg.id,
-        ipProtocol: "tcp",
-        fromPort: s.backendPort,
-        toPort: s.backendPort,
-        cidrIpv4: network.cidrBlock,
-        description: "API servers in the VPC: traffic and health checks",
-        tags,
-      },
-      opts,
-    );
-    (n.targetSecurityGroupIds ?? []).forEach((targetSg, i) => {
-      new vpc.SecurityGroupIngressRule(
-        `${name}-target-sg-${i}`,
-        {
-          securityGroupId: targetSg,
-          referencedSecurityGroupId: sg.id,
-          ipProtocol: "tcp",
-          fromPort: s.backendPort,
-          toPort: s.backendPort,
-          description: `hakube LoadBalancer ${name}: traffic and health checks from the NLB`,
-          tags,
-        },
-        opts,
-      );
-    });
-    const nlb = new lb.LoadBalancer(
-      `${name}-nlb`,
-      {
-        loadBalancerType: "network",
-        internal: s.internal,
-        subnets: n.subnetIds,
-        securityGroups: [sg.id],
-        enableCrossZoneLoadBalancing: true,
-        tags,
-      },
-      opts,
-    );
-    const tg = new lb.TargetGroup(
-      `${name}-tg`,
-      {
-        vpcId: n.vpcId,
-        port: s.backendPort,
-        protocol: "TCP",
-        targetType: s.targetType,
-        // Off, so that an API server host that reaches the API through the NLB (kubelet, controllers on
-        // a master) is not routed to itself with its own source address, which NLB cannot do.
-        preserveClientIp: "false",
-        healthCheck: {
-          enabled: true,
-          protocol: "HTTPS",
-          path: READYZ_PATH,
-          port: "traffic-port",
-          matcher: "200",
-          interval: s.healthCheckIntervalSeconds,
-          timeout: s.healthCheckTimeoutSeconds,
-          healthyThreshold: s.healthyThreshold,
-          unhealthyThreshold: s.unhealthyThreshold,
-        },
-        tags,
-      },
-      opts,
-    );
-    const listener = new lb.Listener(
-      `${name}-listener`,
-      {
-        loadBalancerArn: nlb.arn,
-        port: s.port,
-        protocol: "TCP",
-        defaultActions: [{ type: "forward", targetGroupArn: tg.arn }],
-        tags,
-      },
-      opts,
-    );
-    const attachments = (n.targets ?? []).map(
-      (t) =>
-        new lb.TargetGroupAttachment(
-          `${name}-${t.name}-attachment`,
-          { targetGroupArn: tg.arn, targetId: t.id, port: s.backendPort },
-          opts,
-        ),
-    );
-    return {
-      address: nlb.dnsName,
-      endpoint: nlb.dnsName.apply((d) => joinHostPort(d, s.port)),
-      ready: pulumi.all([listener.arn, ...attachments.map((a) => a.id)]),
-      dnsName: nlb.dnsName.apply((d): string | undefined => d),
-      zoneId: nlb.zoneId.apply((z): string | undefined => z),
-      securityGroupId: sg.id.apply((id): string | undefined => id),
-      targetGroupArn: tg.arn.apply((a): string | undefined => a),
     };
   }
 }

@@ -12,10 +12,11 @@ const SUITES: Record<string, (tries: number, log: (l: string) => void) => Promis
     vip: (tries, log) => import("./vip").then((m) => m.benchVip(tries, log)),
     cluster: (tries, log) => import("./cluster").then((m) => m.benchCluster(tries, log)),
     topology: (tries, log) => import("./topology").then((m) => m.benchTopology(tries, log)),
+    install: (tries, log) => import("./install").then((m) => m.benchInstall(tries, log)),
   };
 
 /** Suites that need no lab hosts (and so no root). */
-const NO_ROOT = new Set(["topology"]);
+const NO_ROOT = new Set(["topology", "install"]);
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);

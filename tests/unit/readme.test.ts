@@ -10,9 +10,7 @@ import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { tempDir } from "./helpers/sh";
-
-const ROOT = path.resolve(__dirname, "../..");
+import { projectWithPackage, ROOT } from "./helpers/pack";
 
 /** One ```ts block: its code, the preamble above it and the README line it starts on. */
 export interface ReadmeBlock {
@@ -43,30 +41,13 @@ export function blockModule(b: ReadmeBlock): string {
   return `${own}${imports}${b.preamble}\n${body}\nexport {};\n`;
 }
 
-function run(cmd: string, args: string[], cwd: string) {
-  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout: 300000 });
-  assert.equal(r.status, 0, `${cmd} ${args.join(" ")}: ${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
-
 describe("README: every TypeScript example compiles against the packed package", function () {
   this.timeout(600000);
   let project: string;
   let pkg: string;
   before(() => {
-    project = tempDir("readme");
-    run("npm", ["run", "build"], ROOT);
-    const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", project], ROOT)) as Array<{
-      filename: string;
-    }>;
-    const modules = path.join(project, "node_modules");
-    fs.mkdirSync(modules);
-    run("tar", ["xzf", path.join(project, packed[0].filename), "-C", modules], ROOT);
-    pkg = path.join(modules, "hakube");
-    fs.renameSync(path.join(modules, "package"), pkg);
-    for (const scope of ["@pulumi", "@types"]) {
-      fs.symlinkSync(path.join(ROOT, "node_modules", scope), path.join(modules, scope));
-    }
+    project = projectWithPackage("readme", true);
+    pkg = path.join(project, "node_modules", "hakube");
   });
   after(() => fs.rmSync(project, { recursive: true, force: true }));
 
@@ -137,10 +118,10 @@ describe("README: every TypeScript example compiles against the packed package",
   });
 
   it("takes every @pulumi package as a range (one SDK copy with the user's)", () => {
-    const { dependencies } = JSON.parse(fs.readFileSync(path.join(pkg, "package.json"), "utf8")) as {
-      dependencies: Record<string, string>;
-    };
-    for (const [name, range] of Object.entries(dependencies)) {
+    const { dependencies, peerDependencies } = JSON.parse(
+      fs.readFileSync(path.join(pkg, "package.json"), "utf8"),
+    ) as { dependencies: Record<string, string>; peerDependencies: Record<string, string> };
+    for (const [name, range] of Object.entries({ ...dependencies, ...peerDependencies })) {
       if (name.startsWith("@pulumi/")) assert.match(range, /^\^\d+\.\d+\.\d+$/, `${name} ${range}`);
     }
   });
