@@ -13,7 +13,7 @@ import { Log, run, withLock } from "./run";
  *    uncompressed binaries (CI points it at a prebuilt copy). If it is set but incomplete, the lab stops
  *    and says what is missing: no fall back.
  * 2. `.lab/cache/kubernetes/v1.20.2/`, the same layout, built by scripts/build-kubernetes.sh from Debian's
- *    source package on first use (about 15 minutes on 2 cores; logged as it goes).
+ *    source package on first use (15 to 55 minutes on 2 cores; logged as it goes).
  *
  * The binaries are then laid out as the official release server does
  * (`<root>/v1.20.2/bin/linux/amd64/kubeadm` and `kubeadm.sha256`) and served by the lab's release server,
