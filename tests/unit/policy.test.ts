@@ -5,8 +5,6 @@
  * says otherwise. The shipped stacks comply; each policy is shown refusing what it is there to refuse.
  */
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
-import * as fs from "node:fs";
 import * as aws from "@pulumi/aws";
 import type { ResourceValidationArgs } from "@pulumi/policy";
 import * as hakube from "../../index";
@@ -26,7 +24,7 @@ import {
 } from "../../policy/policies";
 import { hosts } from "./helpers/hosts";
 import { isSecretInput, Recorder, unwrap } from "./helpers/mocks";
-import { tempDir } from "./helpers/sh";
+import { hasOpenssl, opensslCa } from "./helpers/sh";
 
 const SELF = "tls:index/selfSignedCert:SelfSignedCert";
 
@@ -121,16 +119,8 @@ describe("policy pack (policy/)", function () {
   this.timeout(60000);
 
   before(function () {
-    if (spawnSync("openssl", ["version"]).status !== 0) this.skip();
-    const dir = tempDir("policy-ca");
-    try {
-      const req = `req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ${dir}/ca.key -out ${dir}/ca.crt -subj /CN=kubernetes -days 1`;
-      const r = spawnSync("openssl", req.split(" "), { encoding: "utf8" });
-      assert.equal(r.status, 0, r.stderr);
-      caPem = fs.readFileSync(`${dir}/ca.crt`, "utf8");
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    if (!hasOpenssl()) this.skip();
+    caPem = opensslCa("policy-ca").certPem;
   });
 
   it("every policy says why and how to fix it, with an enforcement level and a unique name", () => {

@@ -9,14 +9,12 @@
  * certificate here is one real CA made with openssl.
  */
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
-import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as hakube from "../../index";
 import { awsStack, AwsStackArgs, ROOT_LOGIN_USER_DATA } from "../../stacks/aws/program";
 import { AwsNatGateways } from "../../stacks/aws/plan";
 import { isSecretInput, Recorded, Recorder, resolve, SECRET_SIG, unwrap } from "./helpers/mocks";
-import { tempDir } from "./helpers/sh";
+import { hasOpenssl, opensslCa } from "./helpers/sh";
 
 const CMD = "command:remote:Command";
 const SELF = "tls:index/selfSignedCert:SelfSignedCert";
@@ -121,16 +119,8 @@ const OPEN_BY_DESIGN = [
 
 describe("aws stack (mocks)", () => {
   before(function () {
-    if (spawnSync("openssl", ["version"]).status !== 0) this.skip();
-    const dir = tempDir("aws-ca");
-    try {
-      const req = `req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ${dir}/ca.key -out ${dir}/ca.crt -subj /CN=kubernetes -days 1`;
-      const r = spawnSync("openssl", req.split(" "), { encoding: "utf8" });
-      assert.equal(r.status, 0, r.stderr);
-      caPem = fs.readFileSync(`${dir}/ca.crt`, "utf8");
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    if (!hasOpenssl()) this.skip();
+    caPem = opensslCa("aws-ca").certPem;
   });
 
   it("makes a VPC across three zones: private subnets for the instances, public ones for a NAT gateway each", async () => {

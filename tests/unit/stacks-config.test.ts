@@ -6,12 +6,11 @@
  * from its source (sdk/go/common/workspace/project.json and loaders), not executed.
  */
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { isSecretInput, Recorded, Recorder, SECRET_SIG, unwrap } from "./helpers/mocks";
-import { tempDir } from "./helpers/sh";
+import { hasOpenssl, opensslCa } from "./helpers/sh";
 import * as yaml from "js-yaml";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -112,16 +111,8 @@ describe("stacks/index.ts, Pulumi.yaml and the example stacks", () => {
   const requireSecret = pulumi.Config.prototype.requireSecret;
 
   before(function () {
-    if (spawnSync("openssl", ["version"]).status !== 0) this.skip();
-    const dir = tempDir("cfg-ca");
-    try {
-      const req = `req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ${dir}/ca.key -out ${dir}/ca.crt -subj /CN=kubernetes -days 1`;
-      const r = spawnSync("openssl", req.split(" "), { encoding: "utf8" });
-      assert.equal(r.status, 0, r.stderr);
-      caPem = fs.readFileSync(`${dir}/ca.crt`, "utf8");
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    if (!hasOpenssl()) this.skip();
+    caPem = opensslCa("cfg-ca").certPem;
     pulumi.Config.prototype.get = function (this: pulumi.Config, key: string, ...rest: unknown[]) {
       if (this.name === "hakube") keysRead.add(`hakube:${key}`);
       return (get as (...a: unknown[]) => string | undefined).call(this, key, ...rest);

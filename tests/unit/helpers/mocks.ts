@@ -1,8 +1,11 @@
 /**
  * The unit tests' mocks: lab/stack/recorder.ts's Recorder (shared with the topology benchmark, which must
- * not import tests/), and the capture of Pulumi's warnings, which needs mocha's hooks.
+ * not import tests/), the capture of Pulumi's warnings, which needs mocha's hooks, and the bounds of a
+ * large topology.
  */
+import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
+import type { ProgramFigures, Recorder } from "../../../lab/stack/recorder";
 
 export * from "../../../lab/stack/recorder";
 
@@ -23,4 +26,18 @@ export function captureWarnings(): { list: string[] } {
     (pulumi.log as { warn: typeof original }).warn = original;
   });
   return warnings;
+}
+
+/**
+ * Print what a large topology took (Recorder.measure) under `label`, and check its bounds: the program
+ * within 5 s, every resource registered within 60 s, a peak RSS under 2 GiB.
+ */
+export function reportTopology(label: string, rec: Recorder, f: ProgramFigures): void {
+  const mb = (n: number) => (n / 1048576).toFixed(0);
+  console.log(
+    `      ${label}: ${rec.resources.length} resources; program ${f.programMs.toFixed(0)} ms, all registered ${f.registeredMs.toFixed(0)} ms; heap ${mb(f.heapBefore)} -> peak ${mb(f.peakHeap)} MB, peak rss ${mb(f.peakRss)} MB`,
+  );
+  assert.ok(f.programMs < 5000, `program took ${f.programMs} ms`);
+  assert.ok(f.registeredMs < 60000, `registration took ${f.registeredMs} ms`);
+  assert.ok(f.peakRss < 2 * 1024 * 1048576, `peak rss ${mb(f.peakRss)} MB`);
 }
