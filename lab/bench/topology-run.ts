@@ -9,7 +9,7 @@
  */
 import * as hakube from "../../index";
 import { bareMetalStack, BareMetalHostArgs } from "../../stacks/bare-metal/program";
-import { Recorder } from "../stack/recorder";
+import { Recorder, selfSignedAs } from "../stack/recorder";
 import * as providers from "../providers";
 
 export interface TopologyFigures {
@@ -48,9 +48,7 @@ async function caCertPem(): Promise<string> {
 
 async function measure(masters: number, workers: number): Promise<TopologyFigures> {
   const ca = await caCertPem();
-  const rec = new Recorder((type) =>
-    type === "tls:index/selfSignedCert:SelfSignedCert" ? { certPem: ca } : undefined,
-  );
+  const rec = new Recorder(selfSignedAs(ca));
   await rec.install();
   const mb = (n: number) => Math.round(n / 1048576);
   const f = await rec.measure(() =>

@@ -173,6 +173,11 @@ export type OutputOverride = (
   inputs: Record<string, unknown>,
 ) => Record<string, unknown> | undefined;
 
+/** Every self-signed certificate's PEM is `certPem` (a real CA where a component parses the certificate). */
+export function selfSignedAs(certPem: string): OutputOverride {
+  return (type) => (type === "tls:index/selfSignedCert:SelfSignedCert" ? { certPem } : undefined);
+}
+
 export class Recorder {
   readonly resources: Recorded[] = [];
   /** Every component resource registered, with the properties it registered (the facts policies see). */

@@ -16,7 +16,8 @@ import { CniKind, EtcdTopology, HaControlPlaneArgs } from "../../components/cont
 import { CaKeyPairArgs } from "../../components/pki/certificateAuthority";
 import { KeyAlgorithm } from "../../components/pki/profiles";
 import { hosts } from "./helpers/hosts";
-import { isSecretInput, Recorded, Recorder, reportTopology, resolve, unwrap } from "./helpers/mocks";
+import { isSecretInput, Recorder, reportTopology, resolve, underMocks } from "./helpers/mocks";
+import { bundle, commandText, inputs } from "./helpers/recorded";
 import { hasOpenssl, opensslCa } from "./helpers/sh";
 
 const CMD = "command:remote:Command";
@@ -52,34 +53,8 @@ function baseArgs(over: Partial<HaControlPlaneArgs> = {}): HaControlPlaneArgs {
 }
 
 async function deploy(over: Partial<HaControlPlaneArgs> = {}, jitterMs = 0) {
-  const rec = new Recorder();
-  await rec.install(jitterMs);
-  const cp = new HaControlPlane("cp", baseArgs(over));
-  await rec.idle();
+  const { rec, out: cp } = await underMocks(() => new HaControlPlane("cp", baseArgs(over)), { jitterMs });
   return { rec, cp };
-}
-
-function inputs(r: Recorded): Record<string, unknown> {
-  return unwrap(r.inputs) as Record<string, unknown>;
-}
-
-function commandText(r: Recorded): string {
-  const i = inputs(r);
-  return [i.create, i.update, i.delete].filter((x) => typeof x === "string").join("\n");
-}
-
-/** The files of a stdin bundle: path -> content. */
-function bundle(r: Recorded): Map<string, string> {
-  const stdin = inputs(r).stdin as string;
-  return new Map(
-    stdin
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => {
-        const [path, , , data] = l.split(" ");
-        return [path, Buffer.from(data, "base64").toString("utf8")];
-      }),
-  );
 }
 
 describe("HaControlPlane (mocks)", () => {

@@ -4,22 +4,18 @@ import { EtcdCluster } from "../../components/etcd/etcdCluster";
 import { EtcdClusterArgs } from "../../components/etcd/types";
 import { CertificateAuthority } from "../../components/pki/certificateAuthority";
 import { hosts } from "./helpers/hosts";
-import { isSecretInput, Recorded, Recorder, resolve, unwrap } from "./helpers/mocks";
+import { isSecretInput, Recorder, resolve, underMocks, unwrap } from "./helpers/mocks";
+import { commandText } from "./helpers/recorded";
 
 const SHA = "a".repeat(64);
 const CMD = "command:remote:Command";
 
 async function deploy(n: number, over: Partial<EtcdClusterArgs> = {}, jitterMs = 0) {
-  const rec = new Recorder();
-  await rec.install(jitterMs);
-  const etcd = new EtcdCluster("etcd", { members: hosts(n), install: { sha256: SHA }, ...over });
-  await rec.idle();
+  const { rec, out: etcd } = await underMocks(
+    () => new EtcdCluster("etcd", { members: hosts(n), install: { sha256: SHA }, ...over }),
+    { jitterMs },
+  );
   return { rec, etcd };
-}
-
-function commandText(r: Recorded): string {
-  const i = unwrap(r.inputs) as Record<string, unknown>;
-  return [i.create, i.update, i.delete].filter((x) => typeof x === "string").join("\n");
 }
 
 describe("EtcdCluster (mocks)", () => {

@@ -19,7 +19,7 @@ import {
   KnownHaproxyArgs,
 } from "../../components/loadbalancer/types";
 import { hosts } from "./helpers/hosts";
-import { isSecretInput, Recorder, resolve, unwrap } from "./helpers/mocks";
+import { isSecretInput, Recorder, resolve, underMocks, unwrap } from "./helpers/mocks";
 
 const CMD = "command:remote:Command";
 const lbHosts = hosts(2).map((h, i) => ({
@@ -46,10 +46,7 @@ const nlbArgs = (over: Partial<AwsNlbArgs> = {}): AwsNlbArgs => ({
 });
 
 async function deploy(args: LoadBalancerArgs, jitterMs = 0) {
-  const rec = new Recorder();
-  await rec.install(jitterMs);
-  const lb = new LoadBalancer("lb", args);
-  await rec.idle();
+  const { rec, out: lb } = await underMocks(() => new LoadBalancer("lb", args), { jitterMs });
   return { rec, lb };
 }
 function inputs(rec: Recorder, name: string): Record<string, unknown> {

@@ -23,10 +23,8 @@ import {
   vipHealthCheck,
 } from "../../policy/policies";
 import { hosts } from "./helpers/hosts";
-import { isSecretInput, Recorder, unwrap } from "./helpers/mocks";
+import { isSecretInput, underMocks, unwrap } from "./helpers/mocks";
 import { hasOpenssl, opensslCa } from "./helpers/sh";
-
-const SELF = "tls:index/selfSignedCert:SelfSignedCert";
 
 /** One registered resource as a policy sees it: type, name, properties. */
 interface Registered {
@@ -47,10 +45,7 @@ let caPem: string;
 
 /** Run a program under the mocks; every component and resource it registered, with its properties. */
 async function registered(program: () => void): Promise<Registered[]> {
-  const rec = new Recorder((type) => (type === SELF ? { certPem: caPem } : undefined));
-  await rec.install();
-  program();
-  await rec.idle();
+  const { rec } = await underMocks(program, { certPem: caPem });
   return [...rec.components, ...rec.resources].map((r) => ({
     type: r.type,
     name: r.name,

@@ -17,15 +17,8 @@ import {
   BareMetalHostArgs,
   BareMetalStackArgs,
 } from "../../stacks/bare-metal/program";
-import {
-  isSecretInput,
-  Recorded,
-  Recorder,
-  reportTopology,
-  resolve,
-  SECRET_SIG,
-  unwrap,
-} from "./helpers/mocks";
+import { isSecretInput, Recorder, reportTopology, resolve, selfSignedAs, underMocks } from "./helpers/mocks";
+import { assertRegisteredAfter, bundle, inputs, plainOccurrences } from "./helpers/recorded";
 import { hasOpenssl, opensslCa } from "./helpers/sh";
 
 const CMD = "command:remote:Command";
@@ -63,49 +56,8 @@ function baseArgs(over: Partial<BareMetalStackArgs> = {}): BareMetalStackArgs {
   };
 }
 
-async function deploy(over: Partial<BareMetalStackArgs> = {}, jitterMs = 0) {
-  const rec = new Recorder((type) => (type === SELF ? { certPem: caPem } : undefined));
-  await rec.install(jitterMs);
-  const out = bareMetalStack(baseArgs(over));
-  await rec.idle();
-  return { rec, out };
-}
-
-function inputs(r: Recorded): Record<string, unknown> {
-  return unwrap(r.inputs) as Record<string, unknown>;
-}
-
-/** The files of a stdin bundle: path -> content. */
-function bundle(r: Recorded): Map<string, string> {
-  const stdin = inputs(r).stdin as string;
-  return new Map(
-    stdin
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => {
-        const [path, , , data] = l.split(" ");
-        return [path, Buffer.from(data, "base64").toString("utf8")];
-      }),
-  );
-}
-
-/** Paths of plain (not secret-wrapped) strings in a value that contain `needle`. */
-function plainOccurrences(v: unknown, needle: string, path = ""): string[] {
-  if (typeof v === "string") return v.includes(needle) ? [path] : [];
-  if (Array.isArray(v)) return v.flatMap((x, i) => plainOccurrences(x, needle, `${path}[${i}]`));
-  if (typeof v === "object" && v !== null) {
-    if ((v as Record<string, unknown>)[SECRET_SIG] !== undefined) return [];
-    return Object.entries(v).flatMap(([k, x]) => plainOccurrences(x, needle, `${path}.${k}`));
-  }
-  return [];
-}
-
-function after(rec: Recorder, later: string, earlier: string) {
-  assert.ok(
-    rec.get(later).registeredAt >= rec.get(earlier).resolvedAt,
-    `${later} was registered before ${earlier} was created`,
-  );
-}
+const deploy = (over: Partial<BareMetalStackArgs> = {}, jitterMs = 0) =>
+  underMocks(() => bareMetalStack(baseArgs(over)), { certPem: caPem, jitterMs });
 
 describe("bare-metal stack (mocks)", () => {
   before(function () {
@@ -146,23 +98,23 @@ describe("bare-metal stack (mocks)", () => {
     const { rec } = await deploy({ workers: workerList(3) }, 15);
     const endpoint = rec.byType(CMD).filter((r) => r.name.startsWith("api-"));
     assert.equal(endpoint.length, 19);
-    for (const r of endpoint) after(rec, "k8s-m1-init", r.name);
+    for (const r of endpoint) assertRegisteredAfter(rec, "k8s-m1-init", r.name);
     // Every host step of HaControlPlane waits for the endpoint: through the endpoint output, no dependsOn.
-    for (const r of endpoint) after(rec, "k8s-m1-prepare", r.name);
+    for (const r of endpoint) assertRegisteredAfter(rec, "k8s-m1-prepare", r.name);
     // The VIP's final check after every probe; HAProxy one master at a time, then its ready checks.
-    after(rec, "api-vip-check", "api-vip-m3-probe");
-    after(rec, "api-lb-m1-ready", "api-lb-m3-configure");
-    after(rec, "api-lb-m2-configure", "api-lb-m1-configure");
-    after(rec, "api-lb-m3-configure", "api-lb-m2-configure");
-    after(rec, "k8s-token", "k8s-m1-init");
-    after(rec, "k8s-m2-join", "k8s-token");
-    after(rec, "k8s-m3-join", "k8s-m2-join");
+    assertRegisteredAfter(rec, "api-vip-check", "api-vip-m3-probe");
+    assertRegisteredAfter(rec, "api-lb-m1-ready", "api-lb-m3-configure");
+    assertRegisteredAfter(rec, "api-lb-m2-configure", "api-lb-m1-configure");
+    assertRegisteredAfter(rec, "api-lb-m3-configure", "api-lb-m2-configure");
+    assertRegisteredAfter(rec, "k8s-token", "k8s-m1-init");
+    assertRegisteredAfter(rec, "k8s-m2-join", "k8s-token");
+    assertRegisteredAfter(rec, "k8s-m3-join", "k8s-m2-join");
     for (const w of ["w1", "w2", "w3"]) {
-      after(rec, `k8s-${w}-join`, "k8s-m3-join");
-      after(rec, "k8s-ready", `k8s-${w}-join`);
+      assertRegisteredAfter(rec, `k8s-${w}-join`, "k8s-m3-join");
+      assertRegisteredAfter(rec, "k8s-ready", `k8s-${w}-join`);
     }
-    after(rec, "k8s-provider", "k8s-ready");
-    after(rec, "k8s-cni", "k8s-ready");
+    assertRegisteredAfter(rec, "k8s-provider", "k8s-ready");
+    assertRegisteredAfter(rec, "k8s-cni", "k8s-ready");
     // Workers join in parallel.
     const joins = ["w1", "w2", "w3"].map((w) => rec.get(`k8s-${w}-join`));
     assert.ok(
@@ -181,7 +133,7 @@ describe("bare-metal stack (mocks)", () => {
     );
     assert.equal(await resolve(out.endpoint), "10.0.0.10:6443");
     for (const r of rec.byType(CMD).filter((x) => x.name.startsWith("api-vip-")))
-      after(rec, "k8s-m1-init", r.name);
+      assertRegisteredAfter(rec, "k8s-m1-init", r.name);
   });
 
   it("apiEndpoint lbHosts: HAProxy and the VIP on dedicated hosts, VIP:6443; one host: no VIP", async () => {
@@ -238,7 +190,7 @@ describe("bare-metal stack (mocks)", () => {
       for (const step of ["install", "configure", "member"])
         assert.ok(rec.names(CMD).includes(`etcd-${e}-${step}`));
     }
-    after(rec, "k8s-m1-init", "etcd-health");
+    assertRegisteredAfter(rec, "k8s-m1-init", "etcd-health");
     assert.ok(!rec.names(SELF).includes("k8s-etcd-ca-cert"), "no stacked etcd CA");
     const kubeadm = bundle(rec.get("k8s-m1-init")).get("/etc/kubernetes/hakube/kubeadm.yaml")!;
     assert.match(
@@ -352,7 +304,7 @@ describe("bare-metal stack (mocks)", () => {
   const [M, W] = (process.env.HAKUBE_TOPOLOGY ?? "7,100").split(",").map(Number);
   it(`evaluates a large topology (${M} masters, ${W} workers) fast`, async function () {
     this.timeout(120000);
-    const rec = new Recorder((type) => (type === SELF ? { certPem: caPem } : undefined));
+    const rec = new Recorder(selfSignedAs(caPem));
     await rec.install();
     const f = await rec.measure(() =>
       bareMetalStack(baseArgs({ masters: hostList("m", M, "10.0.0", 11), workers: workerList(W) })),

@@ -1,13 +1,28 @@
 /**
  * The unit tests' mocks: lab/stack/recorder.ts's Recorder (shared with the topology benchmark, which must
- * not import tests/), the capture of Pulumi's warnings, which needs mocha's hooks, and the bounds of a
- * large topology.
+ * not import tests/), a program run under it, the capture of Pulumi's warnings, which needs mocha's hooks,
+ * and the bounds of a large topology. What it recorded is read with ./recorded.ts.
  */
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
-import type { ProgramFigures, Recorder } from "../../../lab/stack/recorder";
+import { ProgramFigures, Recorder, selfSignedAs } from "../../../lab/stack/recorder";
 
 export * from "../../../lab/stack/recorder";
+
+/**
+ * Run `program` under fresh mocks until every resource it makes is registered; `certPem` (a real CA) for
+ * every self-signed certificate when given, `jitterMs` to let independent creations race.
+ */
+export async function underMocks<T>(
+  program: () => T,
+  opts: { certPem?: string; jitterMs?: number } = {},
+): Promise<{ rec: Recorder; out: T }> {
+  const rec = new Recorder(opts.certPem === undefined ? undefined : selfSignedAs(opts.certPem));
+  await rec.install(opts.jitterMs);
+  const out = program();
+  await rec.idle();
+  return { rec, out };
+}
 
 /**
  * Collect what pulumi.log.warn is given from each test's start to its end (in a describe: installs
