@@ -10,11 +10,10 @@ import * as hakube from "../../index";
 import { validateEtcdClusterArgs } from "../../components/etcd/validate";
 import { invalidArguments } from "../../components/errors";
 import { hosts } from "./helpers/hosts";
-import { Recorder, resolve, unwrap } from "./helpers/mocks";
+import { CMD, Recorder, resolve, unwrap } from "./helpers/mocks";
 import { hasOpenssl, opensslCa } from "./helpers/sh";
 
 const SHA = "a".repeat(64);
-const CMD = "command:remote:Command";
 
 /** A real CA (HaControlPlane computes the discovery hash from it; the mocked tls provider's PEM is none). */
 function realCa(): hakube.CaKeyPairArgs {

@@ -16,15 +16,20 @@ import { CniKind, EtcdTopology, HaControlPlaneArgs } from "../../components/cont
 import { CaKeyPairArgs } from "../../components/pki/certificateAuthority";
 import { KeyAlgorithm } from "../../components/pki/profiles";
 import { hosts } from "./helpers/hosts";
-import { isSecretInput, Recorder, reportTopology, resolve, underMocks } from "./helpers/mocks";
+import {
+  CMD,
+  CSR,
+  isSecretInput,
+  KEY,
+  Recorder,
+  reportTopology,
+  resolve,
+  SELF,
+  SIGNED,
+  underMocks,
+} from "./helpers/mocks";
 import { bundle, commandText, inputs } from "./helpers/recorded";
 import { hasOpenssl, opensslCa } from "./helpers/sh";
-
-const CMD = "command:remote:Command";
-const KEY = "tls:index/privateKey:PrivateKey";
-const SELF = "tls:index/selfSignedCert:SelfSignedCert";
-const CSR = "tls:index/certRequest:CertRequest";
-const SIGNED = "tls:index/locallySignedCert:LocallySignedCert";
 
 function workers(n: number): HostArgs[] {
   return Array.from({ length: n }, (_, i) => ({

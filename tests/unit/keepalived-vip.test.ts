@@ -14,9 +14,8 @@ import {
 } from "../../components/keepalived/types";
 import { InstallMethod } from "../../components/install";
 import { hosts } from "./helpers/hosts";
-import { isSecretInput, Recorder, resolve, underMocks, unwrap } from "./helpers/mocks";
+import { CMD, isSecretInput, Recorder, resolve, underMocks, unwrap } from "./helpers/mocks";
 
-const CMD = "command:remote:Command";
 const base = (over: Partial<KeepalivedVipArgs> = {}): KeepalivedVipArgs => ({
   address: "10.0.0.10/24",
   interface: "eth0",

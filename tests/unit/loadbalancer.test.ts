@@ -8,11 +8,10 @@ import {
   LoadBalancerArgs,
   LoadBalancerKind,
 } from "../../components/loadbalancer/types";
-import { isSecretInput, Recorder, resolve, underMocks, unwrap } from "./helpers/mocks";
+import { CMD, isSecretInput, Recorder, resolve, underMocks, unwrap } from "./helpers/mocks";
 import { assertRegisteredAfter } from "./helpers/recorded";
 import { lbHosts, haproxyArgs, nlbArgs, haproxyLb, nlbLb, haproxySettings } from "./helpers/loadbalancer";
 
-const CMD = "command:remote:Command";
 async function deploy(args: LoadBalancerArgs, jitterMs = 0) {
   const { rec, out: lb } = await underMocks(() => new LoadBalancer("lb", args), { jitterMs });
   return { rec, lb };

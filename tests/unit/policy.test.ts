@@ -23,7 +23,7 @@ import {
   vipHealthCheck,
 } from "../../policy/policies";
 import { hosts } from "./helpers/hosts";
-import { isSecretInput, underMocks, unwrap } from "./helpers/mocks";
+import { INGRESS, INSTANCE, isSecretInput, underMocks, unwrap } from "./helpers/mocks";
 import { hasOpenssl, opensslCa } from "./helpers/sh";
 
 /** One registered resource as a policy sees it: type, name, properties. */
@@ -132,8 +132,8 @@ describe("policy pack (policy/)", function () {
     it("aws, stacked etcd: instances, security groups and the NLB", async () => {
       const rs = await registered(() => awsStack(awsArgs()));
       assert.deepEqual(allViolations(rs), {});
-      assert.equal(byType(rs, "aws:ec2/instance:Instance").length, 6, "3 masters and 3 workers checked");
-      assert.ok(byType(rs, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").length >= 5);
+      assert.equal(byType(rs, INSTANCE).length, 6, "3 masters and 3 workers checked");
+      assert.ok(byType(rs, INGRESS).length >= 5);
       assert.equal(byType(rs, "aws:lb/loadBalancer:LoadBalancer").length, 1);
       assert.deepEqual(byType(rs, "hakube:index:HaControlPlane")[0].props, {
         masterCount: 3,

@@ -13,15 +13,22 @@ import * as pulumi from "@pulumi/pulumi";
 import * as hakube from "../../index";
 import { awsStack, AwsStackArgs, ROOT_LOGIN_USER_DATA } from "../../stacks/aws/program";
 import { AwsNatGateways } from "../../stacks/aws/plan";
-import { isSecretInput, Recorder, resolve, underMocks, unwrap } from "./helpers/mocks";
+import {
+  CMD,
+  INGRESS,
+  INSTANCE,
+  isSecretInput,
+  KEY,
+  Recorder,
+  resolve,
+  SELF,
+  underMocks,
+  unwrap,
+} from "./helpers/mocks";
 import { assertRegisteredAfter, bundle, inputs, plainOccurrences } from "./helpers/recorded";
 import { hasOpenssl, opensslCa } from "./helpers/sh";
 
-const CMD = "command:remote:Command";
-const SELF = "tls:index/selfSignedCert:SelfSignedCert";
-const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
-const INSTANCE = "aws:ec2/instance:Instance";
 const SUBNET = "aws:ec2/subnet:Subnet";
 const BUCKET = "aws:s3/bucket:Bucket";
 const BUCKET_ARN = "arn:aws:s3:::etcd-backups-0a1b2c3";
@@ -260,7 +267,7 @@ describe("aws stack (mocks)", () => {
   it("makes an ED25519 key with @pulumi/tls and registers it as the instances' key pair", async () => {
     const { rec, out } = await deploy();
     assert.deepEqual(inputs(rec.get("ssh-key")), { algorithm: "ED25519" });
-    assert.equal(rec.get("ssh-key").type, "tls:index/privateKey:PrivateKey");
+    assert.equal(rec.get("ssh-key").type, KEY);
     assert.deepEqual(inputs(rec.get("ssh-keypair")), {
       publicKey: "ssh-ed25519 AAAAssh-key",
       tags: { Name: "test-ssh" },

@@ -17,12 +17,19 @@ import {
   BareMetalHostArgs,
   BareMetalStackArgs,
 } from "../../stacks/bare-metal/program";
-import { isSecretInput, Recorder, reportTopology, resolve, selfSignedAs, underMocks } from "./helpers/mocks";
+import {
+  CMD,
+  isSecretInput,
+  Recorder,
+  reportTopology,
+  resolve,
+  SELF,
+  selfSignedAs,
+  underMocks,
+} from "./helpers/mocks";
 import { assertRegisteredAfter, bundle, inputs, plainOccurrences } from "./helpers/recorded";
 import { hasOpenssl, opensslCa } from "./helpers/sh";
 
-const CMD = "command:remote:Command";
-const SELF = "tls:index/selfSignedCert:SelfSignedCert";
 const PRIVATE_KEY =
   "-----BEGIN OPENSSH PRIVATE KEY-----\nFAKE-PRIVATE-KEY bare-metal\n-----END OPENSSH PRIVATE KEY-----\n";
 const ETCD_SHA256 = "a".repeat(64);

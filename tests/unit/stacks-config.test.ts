@@ -9,13 +9,12 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { isSecretInput, Recorder, selfSignedAs } from "./helpers/mocks";
+import { CMD, isSecretInput, Recorder, selfSignedAs } from "./helpers/mocks";
 import { inputs, plainOccurrences } from "./helpers/recorded";
 import { hasOpenssl, opensslCa } from "./helpers/sh";
 import * as yaml from "js-yaml";
 
 const ROOT = path.join(__dirname, "..", "..");
-const CMD = "command:remote:Command";
 const SSH_KEY =
   "-----BEGIN OPENSSH PRIVATE KEY-----\nFAKE-PRIVATE-KEY from config\n-----END OPENSSH PRIVATE KEY-----\n";
 

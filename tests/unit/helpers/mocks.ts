@@ -9,6 +9,19 @@ import { ProgramFigures, Recorder, selfSignedAs } from "../../../lab/stack/recor
 
 export * from "../../../lab/stack/recorder";
 
+/** Pulumi type tokens the tests look resources up by. */
+export const CMD = "command:remote:Command";
+export const KEY = "tls:index/privateKey:PrivateKey";
+export const SELF = "tls:index/selfSignedCert:SelfSignedCert";
+export const CSR = "tls:index/certRequest:CertRequest";
+export const SIGNED = "tls:index/locallySignedCert:LocallySignedCert";
+export const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+export const INSTANCE = "aws:ec2/instance:Instance";
+export const RANDOM_ID = "random:index/randomId:RandomId";
+export const RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword";
+export const RANDOM_STRING = "random:index/randomString:RandomString";
+export const RANDOM_BYTES = "random:index/randomBytes:RandomBytes";
+
 /**
  * Run `program` under fresh mocks until every resource it makes is registered; `certPem` (a real CA) for
  * every self-signed certificate when given, `jitterMs` to let independent creations race.
