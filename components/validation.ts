@@ -53,6 +53,12 @@ export function oneOfProblem(value: unknown, choices: readonly string[], path: s
   return { path, message: `${path} must be one of ${choices.join(", ")}, got ${show(value)}` };
 }
 
+/** The problem of oneOfProblem() with an enum-like object's values, when `value` is given at all. */
+export function oneOfProblems(value: unknown, values: object, path: string): Problem[] {
+  const bad = value === undefined ? undefined : oneOfProblem(value, Object.values(values), path);
+  return bad ? [bad] : [];
+}
+
 /**
  * True for a value that is not known yet: a Pulumi Output or a Promise (an `Input<string>` such as an EC2
  * instance's `privateIp`). Validators skip such values; the component checks them with the same rules

@@ -19,6 +19,8 @@ import {
   isHttpUrl,
   isSha256,
   isWholeInRange,
+  oneOfProblem,
+  oneOfProblems,
   Problem,
   show,
   stringListProblems,
@@ -307,14 +309,9 @@ function miscProblems(args: HaControlPlaneArgs): Problem[] {
       message: `nodesInContainers must be true or false, got ${show(args.nodesInContainers)}`,
     });
   }
-  const profile = args.leaderElection?.profile;
-  const profiles = Object.values(LeaderElectionProfile) as string[];
-  if (profile !== undefined && !profiles.includes(profile)) {
-    problems.push({
-      path: "leaderElection.profile",
-      message: `leaderElection.profile must be one of ${profiles.join(", ")}, got ${show(profile)}`,
-    });
-  }
+  problems.push(
+    ...oneOfProblems(args.leaderElection?.profile, LeaderElectionProfile, "leaderElection.profile"),
+  );
   if (args.readyTimeoutSeconds !== undefined && !isWholeInRange(args.readyTimeoutSeconds, 30)) {
     problems.push({
       path: "readyTimeoutSeconds",
@@ -328,13 +325,8 @@ function cniProblems(args: HaControlPlaneArgs): Problem[] {
   if (args.cni === undefined) return [];
   const problems: Problem[] = [];
   const cni = args.cni;
-  const kinds = Object.values(CniKind) as string[];
-  if (!kinds.includes(cni?.kind)) {
-    problems.push({
-      path: "cni.kind",
-      message: `cni.kind must be one of ${kinds.join(", ")}, got ${show(cni?.kind)}`,
-    });
-  }
+  const badKind = oneOfProblem(cni?.kind, Object.values(CniKind), "cni.kind");
+  if (badKind) problems.push(badKind);
   if (typeof cni?.version !== "string" || !/^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$/.test(cni.version)) {
     problems.push({
       path: "cni.version",

@@ -2,7 +2,7 @@
  * HaControlPlane's network checks: the endpoint, the pod and service subnets, and the etcd topology with
  * an external etcd's endpoints (checked here when plain, once resolved when Outputs). Pure.
  */
-import { isHttpUrl, isIP, isPending, Problem, show, ValidationResult } from "../validation";
+import { isHttpUrl, isIP, isPending, oneOfProblem, Problem, show, ValidationResult } from "../validation";
 import {
   DEFAULT_POD_SUBNET,
   DEFAULT_SERVICE_SUBNET,
@@ -169,15 +169,8 @@ export function etcdProblems(args: HaControlPlaneArgs): Problem[] {
   const problems: Problem[] = [];
   const etcd = args.etcd ?? {};
   const topology = etcd.topology ?? EtcdTopology.Stacked;
-  const topologies = Object.values(EtcdTopology) as string[];
-  if (!topologies.includes(topology)) {
-    return [
-      {
-        path: "etcd.topology",
-        message: `etcd.topology must be one of ${topologies.join(", ")}, got ${show(topology)}`,
-      },
-    ];
-  }
+  const badTopology = oneOfProblem(topology, Object.values(EtcdTopology), "etcd.topology");
+  if (badTopology) return [badTopology];
   for (const key of EXTERNAL_ETCD_FIELDS) {
     const value = etcd[key];
     if (topology === EtcdTopology.External) {

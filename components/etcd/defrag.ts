@@ -11,7 +11,7 @@
 import { heredoc, shAssignments, shFunctions } from "../shell";
 import { Problem, show } from "../validation";
 import { isCalendarInterval, memberSchedule, MemberSchedule, MIN_BACKUP_INTERVAL_SECONDS } from "./backup";
-import { renderScheduleTimer } from "./render/backup";
+import { renderScheduleService, renderScheduleTimer, shStartTimer } from "./render/backup";
 import { ROSTER_FILE } from "./defaults";
 import { PKI_FILES } from "./render/config";
 
@@ -86,16 +86,7 @@ export function renderDefragScript(s: EtcdDefragSettings): string {
 }
 
 export function renderDefragService(s: EtcdDefragSettings): string {
-  return `# Managed by hakube (EtcdCluster ${s.cluster}).
-[Unit]
-Description=etcd defragmentation of member ${s.name} (hakube)
-After=etcd.service
-
-[Service]
-Type=oneshot
-ExecStart=/bin/sh ${DEFRAG_SCRIPT}
-TimeoutStartSec=600
-`;
+  return renderScheduleService(s, "defragmentation", DEFRAG_SCRIPT, ["TimeoutStartSec=600"]);
 }
 
 export function renderDefragTimer(s: EtcdDefragSettings): string {
@@ -111,17 +102,7 @@ export function renderDefragInstallScript(s: EtcdDefragSettings): string {
     heredoc(`put ${DEFRAG_SCRIPT} 0700 root:root`, renderDefragScript(s)),
     heredoc(`put /etc/systemd/system/${DEFRAG_SERVICE} 0644 root:root`, renderDefragService(s)),
     heredoc(`put /etc/systemd/system/${DEFRAG_TIMER} 0644 root:root`, renderDefragTimer(s)),
-    `if [ "$CHANGED" = 1 ]; then
-  systemctl daemon-reload
-  systemctl enable --quiet ${DEFRAG_TIMER}
-  systemctl restart ${DEFRAG_TIMER}
-  say "defrag timer (re)started: ${s.calendar}"
-elif ! systemctl is-active --quiet ${DEFRAG_TIMER} || ! systemctl is-enabled --quiet ${DEFRAG_TIMER}; then
-  systemctl enable --now --quiet ${DEFRAG_TIMER}
-  say "defrag timer started: ${s.calendar}"
-else
-  say "defrag timer is unchanged and active"
-fi`,
+    shStartTimer(DEFRAG_TIMER, "defrag", s.calendar),
     "",
   ].join("\n");
 }

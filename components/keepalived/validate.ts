@@ -11,15 +11,8 @@ import {
   parseAddressWithPrefix,
 } from "../net";
 import { checkInstall, PACKAGE_INSTALL_RULES } from "../install";
-import {
-  hostListProblems,
-  notAnObject,
-  isPort,
-  isWholeInRange,
-  Problem,
-  show,
-  ValidationResult,
-} from "../validation";
+import { hostListProblems, isPort, isWholeInRange, notAnObject, oneOfProblems, show } from "../validation";
+import type { Problem, ValidationResult } from "../validation";
 import {
   derivedPriority,
   FIRST_PRIORITY,
@@ -73,13 +66,7 @@ export function validateKeepalivedVipArgs(args: KeepalivedVipArgs | undefined): 
   errors.push(...healthCheckProblems(args));
   errors.push(...priorityProblems(args));
   errors.push(...timingProblems(args));
-  const transports = Object.values(VrrpTransport) as string[];
-  if (args.transport !== undefined && !transports.includes(args.transport)) {
-    errors.push({
-      path: "transport",
-      message: `transport must be one of ${transports.join(", ")}, got ${show(args.transport)}`,
-    });
-  }
+  errors.push(...oneOfProblems(args.transport, VrrpTransport, "transport"));
   errors.push(...checkInstall(args.install, "install", PACKAGE_INSTALL_RULES).problems);
   const t = args.readyTimeoutSeconds;
   if (t !== undefined && !(typeof t === "number" && Number.isInteger(t) && t >= 10)) {
@@ -133,13 +120,7 @@ function healthCheckProblems(args: KeepalivedVipArgs): Problem[] {
   const problems: Problem[] = [];
   const hc = args.healthCheck;
   if (hc === undefined) return problems;
-  const kinds = Object.values(VipHealthCheckKind) as string[];
-  if (hc.kind !== undefined && !kinds.includes(hc.kind)) {
-    problems.push({
-      path: "healthCheck.kind",
-      message: `healthCheck.kind must be one of ${kinds.join(", ")}, got ${show(hc.kind)}`,
-    });
-  }
+  problems.push(...oneOfProblems(hc.kind, VipHealthCheckKind, "healthCheck.kind"));
   if (hc.port !== undefined) {
     if (!isPort(hc.port)) {
       problems.push({
@@ -217,13 +198,7 @@ function timingProblems(args: KeepalivedVipArgs): Problem[] {
   const problems: Problem[] = [];
   const t = args.timing;
   if (t === undefined) return problems;
-  const profiles = Object.values(VrrpTimingProfile) as string[];
-  if (t.profile !== undefined && !profiles.includes(t.profile)) {
-    problems.push({
-      path: "timing.profile",
-      message: `timing.profile must be one of ${profiles.join(", ")}, got ${show(t.profile)}`,
-    });
-  }
+  problems.push(...oneOfProblems(t.profile, VrrpTimingProfile, "timing.profile"));
   const advert = t.advertIntervalSeconds;
   if (advert !== undefined) {
     const cs = typeof advert === "number" ? Math.round(advert * 100) : NaN;

@@ -10,6 +10,7 @@ import {
   isPending,
   isPort,
   isWholeInRange,
+  oneOfProblem,
   Problem,
   show,
   ValidationResult,
@@ -25,10 +26,8 @@ export function validateLoadBalancerArgs(args: LoadBalancerArgs | undefined): Va
   const warnings: Problem[] = [];
   const wrong = notAnObject(args, "kind and its block of settings");
   if (wrong || !args) return wrong!; // no args is no object: wrong is set
-  const kinds = Object.values(LoadBalancerKind) as string[];
-  if (!kinds.includes(args.kind)) {
-    errors.push({ path: "kind", message: `kind must be one of ${kinds.join(", ")}, got ${show(args.kind)}` });
-  }
+  const badKind = oneOfProblem(args.kind, Object.values(LoadBalancerKind), "kind");
+  if (badKind) errors.push(badKind);
   for (const key of ["port", "backendPort"] as const) {
     if (args[key] !== undefined && !isPort(args[key])) {
       errors.push({ path: key, message: `${key} must be a port number 1-65535, got ${show(args[key])}` });

@@ -2,7 +2,14 @@
  * Pure validation of LoadBalancerArgs' awsNlb block: the VPC, subnets, scheme, targets, CIDRs and health
  * check. validateLoadBalancerArgs (./validate.ts) calls it for kind awsNlb.
  */
-import { isWholeInRange, uniqueNameProblems, Problem, show, ValidationResult } from "../validation";
+import {
+  isWholeInRange,
+  oneOfProblems,
+  uniqueNameProblems,
+  Problem,
+  show,
+  ValidationResult,
+} from "../validation";
 import {
   DEFAULT_NLB_HEALTH_CHECK_INTERVAL_SECONDS,
   DEFAULT_NLB_HEALTH_CHECK_TIMEOUT_SECONDS,
@@ -54,20 +61,8 @@ export function awsNlbProblems(n: AwsNlbArgs): ValidationResult {
       }
     });
   }
-  const schemes = Object.values(AwsNlbScheme) as string[];
-  if (n.scheme !== undefined && !schemes.includes(n.scheme)) {
-    errors.push({
-      path: "awsNlb.scheme",
-      message: `awsNlb.scheme must be one of ${schemes.join(", ")}, got ${show(n.scheme)}`,
-    });
-  }
-  const types = Object.values(AwsNlbTargetType) as string[];
-  if (n.targetType !== undefined && !types.includes(n.targetType)) {
-    errors.push({
-      path: "awsNlb.targetType",
-      message: `awsNlb.targetType must be one of ${types.join(", ")}, got ${show(n.targetType)}`,
-    });
-  }
+  errors.push(...oneOfProblems(n.scheme, AwsNlbScheme, "awsNlb.scheme"));
+  errors.push(...oneOfProblems(n.targetType, AwsNlbTargetType, "awsNlb.targetType"));
   errors.push(...targetProblems(n));
   if (n.allowedCidrs !== undefined) {
     if (!Array.isArray(n.allowedCidrs) || n.allowedCidrs.length === 0) {

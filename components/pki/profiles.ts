@@ -2,7 +2,7 @@
  * Pure PKI decisions: key algorithms, key usages per certificate role, validity defaults and SANs.
  * No Pulumi import, so every choice here is unit-tested as plain data.
  */
-import { isPending, Problem } from "../validation";
+import { isPending, oneOfProblems, Problem } from "../validation";
 import { show } from "../show";
 
 /**
@@ -116,13 +116,6 @@ export interface SubjectAltNames {
 export function subjectAltNames(names: readonly string[], isIp: (s: string) => boolean): SubjectAltNames {
   const unique = [...new Set(names)];
   return { dnsNames: unique.filter((n) => !isIp(n)), ipAddresses: unique.filter((n) => isIp(n)) };
-}
-
-/** A problem if `value` (at `path`) is given and is not one of `values`: "path must be one of a, b, got x". */
-export function oneOfProblems(value: unknown, values: object, path: string): Problem[] {
-  const allowed = Object.values(values) as unknown[];
-  if (value === undefined || allowed.includes(value)) return [];
-  return [{ path, message: `${path} must be one of ${allowed.join(", ")}, got ${show(value)}` }];
 }
 
 /** The lifetime settings of a CA or a certificate, as CertificateAuthorityArgs, CertificateRequestArgs and EtcdCertificateArgs name them. */

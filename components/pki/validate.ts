@@ -2,7 +2,16 @@
  * Pure validation of CertificateAuthorityArgs and of issueCertificate's request: every rule returns problems
  * that name the argument and the value. Runs before any key or certificate exists.
  */
-import { isIP, isPending, isSanDnsName, notAnObject, Problem, show, ValidationResult } from "../validation";
+import {
+  isIP,
+  isPending,
+  isSanDnsName,
+  notAnObject,
+  oneOfProblems,
+  Problem,
+  show,
+  ValidationResult,
+} from "../validation";
 import {
   caKeyPairProblems,
   CertificateRole,
@@ -10,7 +19,6 @@ import {
   DEFAULT_CERT_VALIDITY_HOURS,
   defaultEarlyRenewalHours,
   lifetimeProblems,
-  oneOfProblems,
 } from "./profiles";
 
 /** What both a CA and a certificate carry in their subject. */

@@ -9,7 +9,7 @@
  */
 import * as hakube from "../../index";
 import { bareMetalStack, BareMetalHostArgs } from "../../stacks/bare-metal/program";
-import { Recorder } from "../stack/recorder";
+import { Recorder, selfSignedAs } from "../stack/recorder";
 import * as providers from "../providers";
 
 export interface TopologyFigures {
@@ -48,43 +48,26 @@ async function caCertPem(): Promise<string> {
 
 async function measure(masters: number, workers: number): Promise<TopologyFigures> {
   const ca = await caCertPem();
-  const rec = new Recorder((type) =>
-    type === "tls:index/selfSignedCert:SelfSignedCert" ? { certPem: ca } : undefined,
-  );
+  const rec = new Recorder(selfSignedAs(ca));
   await rec.install();
   const mb = (n: number) => Math.round(n / 1048576);
-  const heapBefore = process.memoryUsage().heapUsed;
-  let peakHeap = heapBefore;
-  let peakRss = process.memoryUsage().rss;
-  const sample = () => {
-    const m = process.memoryUsage();
-    peakHeap = Math.max(peakHeap, m.heapUsed);
-    peakRss = Math.max(peakRss, m.rss);
-  };
-  const sampler = setInterval(sample, 5);
-  const t0 = performance.now();
-  bareMetalStack({
-    masters: hostsOf("m", masters, 0),
-    workers: hostsOf("w", workers, 1),
-    privateKey:
-      "-----BEGIN OPENSSH PRIVATE KEY-----\nFAKE-PRIVATE-KEY topology\n-----END OPENSSH PRIVATE KEY-----\n",
-    vip: { address: "10.0.0.10/24", interface: "eth0" },
-    kubernetes: { kubernetesVersion: "1.31.4", cni: { kind: hakube.CniKind.Cilium, version: "1.16.5" } },
-  });
-  const programMs = performance.now() - t0;
-  // The program runs synchronously, so the sampler cannot see inside it: sample once right after.
-  sample();
-  // idle() returns after 4 quiet polls of 15 ms following the last creation: ~60 ms of the figure.
-  await rec.idle();
-  const registeredMs = performance.now() - t0;
-  clearInterval(sampler);
+  const f = await rec.measure(() =>
+    bareMetalStack({
+      masters: hostsOf("m", masters, 0),
+      workers: hostsOf("w", workers, 1),
+      privateKey:
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nFAKE-PRIVATE-KEY topology\n-----END OPENSSH PRIVATE KEY-----\n",
+      vip: { address: "10.0.0.10/24", interface: "eth0" },
+      kubernetes: { kubernetesVersion: "1.31.4", cni: { kind: hakube.CniKind.Cilium, version: "1.16.5" } },
+    }),
+  );
   return {
     resources: rec.resources.length,
-    programMs: Math.round(programMs),
-    registeredMs: Math.round(registeredMs),
-    heapBeforeMb: mb(heapBefore),
-    peakHeapMb: mb(peakHeap),
-    peakRssMb: mb(peakRss),
+    programMs: Math.round(f.programMs),
+    registeredMs: Math.round(f.registeredMs),
+    heapBeforeMb: mb(f.heapBefore),
+    peakHeapMb: mb(f.peakHeap),
+    peakRssMb: mb(f.peakRss),
   };
 }
 

@@ -149,25 +149,40 @@ async function runRemoteCommand(
   return { stdout: result.stdout, stderr: result.stderr };
 }
 
-const remoteCommand: Handler = {
-  secretOutputs: ["connection"],
-  async create(ctx, inputs) {
-    const create = optString(inputs, "create");
-    const out =
-      create === undefined ? { stdout: "", stderr: "" } : await runRemoteCommand(ctx, inputs, create);
-    return { id: newId(ctx.name), outputs: { ...inputs, ...out } };
-  },
-  async update(ctx, old, inputs) {
-    const command = optString(inputs, "update") ?? optString(inputs, "create");
-    const previous = { stdout: old.outputs.stdout ?? "", stderr: old.outputs.stderr ?? "" };
-    const out = command === undefined ? previous : await runRemoteCommand(ctx, inputs, command, old.outputs);
-    return { ...inputs, ...out };
-  },
-  async delete(ctx, old) {
-    const command = optString(old.inputs, "delete");
-    if (command !== undefined) await runRemoteCommand(ctx, old.inputs, command, old.outputs);
-  },
-};
+/** Runs one of a command resource's scripts (create, update or delete) where the resource says. */
+type RunCommand = (
+  ctx: OpContext,
+  inputs: PropertyMap,
+  command: string,
+  previous?: PropertyMap,
+) => Promise<{ stdout: string; stderr: string }>;
+
+/**
+ * A command resource as the provider runs it: create runs `create`; update runs `update` (or `create`),
+ * or keeps the previous stdout and stderr when there is neither; delete runs `delete` if there is one.
+ */
+function commandHandler(secretOutputs: string[], run: RunCommand): Handler {
+  return {
+    secretOutputs,
+    async create(ctx, inputs) {
+      const create = optString(inputs, "create");
+      const out = create === undefined ? { stdout: "", stderr: "" } : await run(ctx, inputs, create);
+      return { id: newId(ctx.name), outputs: { ...inputs, ...out } };
+    },
+    async update(ctx, old, inputs) {
+      const command = optString(inputs, "update") ?? optString(inputs, "create");
+      const previous = { stdout: old.outputs.stdout ?? "", stderr: old.outputs.stderr ?? "" };
+      const out = command === undefined ? previous : await run(ctx, inputs, command, old.outputs);
+      return { ...inputs, ...out };
+    },
+    async delete(ctx, old) {
+      const command = optString(old.inputs, "delete");
+      if (command !== undefined) await run(ctx, old.inputs, command, old.outputs);
+    },
+  };
+}
+
+const remoteCommand = commandHandler(["connection"], runRemoteCommand);
 
 // ---------------------------------------------------------------------------------------------------------
 // command:remote:CopyToRemote
@@ -235,25 +250,7 @@ async function runLocalCommand(
   return { stdout: result.stdout, stderr: result.stderr };
 }
 
-const localCommand: Handler = {
-  secretOutputs: [],
-  async create(ctx, inputs) {
-    const create = optString(inputs, "create");
-    const out =
-      create === undefined ? { stdout: "", stderr: "" } : await runLocalCommand(ctx, inputs, create);
-    return { id: newId(ctx.name), outputs: { ...inputs, ...out } };
-  },
-  async update(ctx, old, inputs) {
-    const command = optString(inputs, "update") ?? optString(inputs, "create");
-    const previous = { stdout: old.outputs.stdout ?? "", stderr: old.outputs.stderr ?? "" };
-    const out = command === undefined ? previous : await runLocalCommand(ctx, inputs, command, old.outputs);
-    return { ...inputs, ...out };
-  },
-  async delete(ctx, old) {
-    const command = optString(old.inputs, "delete");
-    if (command !== undefined) await runLocalCommand(ctx, old.inputs, command, old.outputs);
-  },
-};
+const localCommand = commandHandler([], runLocalCommand);
 
 // ---------------------------------------------------------------------------------------------------------
 // pulumi:providers:* and delegated types

@@ -73,6 +73,17 @@ describe("EtcdCluster day 2: snapshots and restore on real etcd (lab)", function
     return Number((JSON.parse(r.stdout) as { header: { revision: number } }).header.revision);
   };
   const allHealthy = async () => (await endpointStatus(result.files, etcd.endpoints)).every((s) => s.healthy);
+  /** The suite's cluster (backups and defragmentation as before() sets them), with `extra` for day 2. */
+  const deploy = (extra: Partial<Parameters<typeof deployEtcd>[0]> = {}) =>
+    deployEtcd({
+      lab: LAB,
+      subnetIndex: SUBNET,
+      members: 3,
+      etcdBackup: backup,
+      etcdDefrag: DEFRAG,
+      log,
+      ...extra,
+    });
 
   before(async function () {
     await destroyLab(LAB); // leftovers of an interrupted run
@@ -106,14 +117,7 @@ describe("EtcdCluster day 2: snapshots and restore on real etcd (lab)", function
       encryptTo: { certificatePem: String(cert.outputs.certPem) },
     };
     const t0 = Date.now();
-    result = await deployEtcd({
-      lab: LAB,
-      subnetIndex: SUBNET,
-      members: 3,
-      etcdBackup: backup,
-      etcdDefrag: DEFRAG,
-      log,
-    });
+    result = await deploy();
     figures.deployMs = Date.now() - t0;
     etcd = new Etcd(result.files, result.endpoints);
   });
@@ -352,15 +356,7 @@ describe("EtcdCluster day 2: snapshots and restore on real etcd (lab)", function
     assert.ok(!(await allHealthy()));
 
     const t1 = Date.now();
-    result = await deployEtcd({
-      lab: LAB,
-      subnetIndex: SUBNET,
-      members: 3,
-      etcdBackup: backup,
-      etcdDefrag: DEFRAG,
-      etcdRestoreFrom: { path: "/root/restore.db", sha256: snap.sha256 },
-      log,
-    });
+    result = await deploy({ etcdRestoreFrom: { path: "/root/restore.db", sha256: snap.sha256 } });
     figures.restoreMs = Date.now() - t1;
     assert.deepEqual(result.summary.updated.filter((n) => n.endsWith("-member")).sort(), [
       "etcd-m1-member",
@@ -378,32 +374,18 @@ describe("EtcdCluster day 2: snapshots and restore on real etcd (lab)", function
   });
 
   it("a second run with the same restoreFrom runs nothing; another snapshot is refused on members with data", async () => {
-    const again = await deployEtcd({
-      lab: LAB,
-      subnetIndex: SUBNET,
-      members: 3,
-      etcdBackup: backup,
-      etcdDefrag: DEFRAG,
+    const again = await deploy({
       etcdRestoreFrom: {
         path: "/root/restore.db",
         sha256: (await sh("m1", "cat /etc/etcd/restored-from")).trim(),
       },
-      log,
     });
     assert.equal(again.summary.commandsRun, 0);
     await etcd.mustPut("kept", "yes");
     // A restoreFrom naming another snapshot: every member has data that is not from it.
     const other = crypto.createHash("sha256").update("another snapshot").digest("hex");
     await assert.rejects(
-      deployEtcd({
-        lab: LAB,
-        subnetIndex: SUBNET,
-        members: 3,
-        etcdBackup: backup,
-        etcdDefrag: DEFRAG,
-        etcdRestoreFrom: { path: "/root/restore.db", sha256: other },
-        log,
-      }),
+      deploy({ etcdRestoreFrom: { path: "/root/restore.db", sha256: other } }),
       /refusing to restore \/root\/restore\.db: m1 already has data/,
     );
     assert.ok(await allHealthy());
@@ -442,15 +424,7 @@ describe("EtcdCluster day 2: snapshots and restore on real etcd (lab)", function
     assert.notEqual((await etcd.put("without-quorum", "x", m1, "2s")).code, 0, "no write without quorum");
 
     const t0 = Date.now();
-    result = await deployEtcd({
-      lab: LAB,
-      subnetIndex: SUBNET,
-      members: 3,
-      etcdBackup: backup,
-      etcdDefrag: DEFRAG,
-      etcdRecoverQuorum: { from: "m1", id: "lab-1" },
-      log,
-    });
+    result = await deploy({ etcdRecoverQuorum: { from: "m1", id: "lab-1" } });
     figures.quorumRecoveryMs = Date.now() - t0;
     assert.ok(await allHealthy());
     const members = await etcd.members();
@@ -466,15 +440,7 @@ describe("EtcdCluster day 2: snapshots and restore on real etcd (lab)", function
     assert.doesNotMatch(await sh("m1", "cat /etc/etcd/cluster.env"), /FORCE_NEW_CLUSTER/);
     await etcd.mustPut("after-recovery", "ok");
     // Left in the program, the same recoverQuorum runs nothing and never forces again.
-    const again = await deployEtcd({
-      lab: LAB,
-      subnetIndex: SUBNET,
-      members: 3,
-      etcdBackup: backup,
-      etcdDefrag: DEFRAG,
-      etcdRecoverQuorum: { from: "m1", id: "lab-1" },
-      log,
-    });
+    const again = await deploy({ etcdRecoverQuorum: { from: "m1", id: "lab-1" } });
     assert.equal(again.summary.commandsRun, 0);
   });
 });

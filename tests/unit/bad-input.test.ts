@@ -80,6 +80,37 @@ const plane = (over: Record<string, unknown>) => () =>
 
 type Case = [string, () => unknown, string];
 
+/**
+ * What every component refuses alike in a host list `field` (`build` makes the component with that list):
+ * host [0] without connection, host [2] on SSH port 0, host [1] with `hostKey` that is no OpenSSH key line.
+ */
+function connectionCases(
+  who: string,
+  field: string,
+  build: (hosts: hakube.HostArgs[]) => () => unknown,
+  hostKey: string,
+): Case[] {
+  const [component] = who.split(" ");
+  const refused = `${who} has invalid arguments:\n  - ${field}`;
+  return [
+    [
+      `${component}: ${field}[0] without connection`,
+      build(without(3, 0, "connection")),
+      `${refused}[0].connection must be an object with at least host (how to reach the machine over SSH), got undefined`,
+    ],
+    [
+      `${component}: ${field}[2] on SSH port 0`,
+      build(withConnection(3, 2, conn({ port: 0 }))),
+      `${refused}[2].connection.port must be a port number 1-65535, got 0`,
+    ],
+    [
+      `${component}: ${field}[1] with hostKey ${JSON.stringify(hostKey)}`,
+      build(withConnection(3, 1, conn({ hostKey }))),
+      `${refused}[1].connection.hostKey ${HOST_KEY_MESSAGE} "${hostKey}"`,
+    ],
+  ];
+}
+
 const cases: Case[] = [
   // EtcdCluster
   [
@@ -327,21 +358,7 @@ const cases: Case[] = [
     "issueCertificate leaf has invalid arguments:\n  - commonName must be a non-empty string, got undefined",
   ],
   // KeepalivedVip
-  [
-    "KeepalivedVip: a member without connection",
-    vip({ members: without(3, 0, "connection") }),
-    "KeepalivedVip vip has invalid arguments:\n  - members[0].connection must be an object with at least host (how to reach the machine over SSH), got undefined",
-  ],
-  [
-    "KeepalivedVip: SSH port 0",
-    vip({ members: withConnection(3, 2, conn({ port: 0 })) }),
-    "KeepalivedVip vip has invalid arguments:\n  - members[2].connection.port must be a port number 1-65535, got 0",
-  ],
-  [
-    "KeepalivedVip: a hostKey that is a fingerprint",
-    vip({ members: withConnection(3, 1, conn({ hostKey: "SHA256:abcdef" })) }),
-    `KeepalivedVip vip has invalid arguments:\n  - members[1].connection.hostKey ${HOST_KEY_MESSAGE} "SHA256:abcdef"`,
-  ],
+  ...connectionCases("KeepalivedVip vip", "members", (members) => vip({ members }), "SHA256:abcdef"),
   [
     "KeepalivedVip: readyTimeoutSeconds too short",
     vip({ readyTimeoutSeconds: 5 }),
@@ -378,21 +395,12 @@ const cases: Case[] = [
     haproxy({}, { kind: "nginx" }),
     'LoadBalancer lb has invalid arguments:\n  - kind must be one of haproxy, awsNlb, got "nginx"',
   ],
-  [
-    "LoadBalancer: a host without connection",
-    haproxy({ hosts: without(3, 1, "connection") }),
-    "LoadBalancer lb has invalid arguments:\n  - haproxy.hosts[1].connection must be an object with at least host (how to reach the machine over SSH), got undefined",
-  ],
-  [
-    "LoadBalancer: a host's SSH port 0",
-    haproxy({ hosts: withConnection(3, 1, conn({ port: 0 })) }),
-    "LoadBalancer lb has invalid arguments:\n  - haproxy.hosts[1].connection.port must be a port number 1-65535, got 0",
-  ],
-  [
-    "LoadBalancer: a host's bad hostKey",
-    haproxy({ hosts: withConnection(3, 0, conn({ hostKey: "AAAAC3NzaC1lZDI1NTE5" })) }),
-    `LoadBalancer lb has invalid arguments:\n  - haproxy.hosts[0].connection.hostKey ${HOST_KEY_MESSAGE} "AAAAC3NzaC1lZDI1NTE5"`,
-  ],
+  ...connectionCases(
+    "LoadBalancer lb",
+    "haproxy.hosts",
+    (hosts) => haproxy({ hosts }),
+    "AAAAC3NzaC1lZDI1NTE5",
+  ),
   [
     "LoadBalancer: bindAddress with a prefix",
     haproxy({ bindAddress: "10.0.0.10/24" }),
@@ -511,6 +519,18 @@ describe("warnings: each fact once", () => {
   const warnings = captureWarnings();
   const shared =
     "HaControlPlane k8s: ca is also the etcd CA (etcd.caCertPem): etcd trusts every certificate the cluster CA signs (kubelets', users'), so each of them can read and write all of etcd; give the EtcdCluster a CA of its own";
+  /** The shared-CA warning came, once, and no warning came twice. */
+  const sharedCaWarnedOnce = () => {
+    assert.deepEqual(
+      warnings.list.filter((w) => w.includes("etcd CA")),
+      [shared],
+    );
+    assert.equal(
+      new Set(warnings.list).size,
+      warnings.list.length,
+      `a warning repeated: ${warnings.list.join("\n")}`,
+    );
+  };
 
   it("warns when the cluster CA is also the etcd CA (plain values)", async () => {
     const rec = new Recorder();
@@ -527,15 +547,7 @@ describe("warnings: each fact once", () => {
       },
     })();
     await rec.idle();
-    assert.deepEqual(
-      warnings.list.filter((w) => w.includes("etcd CA")),
-      [shared],
-    );
-    assert.equal(
-      new Set(warnings.list).size,
-      warnings.list.length,
-      `a warning repeated: ${warnings.list.join("\n")}`,
-    );
+    sharedCaWarnedOnce();
   });
 
   it("warns once when the shared CA comes through outputs (an EtcdCluster signed by the cluster CA)", async () => {
@@ -562,14 +574,6 @@ describe("warnings: each fact once", () => {
       },
     });
     await rec.idle();
-    assert.deepEqual(
-      warnings.list.filter((w) => w.includes("etcd CA")),
-      [shared],
-    );
-    assert.equal(
-      new Set(warnings.list).size,
-      warnings.list.length,
-      `a warning repeated: ${warnings.list.join("\n")}`,
-    );
+    sharedCaWarnedOnce();
   });
 });

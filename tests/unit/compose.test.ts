@@ -4,35 +4,20 @@
  * read from the dependencies the SDK registers (lab/stack/recorder.ts), and seen in the times.
  */
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
-import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as ec2 from "@pulumi/aws/ec2";
 import * as hakube from "../../index";
 import { validateEtcdClusterArgs } from "../../components/etcd/validate";
 import { invalidArguments } from "../../components/errors";
 import { hosts } from "./helpers/hosts";
-import { Recorder, resolve, unwrap } from "./helpers/mocks";
-import { tempDir } from "./helpers/sh";
+import { CMD, Recorder, resolve, unwrap } from "./helpers/mocks";
+import { hasOpenssl, opensslCa } from "./helpers/sh";
 
 const SHA = "a".repeat(64);
-const CMD = "command:remote:Command";
 
 /** A real CA (HaControlPlane computes the discovery hash from it; the mocked tls provider's PEM is none). */
 function realCa(): hakube.CaKeyPairArgs {
-  const dir = tempDir("compose-ca");
-  try {
-    const req = `req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ${dir}/ca.key -out ${dir}/ca.crt -subj /CN=kubernetes -days 1`;
-    const r = spawnSync("openssl", req.split(" "), { encoding: "utf8" });
-    assert.equal(r.status, 0, r.stderr);
-    return {
-      certPem: fs.readFileSync(`${dir}/ca.crt`, "utf8"),
-      privateKeyPem: fs.readFileSync(`${dir}/ca.key`, "utf8"),
-      keyAlgorithm: hakube.KeyAlgorithm.EcdsaP256,
-    };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  return { ...opensslCa("compose-ca"), keyAlgorithm: hakube.KeyAlgorithm.EcdsaP256 };
 }
 
 /** The README's bare-metal composition: no dependsOn anywhere. */
@@ -87,7 +72,7 @@ function instanceHosts(prefix: string, n: number, first: number): hakube.HostArg
 describe("composing the components through outputs (mocks)", () => {
   let ca: hakube.CaKeyPairArgs;
   before(function () {
-    if (spawnSync("openssl", ["version"]).status !== 0) this.skip();
+    if (!hasOpenssl()) this.skip();
     ca = realCa();
   });
 

@@ -57,6 +57,26 @@ const S3 = { bucket: "proj-dev-etcd-backups", region: "eu-west-1" };
 const cluster = resolveEtcdCluster("etcd", { members: hosts(3), install: { sha256: SHA } }, "proj-dev-etcd");
 const errors = (backup: unknown) => backupProblems(backup).map((p) => `${p.path}: ${p.message}`);
 
+/**
+ * A fake etcdctl in `bin`: endpoint health per $FAKE_HEALTH, `snapshot save` writes `bytes` random bytes,
+ * `snapshot status` per $FAKE_STATUS (unset: healthy, and a status with revision 42 and 7 keys).
+ */
+function fakeEtcdctl(bin: string, bytes: number): void {
+  fs.writeFileSync(
+    path.join(bin, "etcdctl"),
+    `#!/bin/sh
+for a in "$@"; do last="$a"; done
+case "$*" in
+  *"endpoint health"*) [ "\${FAKE_HEALTH:-ok}" = ok ] ;;
+  *"snapshot save"*) head -c ${bytes} /dev/urandom > "$last" ;;
+  *"snapshot status"*) [ "\${FAKE_STATUS:-ok}" = ok ] && echo "1a2b3c4d, 42, 7, ${Math.ceil(bytes / 1000)} kB" || { echo "snapshot file has no hash" >&2; exit 1; } ;;
+  *) exit 2 ;;
+esac
+`,
+    { mode: 0o755 },
+  );
+}
+
 describe("EtcdCluster backups and restore", () => {
   describe("validation", () => {
     it("accepts the defaults, a copy target and encryption", () => {
@@ -306,24 +326,11 @@ describe("EtcdCluster backups and restore", () => {
   });
 
   describe("the snapshot script, run with stand-ins for etcdctl", () => {
-    /** A fake etcdctl: health per $FAKE_HEALTH, `snapshot save` writes random bytes, status per $FAKE_STATUS. */
     function sandbox() {
       const dir = tempDir("backup");
       const bin = path.join(dir, "bin");
       fs.mkdirSync(bin);
-      fs.writeFileSync(
-        path.join(bin, "etcdctl"),
-        `#!/bin/sh
-for a in "$@"; do last="$a"; done
-case "$*" in
-  *"endpoint health"*) [ "\${FAKE_HEALTH:-ok}" = ok ] ;;
-  *"snapshot save"*) head -c 4096 /dev/urandom > "$last" ;;
-  *"snapshot status"*) [ "\${FAKE_STATUS:-ok}" = ok ] && echo "1a2b3c4d, 42, 7, 20 kB" || { echo "snapshot file has no hash" >&2; exit 1; } ;;
-  *) exit 2 ;;
-esac
-`,
-        { mode: 0o755 },
-      );
+      fakeEtcdctl(bin, 4096);
       const s = resolveBackup(
         { intervalSeconds: 10, retention: 2, directory: path.join(dir, "backups") },
         { ...cluster.members[0], binDir: bin },
@@ -415,19 +422,7 @@ esac
       const s3root = path.join(dir, "s3");
       fs.mkdirSync(bin);
       fs.mkdirSync(s3root);
-      fs.writeFileSync(
-        path.join(bin, "etcdctl"),
-        `#!/bin/sh
-for a in "$@"; do last="$a"; done
-case "$*" in
-  *"endpoint health"*) ;;
-  *"snapshot save"*) head -c 200000 /dev/urandom > "$last" ;;
-  *"snapshot status"*) echo "1a2b3c4d, 42, 7, 200 kB" ;;
-  *) exit 2 ;;
-esac
-`,
-        { mode: 0o755 },
-      );
+      fakeEtcdctl(bin, 200000);
       fs.writeFileSync(path.join(bin, "aws"), FAKE_AWS, { mode: 0o755 });
       let certificatePem: string | undefined;
       if (encrypt) {

@@ -4,22 +4,28 @@ import { EtcdCluster } from "../../components/etcd/etcdCluster";
 import { EtcdClusterArgs } from "../../components/etcd/types";
 import { CertificateAuthority } from "../../components/pki/certificateAuthority";
 import { hosts } from "./helpers/hosts";
-import { isSecretInput, Recorded, Recorder, resolve, unwrap } from "./helpers/mocks";
+import {
+  CMD,
+  CSR,
+  isSecretInput,
+  KEY,
+  Recorder,
+  resolve,
+  SELF,
+  SIGNED,
+  underMocks,
+  unwrap,
+} from "./helpers/mocks";
+import { commandText } from "./helpers/recorded";
 
 const SHA = "a".repeat(64);
-const CMD = "command:remote:Command";
 
 async function deploy(n: number, over: Partial<EtcdClusterArgs> = {}, jitterMs = 0) {
-  const rec = new Recorder();
-  await rec.install(jitterMs);
-  const etcd = new EtcdCluster("etcd", { members: hosts(n), install: { sha256: SHA }, ...over });
-  await rec.idle();
+  const { rec, out: etcd } = await underMocks(
+    () => new EtcdCluster("etcd", { members: hosts(n), install: { sha256: SHA }, ...over }),
+    { jitterMs },
+  );
   return { rec, etcd };
-}
-
-function commandText(r: Recorded): string {
-  const i = unwrap(r.inputs) as Record<string, unknown>;
-  return [i.create, i.update, i.delete].filter((x) => typeof x === "string").join("\n");
 }
 
 describe("EtcdCluster (mocks)", () => {
@@ -33,10 +39,10 @@ describe("EtcdCluster (mocks)", () => {
       ].sort();
       assert.deepEqual(rec.names(CMD), expectedCommands);
       // CA (key + self-signed cert), client (key, csr, cert), and per member server + peer (key, csr, cert).
-      assert.equal(rec.byType("tls:index/privateKey:PrivateKey").length, 2 + 2 * n);
-      assert.equal(rec.byType("tls:index/certRequest:CertRequest").length, 1 + 2 * n);
-      assert.equal(rec.byType("tls:index/locallySignedCert:LocallySignedCert").length, 1 + 2 * n);
-      assert.deepEqual(rec.names("tls:index/selfSignedCert:SelfSignedCert"), ["etcd-ca-cert"]);
+      assert.equal(rec.byType(KEY).length, 2 + 2 * n);
+      assert.equal(rec.byType(CSR).length, 1 + 2 * n);
+      assert.equal(rec.byType(SIGNED).length, 1 + 2 * n);
+      assert.deepEqual(rec.names(SELF), ["etcd-ca-cert"]);
       assert.equal(rec.resources.length, 4 * n + 1 + 2 + 3 + 6 * n);
     });
   }
@@ -103,7 +109,7 @@ describe("EtcdCluster (mocks)", () => {
         "stderr",
       );
     }
-    for (const r of rec.byType("tls:index/locallySignedCert:LocallySignedCert")) {
+    for (const r of rec.byType(SIGNED)) {
       assert.ok(isSecretInput(r.inputs.caPrivateKeyPem), `${r.name}: CA key must be secret`);
     }
     assert.ok(await pulumi.isSecret(etcd.clientKeyPem));
@@ -160,7 +166,7 @@ describe("EtcdCluster (mocks)", () => {
     const ca = new CertificateAuthority("shared-ca", { commonName: "shared" });
     new EtcdCluster("etcd", { members: hosts(3), install: { sha256: SHA }, ca });
     await rec.idle();
-    assert.deepEqual(rec.names("tls:index/selfSignedCert:SelfSignedCert"), ["shared-ca-cert"]);
+    assert.deepEqual(rec.names(SELF), ["shared-ca-cert"]);
     const signed = unwrap(rec.get("etcd-m1-server-cert").inputs) as Record<string, unknown>;
     assert.match(String(signed.caCertPem), /shared-ca-cert/);
   });

@@ -15,11 +15,10 @@ import { InstallMethod } from "../../components/install";
 import { shFunctions } from "../../components/shell";
 import { hosts } from "./helpers/hosts";
 import { assertGolden } from "./helpers/golden";
-import { Recorder, unwrap } from "./helpers/mocks";
+import { CMD, Recorder, unwrap } from "./helpers/mocks";
 import { runSh, shSyntaxError, tempDir } from "./helpers/sh";
 
 const SHA = "0123456789abcdef".repeat(4);
-const CMD = "command:remote:Command";
 
 /** check_step "m1" HAVE with VERSION=want: the refusal's message, or "" when allowed. */
 function step(have: string, want: string): string {

@@ -14,9 +14,8 @@ import {
 } from "../../components/keepalived/types";
 import { InstallMethod } from "../../components/install";
 import { hosts } from "./helpers/hosts";
-import { isSecretInput, Recorder, resolve, unwrap } from "./helpers/mocks";
+import { CMD, isSecretInput, Recorder, resolve, underMocks, unwrap } from "./helpers/mocks";
 
-const CMD = "command:remote:Command";
 const base = (over: Partial<KeepalivedVipArgs> = {}): KeepalivedVipArgs => ({
   address: "10.0.0.10/24",
   interface: "eth0",
@@ -26,10 +25,7 @@ const base = (over: Partial<KeepalivedVipArgs> = {}): KeepalivedVipArgs => ({
 });
 
 async function deploy(over: Partial<KeepalivedVipArgs> = {}, jitterMs = 0) {
-  const rec = new Recorder();
-  await rec.install(jitterMs);
-  const vip = new KeepalivedVip("vip", base(over));
-  await rec.idle();
+  const { rec, out: vip } = await underMocks(() => new KeepalivedVip("vip", base(over)), { jitterMs });
   return { rec, vip };
 }
 

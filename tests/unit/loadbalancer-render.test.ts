@@ -16,35 +16,16 @@ import {
   renderHaproxyInstallScript,
   renderHaproxyRemoveScript,
 } from "../../components/loadbalancer/render/scripts";
-import { HaproxySettings, resolveHaproxy } from "../../components/loadbalancer/settings";
-import {
-  HaproxyArgs,
-  LoadBalancerArgs,
-  LoadBalancerKind,
-  KnownHaproxyArgs,
-} from "../../components/loadbalancer/types";
+import { HaproxySettings } from "../../components/loadbalancer/settings";
 import { InstallMethod } from "../../components/install";
 import { shFunctions } from "../../components/shell";
 import { assertGolden } from "./helpers/golden";
 import { hosts } from "./helpers/hosts";
 import { canUseNamespaces, sandboxRc, useSandbox, which } from "./helpers/sandbox";
 import { runSh, ShResult, shSyntaxError, tempDir } from "./helpers/sh";
+import { haproxySettings } from "./helpers/loadbalancer";
 
-const masters = hosts(3);
-function settings(h: Partial<HaproxyArgs> = {}, top: Partial<LoadBalancerArgs> = {}): HaproxySettings {
-  const haproxy: HaproxyArgs = {
-    hosts: hosts(2).map((x, i) => ({ ...x, name: `lb${i + 1}`, address: `10.0.0.${21 + i}` })),
-    backends: masters.map((m) => ({ name: m.name, address: m.address })),
-    bindAddress: "10.0.0.10",
-    ...h,
-  };
-  return resolveHaproxy(
-    "lb",
-    { kind: LoadBalancerKind.Haproxy, haproxy, ...top },
-    haproxy as KnownHaproxyArgs,
-  );
-}
-const vip = settings();
+const vip = haproxySettings();
 const CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
 describe("package helpers", () => {
@@ -64,7 +45,7 @@ describe("HAProxy renderers", () => {
       assertGolden("haproxy/haproxy-vip.cfg", renderHaproxyConfig(vip));
     });
     it("matches the golden file with a CA and custom ports and checks", () => {
-      const s = settings(
+      const s = haproxySettings(
         { caCertPem: CA, check: { intervalMs: 250, fall: 3, rise: 1 }, healthPort: 9404 },
         { port: 8443, backendPort: 6443 },
       );
@@ -87,7 +68,7 @@ describe("HAProxy renderers", () => {
       assert.match(cfg, /^ {4}balance leastconn$/m);
     });
     it("verifies the backends against the CA when one is given", () => {
-      const s = settings({ caCertPem: CA });
+      const s = haproxySettings({ caCertPem: CA });
       assert.equal(s.caFile, "/etc/haproxy/hakube-backend-ca.crt");
       assert.match(
         renderHaproxyConfig(s),
@@ -96,7 +77,7 @@ describe("HAProxy renderers", () => {
       assert.doesNotMatch(renderHaproxyConfig(s), /verify none/);
     });
     it("lists every backend on backendPort, in order", () => {
-      const servers = renderHaproxyConfig(settings({}, { backendPort: 16443 }))
+      const servers = renderHaproxyConfig(haproxySettings({}, { backendPort: 16443 }))
         .split("\n")
         .filter((l) => l.trim().startsWith("server "));
       assert.deepEqual(
@@ -106,17 +87,17 @@ describe("HAProxy renderers", () => {
     });
     it("binds the VIP, every IPv4 address, or every address for IPv6 hosts", () => {
       assert.equal(bindSpec(vip), "10.0.0.10:6443");
-      assert.equal(bindSpec(settings({ bindAddress: undefined })), "*:6443");
+      assert.equal(bindSpec(haproxySettings({ bindAddress: undefined })), "*:6443");
       assert.equal(bindSpec({ bindAddress: "::", port: 6443 }), ":::6443 v4v6");
-      assert.equal(bindSpec(settings({ bindAddress: "fd00::10" })), "[fd00::10]:6443");
-      const v6hosts = settings({
+      assert.equal(bindSpec(haproxySettings({ bindAddress: "fd00::10" })), "[fd00::10]:6443");
+      const v6hosts = haproxySettings({
         bindAddress: undefined,
         hosts: hosts(1).map((x) => ({ ...x, address: "fd00::21" })),
       });
       assert.equal(v6hosts.bindAddress, "::");
     });
     it("answers /healthz and the read-only stats page on loopback only", () => {
-      const h = buildHaproxyConfig(settings({ healthPort: 9000 })).sections.find(
+      const h = buildHaproxyConfig(haproxySettings({ healthPort: 9000 })).sections.find(
         (s) => s.header === "frontend healthz",
       );
       assert.deepEqual(h?.directives, [
@@ -142,12 +123,12 @@ describe("HAProxy renderers", () => {
     it("turns on non-local binds for the bind address's family (golden)", () => {
       assertGolden("haproxy/90-hakube-haproxy.conf", renderSysctlFile(vip));
       assert.match(
-        renderSysctlFile(settings({ bindAddress: "fd00::10" })),
+        renderSysctlFile(haproxySettings({ bindAddress: "fd00::10" })),
         /^net\.ipv6\.ip_nonlocal_bind = 1$/m,
       );
     });
     it("is not needed without a bind address", () => {
-      const s = settings({ bindAddress: undefined });
+      const s = haproxySettings({ bindAddress: undefined });
       assert.equal(s.nonlocalBind, undefined);
       assert.throws(() => renderSysctlFile(s), /needs a bindAddress/);
     });
@@ -157,7 +138,7 @@ describe("HAProxy renderers", () => {
     const scripts: Record<string, string> = {
       "install-package": renderHaproxyInstallScript(vip, "lb1"),
       "install-preinstalled": renderHaproxyInstallScript(
-        settings({ install: { method: InstallMethod.Preinstalled, binDir: "/usr/local/sbin" } }),
+        haproxySettings({ install: { method: InstallMethod.Preinstalled, binDir: "/usr/local/sbin" } }),
         "lb1",
       ),
       "configure-vip": renderHaproxyConfigureScript(vip, "lb1"),
@@ -170,7 +151,7 @@ describe("HAProxy renderers", () => {
       const all = {
         ...scripts,
         "configure-wildcard-ca": renderHaproxyConfigureScript(
-          settings({ bindAddress: undefined, caCertPem: CA }),
+          haproxySettings({ bindAddress: undefined, caCertPem: CA }),
           "lb2",
         ),
       };
@@ -188,12 +169,12 @@ describe("HAProxy renderers", () => {
       assert.ok(s.indexOf("systemctl reload haproxy") > put);
     });
     it("configure without a bind address removes an old sysctl file instead of writing one", () => {
-      const s = renderHaproxyConfigureScript(settings({ bindAddress: undefined }), "lb1");
+      const s = renderHaproxyConfigureScript(haproxySettings({ bindAddress: undefined }), "lb1");
       assert.doesNotMatch(s, /ip_nonlocal_bind = 1/);
       assert.match(s, /rm -f \/etc\/sysctl\.d\/90-hakube-haproxy\.conf/);
     });
     it("the CA travels on stdin as a file bundle, not in the script", () => {
-      const s = renderHaproxyConfigureScript(settings({ caCertPem: CA }), "lb1");
+      const s = renderHaproxyConfigureScript(haproxySettings({ caCertPem: CA }), "lb1");
       assert.doesNotMatch(s, /BEGIN CERTIFICATE/);
       assert.deepEqual(haproxyCaFiles(undefined), []);
       assert.deepEqual(haproxyCaFiles(CA), [
@@ -253,9 +234,9 @@ describe("HAProxy renderers with real HAProxy (haproxy -c)", function () {
   }
   const variants: Record<string, () => HaproxySettings> = {
     "VIP bind, verify none": () => vip,
-    "every IPv4 address": () => settings({ bindAddress: undefined }),
+    "every IPv4 address": () => haproxySettings({ bindAddress: undefined }),
     "IPv6 VIP and backends": () =>
-      settings({
+      haproxySettings({
         bindAddress: "fd00::10",
         backends: [
           { name: "m1", address: "fd00::11" },
@@ -263,9 +244,12 @@ describe("HAProxy renderers with real HAProxy (haproxy -c)", function () {
         ],
       }),
     "every address (IPv6 hosts)": () =>
-      settings({ bindAddress: undefined, hosts: hosts(1).map((x) => ({ ...x, address: "fd00::21" })) }),
+      haproxySettings({
+        bindAddress: undefined,
+        hosts: hosts(1).map((x) => ({ ...x, address: "fd00::21" })),
+      }),
     "CA verification, custom ports and checks": () => ({
-      ...settings(
+      ...haproxySettings(
         { caCertPem: CA, check: { intervalMs: 250, fall: 3, rise: 1 }, healthPort: 9404 },
         { port: 8443 },
       ),
@@ -307,7 +291,7 @@ describe("HAProxy configure and remove scripts in a sandbox (fake systemctl)", f
   }
 
   it("install (preinstalled) accepts this machine's HAProxy", () => {
-    const s = settings({ install: { method: InstallMethod.Preinstalled } });
+    const s = haproxySettings({ install: { method: InstallMethod.Preinstalled } });
     const r = run(renderHaproxyInstallScript(s, "lb1"));
     assert.equal(rc(r), 0, r.stderr);
     assert.match(r.stdout, /: haproxy 2\.\d+\.\d+\n/);
@@ -338,7 +322,7 @@ describe("HAProxy configure and remove scripts in a sandbox (fake systemctl)", f
     assert.equal(rc(run(renderHaproxyConfigureScript(vip, "lb1"))), 0);
     const pem = fs.readFileSync(makeCert(sandbox.root()), "utf8");
     fs.writeFileSync(d("shim/systemctl.log"), "");
-    const withCa = settings({ caCertPem: pem });
+    const withCa = haproxySettings({ caCertPem: pem });
     const r = run(renderHaproxyConfigureScript(withCa, "lb1"), renderFileBundle(haproxyCaFiles(pem)));
     assert.equal(rc(r), 0, r.stdout + r.stderr);
     assert.equal(fs.readFileSync(d("etc-haproxy/hakube-backend-ca.crt"), "utf8"), pem);

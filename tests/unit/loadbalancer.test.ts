@@ -1,55 +1,19 @@
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { LoadBalancer } from "../../components/loadbalancer/loadBalancer";
+import * as render from "../../components/loadbalancer/render/scripts";
 import {
-  haproxyCaFiles,
-  renderFileBundle,
-  renderHaproxyConfigureScript,
-  renderHaproxyInstallScript,
-  renderHaproxyRemoveScript,
-} from "../../components/loadbalancer/render/scripts";
-import { resolveHaproxy } from "../../components/loadbalancer/settings";
-import {
-  AwsNlbArgs,
   AwsNlbScheme,
   AwsNlbTargetType,
-  HaproxyArgs,
   LoadBalancerArgs,
   LoadBalancerKind,
-  KnownHaproxyArgs,
 } from "../../components/loadbalancer/types";
-import { hosts } from "./helpers/hosts";
-import { isSecretInput, Recorder, resolve, unwrap } from "./helpers/mocks";
-
-const CMD = "command:remote:Command";
-const lbHosts = hosts(2).map((h, i) => ({
-  ...h,
-  name: `lb${i + 1}`,
-  address: `10.0.0.${21 + i}`,
-  connection: { ...h.connection, host: `10.0.0.${21 + i}` },
-}));
-const haproxyArgs = (over: Partial<HaproxyArgs> = {}): HaproxyArgs => ({
-  hosts: lbHosts,
-  backends: hosts(3).map((m) => ({ name: m.name, address: m.address })),
-  bindAddress: "10.0.0.10",
-  ...over,
-});
-const nlbArgs = (over: Partial<AwsNlbArgs> = {}): AwsNlbArgs => ({
-  vpcId: "vpc-0123456789abcdef0",
-  subnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
-  targets: [
-    { name: "m1", id: "i-0123456789abcdef0" },
-    { name: "m2", id: "i-0123456789abcdef1" },
-    { name: "m3", id: "i-0123456789abcdef2" },
-  ],
-  ...over,
-});
+import { CMD, isSecretInput, Recorder, resolve, underMocks, unwrap } from "./helpers/mocks";
+import { assertRegisteredAfter } from "./helpers/recorded";
+import { lbHosts, haproxyArgs, nlbArgs, haproxyLb, nlbLb, haproxySettings } from "./helpers/loadbalancer";
 
 async function deploy(args: LoadBalancerArgs, jitterMs = 0) {
-  const rec = new Recorder();
-  await rec.install(jitterMs);
-  const lb = new LoadBalancer("lb", args);
-  await rec.idle();
+  const { rec, out: lb } = await underMocks(() => new LoadBalancer("lb", args), { jitterMs });
   return { rec, lb };
 }
 function inputs(rec: Recorder, name: string): Record<string, unknown> {
@@ -58,14 +22,8 @@ function inputs(rec: Recorder, name: string): Record<string, unknown> {
 const CA = "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n";
 
 describe("LoadBalancer kind haproxy (mocks)", () => {
-  const args = (over: Partial<HaproxyArgs> = {}, top: Partial<LoadBalancerArgs> = {}): LoadBalancerArgs => ({
-    kind: LoadBalancerKind.Haproxy,
-    haproxy: haproxyArgs(over),
-    ...top,
-  });
-
   it("creates install, configure and ready per host, nothing else", async () => {
-    const { rec } = await deploy(args());
+    const { rec } = await deploy(haproxyLb());
     assert.deepEqual(rec.names(), [
       "lb-lb1-configure",
       "lb-lb1-install",
@@ -78,58 +36,54 @@ describe("LoadBalancer kind haproxy (mocks)", () => {
   });
 
   it("configures after install and one host after another", async () => {
-    const { rec } = await deploy(args(), 15);
-    const after = (later: string, earlier: string) =>
-      assert.ok(rec.get(later).registeredAt >= rec.get(earlier).resolvedAt, `${later} before ${earlier}`);
-    after("lb-lb1-configure", "lb-lb1-install");
-    after("lb-lb2-configure", "lb-lb2-install");
-    after("lb-lb2-configure", "lb-lb1-configure");
+    const { rec } = await deploy(haproxyLb(), 15);
+    assertRegisteredAfter(rec, "lb-lb1-configure", "lb-lb1-install");
+    assertRegisteredAfter(rec, "lb-lb2-configure", "lb-lb2-install");
+    assertRegisteredAfter(rec, "lb-lb2-configure", "lb-lb1-configure");
   });
 
   it("sends exactly the rendered scripts, and no stdin without a CA", async () => {
-    const { rec } = await deploy(args());
-    const h = haproxyArgs();
-    const s = resolveHaproxy("lb", { kind: LoadBalancerKind.Haproxy, haproxy: h }, h as KnownHaproxyArgs);
+    const { rec } = await deploy(haproxyLb());
+    const s = haproxySettings();
     for (const host of ["lb1", "lb2"]) {
       const c = inputs(rec, `lb-${host}-configure`);
-      assert.equal(c.create, renderHaproxyConfigureScript(s, host));
-      assert.equal(c.delete, renderHaproxyRemoveScript(s, host));
+      assert.equal(c.create, render.renderHaproxyConfigureScript(s, host));
+      assert.equal(c.delete, render.renderHaproxyRemoveScript(s, host));
       assert.equal(c.stdin, undefined);
-      assert.equal(inputs(rec, `lb-${host}-install`).create, renderHaproxyInstallScript(s, host));
+      assert.equal(inputs(rec, `lb-${host}-install`).create, render.renderHaproxyInstallScript(s, host));
     }
   });
 
   it("resolves the address clients reach once, canonical: the bind address, or the first host's", () => {
-    const h = haproxyArgs();
-    const resolve = (x: Record<string, unknown>) =>
-      resolveHaproxy("lb", { kind: LoadBalancerKind.Haproxy, port: 8443, haproxy: x as never }, x as never);
-    const bound = resolve({ ...h, bindAddress: "fd00:0::10" });
+    const bound = haproxySettings({ bindAddress: "fd00:0::10" }, { port: 8443 });
     assert.equal(bound.address, "fd00::10");
     assert.equal(bound.endpoint, "[fd00::10]:8443");
     assert.equal(bound.bindAddress, "fd00:0::10", "haproxy.cfg binds to the address as given");
-    const first = resolve({
-      ...h,
-      bindAddress: undefined,
-      hosts: h.hosts.map((x, i) => (i === 0 ? { ...x, address: "fd00:0::1" } : x)),
-    });
+    const first = haproxySettings(
+      {
+        bindAddress: undefined,
+        hosts: lbHosts.map((x, i) => (i === 0 ? { ...x, address: "fd00:0::1" } : x)),
+      },
+      { port: 8443 },
+    );
     assert.equal(first.endpoint, "[fd00::1]:8443");
   });
 
   it("sends the CA on stdin as a file bundle when given (also as an Output)", async () => {
-    const { rec } = await deploy(args({ caCertPem: pulumi.output(CA) }));
+    const { rec } = await deploy(haproxyLb({ caCertPem: pulumi.output(CA) }));
     const c = inputs(rec, "lb-lb2-configure");
-    assert.equal(c.stdin, renderFileBundle(haproxyCaFiles(CA)));
+    assert.equal(c.stdin, render.renderFileBundle(render.haproxyCaFiles(CA)));
     assert.match(c.create as string, /verify required ca-file \/etc\/haproxy\/hakube-backend-ca\.crt/);
   });
 
   it("keeps every connection secret", async () => {
-    const { rec } = await deploy(args());
+    const { rec } = await deploy(haproxyLb());
     for (const r of rec.byType(CMD)) assert.ok(isSecretInput(r.inputs.connection), r.name);
     assert.equal((inputs(rec, "lb-lb2-install").connection as Record<string, unknown>).host, "10.0.0.22");
   });
 
   it("exposes the bind address as endpoint, and no AWS outputs", async () => {
-    const { lb } = await deploy(args({}, { port: 8443 }));
+    const { lb } = await deploy(haproxyLb({}, { port: 8443 }));
     assert.equal(await resolve(lb.address), "10.0.0.10");
     assert.equal(await resolve(lb.endpoint), "10.0.0.10:8443");
     assert.equal(await resolve(lb.dnsName), undefined);
@@ -139,20 +93,14 @@ describe("LoadBalancer kind haproxy (mocks)", () => {
   });
 
   it("without a bind address, the endpoint is the first host", async () => {
-    const { lb } = await deploy(args({ bindAddress: undefined, hosts: lbHosts.slice(0, 1) }));
+    const { lb } = await deploy(haproxyLb({ bindAddress: undefined, hosts: lbHosts.slice(0, 1) }));
     assert.equal(await resolve(lb.endpoint), "10.0.0.21:6443");
   });
 });
 
 describe("LoadBalancer kind awsNlb (mocks)", () => {
-  const args = (over: Partial<AwsNlbArgs> = {}, top: Partial<LoadBalancerArgs> = {}): LoadBalancerArgs => ({
-    kind: LoadBalancerKind.AwsNlb,
-    awsNlb: nlbArgs(over),
-    ...top,
-  });
-
   it("creates the security group and rules, NLB, target group, listener and one attachment per target", async () => {
-    const { rec } = await deploy(args());
+    const { rec } = await deploy(nlbLb());
     assert.deepEqual(rec.names(), [
       "lb-egress-vpc",
       "lb-ingress-vpc",
@@ -172,7 +120,7 @@ describe("LoadBalancer kind awsNlb (mocks)", () => {
   });
 
   it("an internal NLB across the subnets, cross-zone, behind its security group", async () => {
-    const { rec } = await deploy(args());
+    const { rec } = await deploy(nlbLb());
     assert.deepEqual(inputs(rec, "lb-nlb"), {
       loadBalancerType: "network",
       internal: true,
@@ -184,13 +132,13 @@ describe("LoadBalancer kind awsNlb (mocks)", () => {
 
   it("internet-facing when asked", async () => {
     const { rec } = await deploy(
-      args({ scheme: AwsNlbScheme.InternetFacing, allowedCidrs: ["203.0.113.0/24"] }),
+      nlbLb({ scheme: AwsNlbScheme.InternetFacing, allowedCidrs: ["203.0.113.0/24"] }),
     );
     assert.equal(inputs(rec, "lb-nlb").internal, false);
   });
 
   it("a TCP target group on 6443 with HTTPS /readyz checks at AWS's fastest, no client IP preservation", async () => {
-    const { rec } = await deploy(args());
+    const { rec } = await deploy(nlbLb());
     assert.deepEqual(inputs(rec, "lb-tg"), {
       vpcId: "vpc-0123456789abcdef0",
       port: 6443,
@@ -213,7 +161,7 @@ describe("LoadBalancer kind awsNlb (mocks)", () => {
 
   it("a TCP listener on port forwarding to the target group; targets on backendPort", async () => {
     const { rec } = await deploy(
-      args(
+      nlbLb(
         { targetType: AwsNlbTargetType.Ip, targets: [{ name: "m1", id: "10.0.0.11" }] },
         { port: 443, backendPort: 6443 },
       ),
@@ -235,7 +183,7 @@ describe("LoadBalancer kind awsNlb (mocks)", () => {
   });
 
   it("admits only the VPC by default: no 0.0.0.0/0 anywhere", async () => {
-    const { rec } = await deploy(args());
+    const { rec } = await deploy(nlbLb());
     assert.deepEqual(inputs(rec, "lb-sg"), {
       vpcId: "vpc-0123456789abcdef0",
       description: "hakube LoadBalancer lb: Kubernetes API on TCP 6443",
@@ -262,7 +210,7 @@ describe("LoadBalancer kind awsNlb (mocks)", () => {
   });
 
   it("admits the given CIDR blocks instead, IPv4 and IPv6", async () => {
-    const { rec } = await deploy(args({ allowedCidrs: ["10.1.0.0/16", "fd00::/8"] }));
+    const { rec } = await deploy(nlbLb({ allowedCidrs: ["10.1.0.0/16", "fd00::/8"] }));
     assert.ok(!rec.names().includes("lb-ingress-vpc"));
     assert.equal(inputs(rec, "lb-ingress-0").cidrIpv4, "10.1.0.0/16");
     assert.equal(inputs(rec, "lb-ingress-1").cidrIpv6, "fd00::/8");
@@ -270,7 +218,7 @@ describe("LoadBalancer kind awsNlb (mocks)", () => {
   });
 
   it("opens the targets' security groups to the NLB's when asked", async () => {
-    const { rec } = await deploy(args({ targetSecurityGroupIds: ["sg-0123456789abcdef0"] }));
+    const { rec } = await deploy(nlbLb({ targetSecurityGroupIds: ["sg-0123456789abcdef0"] }));
     assert.deepEqual(inputs(rec, "lb-target-sg-0"), {
       securityGroupId: "sg-0123456789abcdef0",
       referencedSecurityGroupId: "lb-sg-id",
@@ -282,19 +230,19 @@ describe("LoadBalancer kind awsNlb (mocks)", () => {
   });
 
   it("tags every taggable resource", async () => {
-    const { rec } = await deploy(args({ tags: { cluster: "prod" } }));
+    const { rec } = await deploy(nlbLb({ tags: { cluster: "prod" } }));
     for (const name of ["lb-sg", "lb-nlb", "lb-tg", "lb-listener", "lb-ingress-vpc", "lb-egress-vpc"]) {
       assert.deepEqual(inputs(rec, name).tags, { cluster: "prod" }, name);
     }
   });
 
   it("registers no target when none are given", async () => {
-    const { rec } = await deploy(args({ targets: undefined }));
+    const { rec } = await deploy(nlbLb({ targets: undefined }));
     assert.equal(rec.byType("aws:lb/targetGroupAttachment:TargetGroupAttachment").length, 0);
   });
 
   it("exposes the DNS name as address and endpoint, its hosted zone, the security group and the target group", async () => {
-    const { lb } = await deploy(args());
+    const { lb } = await deploy(nlbLb());
     const dns = "lb-nlb-0123456789abcdef.elb.us-east-1.amazonaws.com";
     assert.equal(await resolve(lb.address), dns);
     assert.equal(await resolve(lb.dnsName), dns);

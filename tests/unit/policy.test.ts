@@ -5,8 +5,6 @@
  * says otherwise. The shipped stacks comply; each policy is shown refusing what it is there to refuse.
  */
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
-import * as fs from "node:fs";
 import * as aws from "@pulumi/aws";
 import type { ResourceValidationArgs } from "@pulumi/policy";
 import * as hakube from "../../index";
@@ -25,10 +23,8 @@ import {
   vipHealthCheck,
 } from "../../policy/policies";
 import { hosts } from "./helpers/hosts";
-import { isSecretInput, Recorder, unwrap } from "./helpers/mocks";
-import { tempDir } from "./helpers/sh";
-
-const SELF = "tls:index/selfSignedCert:SelfSignedCert";
+import { INGRESS, INSTANCE, isSecretInput, underMocks, unwrap } from "./helpers/mocks";
+import { hasOpenssl, opensslCa } from "./helpers/sh";
 
 /** One registered resource as a policy sees it: type, name, properties. */
 interface Registered {
@@ -49,10 +45,7 @@ let caPem: string;
 
 /** Run a program under the mocks; every component and resource it registered, with its properties. */
 async function registered(program: () => void): Promise<Registered[]> {
-  const rec = new Recorder((type) => (type === SELF ? { certPem: caPem } : undefined));
-  await rec.install();
-  program();
-  await rec.idle();
+  const { rec } = await underMocks(program, { certPem: caPem });
   return [...rec.components, ...rec.resources].map((r) => ({
     type: r.type,
     name: r.name,
@@ -121,16 +114,8 @@ describe("policy pack (policy/)", function () {
   this.timeout(60000);
 
   before(function () {
-    if (spawnSync("openssl", ["version"]).status !== 0) this.skip();
-    const dir = tempDir("policy-ca");
-    try {
-      const req = `req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ${dir}/ca.key -out ${dir}/ca.crt -subj /CN=kubernetes -days 1`;
-      const r = spawnSync("openssl", req.split(" "), { encoding: "utf8" });
-      assert.equal(r.status, 0, r.stderr);
-      caPem = fs.readFileSync(`${dir}/ca.crt`, "utf8");
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    if (!hasOpenssl()) this.skip();
+    caPem = opensslCa("policy-ca").certPem;
   });
 
   it("every policy says why and how to fix it, with an enforcement level and a unique name", () => {
@@ -147,8 +132,8 @@ describe("policy pack (policy/)", function () {
     it("aws, stacked etcd: instances, security groups and the NLB", async () => {
       const rs = await registered(() => awsStack(awsArgs()));
       assert.deepEqual(allViolations(rs), {});
-      assert.equal(byType(rs, "aws:ec2/instance:Instance").length, 6, "3 masters and 3 workers checked");
-      assert.ok(byType(rs, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").length >= 5);
+      assert.equal(byType(rs, INSTANCE).length, 6, "3 masters and 3 workers checked");
+      assert.ok(byType(rs, INGRESS).length >= 5);
       assert.equal(byType(rs, "aws:lb/loadBalancer:LoadBalancer").length, 1);
       assert.deepEqual(byType(rs, "hakube:index:HaControlPlane")[0].props, {
         masterCount: 3,

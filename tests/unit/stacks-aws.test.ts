@@ -9,20 +9,26 @@
  * certificate here is one real CA made with openssl.
  */
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
-import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as hakube from "../../index";
 import { awsStack, AwsStackArgs, ROOT_LOGIN_USER_DATA } from "../../stacks/aws/program";
 import { AwsNatGateways } from "../../stacks/aws/plan";
-import { isSecretInput, Recorded, Recorder, resolve, SECRET_SIG, unwrap } from "./helpers/mocks";
-import { tempDir } from "./helpers/sh";
+import {
+  CMD,
+  INGRESS,
+  INSTANCE,
+  isSecretInput,
+  KEY,
+  Recorder,
+  resolve,
+  SELF,
+  underMocks,
+  unwrap,
+} from "./helpers/mocks";
+import { assertRegisteredAfter, bundle, inputs, plainOccurrences } from "./helpers/recorded";
+import { hasOpenssl, opensslCa } from "./helpers/sh";
 
-const CMD = "command:remote:Command";
-const SELF = "tls:index/selfSignedCert:SelfSignedCert";
-const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
 const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
-const INSTANCE = "aws:ec2/instance:Instance";
 const SUBNET = "aws:ec2/subnet:Subnet";
 const BUCKET = "aws:s3/bucket:Bucket";
 const BUCKET_ARN = "arn:aws:s3:::etcd-backups-0a1b2c3";
@@ -46,17 +52,8 @@ const externalEtcd = {
   install: { method: hakube.InstallMethod.Release, sha256: ETCD_SHA256 },
 };
 
-async function deploy(over: Partial<AwsStackArgs> = {}, jitterMs = 0) {
-  const rec = new Recorder((type) => (type === SELF ? { certPem: caPem } : undefined));
-  await rec.install(jitterMs);
-  const out = awsStack(baseArgs(over));
-  await rec.idle();
-  return { rec, out };
-}
-
-function inputs(r: Recorded): Record<string, unknown> {
-  return unwrap(r.inputs) as Record<string, unknown>;
-}
+const deploy = (over: Partial<AwsStackArgs> = {}, jitterMs = 0) =>
+  underMocks(() => awsStack(baseArgs(over)), { certPem: caPem, jitterMs });
 
 /** "<resource name>-id" (the mocks' ids) back to the resource name. */
 const nameOf = (id: unknown) => String(id).replace(/-id$/, "");
@@ -80,37 +77,6 @@ function rulesBySg(rec: Recorder, type: string): Record<string, string[]> {
 /** A rule list in the order rulesBySg gives (sorted), written in the order a reader thinks of it. */
 const rules = (...list: string[]) => [...list].sort();
 
-/** Paths of plain (not secret-wrapped) strings in a value that contain `needle`. */
-function plainOccurrences(v: unknown, needle: string, path = ""): string[] {
-  if (typeof v === "string") return v.includes(needle) ? [path] : [];
-  if (Array.isArray(v)) return v.flatMap((x, i) => plainOccurrences(x, needle, `${path}[${i}]`));
-  if (typeof v === "object" && v !== null) {
-    if ((v as Record<string, unknown>)[SECRET_SIG] !== undefined) return [];
-    return Object.entries(v).flatMap(([k, x]) => plainOccurrences(x, needle, `${path}.${k}`));
-  }
-  return [];
-}
-
-/** The files of a stdin bundle: path -> content. */
-function bundle(r: Recorded): Map<string, string> {
-  return new Map(
-    (inputs(r).stdin as string)
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => {
-        const [path, , , data] = l.split(" ");
-        return [path, Buffer.from(data, "base64").toString("utf8")];
-      }),
-  );
-}
-
-function after(rec: Recorder, later: string, earlier: string) {
-  assert.ok(
-    rec.get(later).registeredAt >= rec.get(earlier).resolvedAt,
-    `${later} was registered before ${earlier} was created`,
-  );
-}
-
 /** The resources where 0.0.0.0/0 may appear, as documented in stacks/aws/program.ts. */
 const OPEN_BY_DESIGN = [
   /^nodes-egress-all$/,
@@ -121,16 +87,8 @@ const OPEN_BY_DESIGN = [
 
 describe("aws stack (mocks)", () => {
   before(function () {
-    if (spawnSync("openssl", ["version"]).status !== 0) this.skip();
-    const dir = tempDir("aws-ca");
-    try {
-      const req = `req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ${dir}/ca.key -out ${dir}/ca.crt -subj /CN=kubernetes -days 1`;
-      const r = spawnSync("openssl", req.split(" "), { encoding: "utf8" });
-      assert.equal(r.status, 0, r.stderr);
-      caPem = fs.readFileSync(`${dir}/ca.crt`, "utf8");
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    if (!hasOpenssl()) this.skip();
+    caPem = opensslCa("aws-ca").certPem;
   });
 
   it("makes a VPC across three zones: private subnets for the instances, public ones for a NAT gateway each", async () => {
@@ -309,7 +267,7 @@ describe("aws stack (mocks)", () => {
   it("makes an ED25519 key with @pulumi/tls and registers it as the instances' key pair", async () => {
     const { rec, out } = await deploy();
     assert.deepEqual(inputs(rec.get("ssh-key")), { algorithm: "ED25519" });
-    assert.equal(rec.get("ssh-key").type, "tls:index/privateKey:PrivateKey");
+    assert.equal(rec.get("ssh-key").type, KEY);
     assert.deepEqual(inputs(rec.get("ssh-keypair")), {
       publicKey: "ssh-ed25519 AAAAssh-key",
       tags: { Name: "test-ssh" },
@@ -416,9 +374,9 @@ describe("aws stack (mocks)", () => {
     assert.deepEqual(rulesBySg(rec, EGRESS)["etcd-sg"], ["-1/all 0.0.0.0/0"]);
     for (const e of ["e1", "e2", "e3"]) {
       assert.ok(rec.names(CMD).includes(`etcd-${e}-member`));
-      after(rec, `etcd-${e}-install`, e);
+      assertRegisteredAfter(rec, `etcd-${e}-install`, e);
     }
-    after(rec, "k8s-m1-init", "etcd-health");
+    assertRegisteredAfter(rec, "k8s-m1-init", "etcd-health");
     assert.ok(!rec.names(SELF).includes("k8s-etcd-ca-cert"));
     assert.match(
       bundle(rec.get("k8s-m1-init")).get("/etc/kubernetes/hakube/kubeadm.yaml")!,
@@ -560,14 +518,14 @@ describe("aws stack (mocks)", () => {
       "m1",
       "w3",
     ]) {
-      after(rec, "k8s-m1-prepare", earlier);
+      assertRegisteredAfter(rec, "k8s-m1-prepare", earlier);
       // Through outputs (the endpoint, the instances' privateIp), not dependsOn: read from the registrations.
       assert.ok(rec.dependsOn("k8s-m1-init", earlier), `k8s-m1-init does not depend on ${earlier}`);
     }
-    after(rec, "k8s-m2-join", "k8s-m1-init");
-    after(rec, "k8s-m3-join", "k8s-m2-join");
-    after(rec, "k8s-w1-join", "k8s-m3-join");
-    after(rec, "k8s-ready", "k8s-w3-join");
+    assertRegisteredAfter(rec, "k8s-m2-join", "k8s-m1-init");
+    assertRegisteredAfter(rec, "k8s-m3-join", "k8s-m2-join");
+    assertRegisteredAfter(rec, "k8s-w1-join", "k8s-m3-join");
+    assertRegisteredAfter(rec, "k8s-ready", "k8s-w3-join");
   });
 
   it("connects to private addresses as root with the generated key, through the bastion, pinning given host keys", async () => {

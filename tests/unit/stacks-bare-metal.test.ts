@@ -9,8 +9,6 @@
  * cluster CA's certificate, so every self-signed certificate here is one real CA made with openssl.
  */
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
-import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as hakube from "../../index";
 import {
@@ -19,11 +17,19 @@ import {
   BareMetalHostArgs,
   BareMetalStackArgs,
 } from "../../stacks/bare-metal/program";
-import { isSecretInput, Recorded, Recorder, resolve, SECRET_SIG, unwrap } from "./helpers/mocks";
-import { tempDir } from "./helpers/sh";
+import {
+  CMD,
+  isSecretInput,
+  Recorder,
+  reportTopology,
+  resolve,
+  SELF,
+  selfSignedAs,
+  underMocks,
+} from "./helpers/mocks";
+import { assertRegisteredAfter, bundle, inputs, plainOccurrences } from "./helpers/recorded";
+import { hasOpenssl, opensslCa } from "./helpers/sh";
 
-const CMD = "command:remote:Command";
-const SELF = "tls:index/selfSignedCert:SelfSignedCert";
 const PRIVATE_KEY =
   "-----BEGIN OPENSSH PRIVATE KEY-----\nFAKE-PRIVATE-KEY bare-metal\n-----END OPENSSH PRIVATE KEY-----\n";
 const ETCD_SHA256 = "a".repeat(64);
@@ -57,62 +63,13 @@ function baseArgs(over: Partial<BareMetalStackArgs> = {}): BareMetalStackArgs {
   };
 }
 
-async function deploy(over: Partial<BareMetalStackArgs> = {}, jitterMs = 0) {
-  const rec = new Recorder((type) => (type === SELF ? { certPem: caPem } : undefined));
-  await rec.install(jitterMs);
-  const out = bareMetalStack(baseArgs(over));
-  await rec.idle();
-  return { rec, out };
-}
-
-function inputs(r: Recorded): Record<string, unknown> {
-  return unwrap(r.inputs) as Record<string, unknown>;
-}
-
-/** The files of a stdin bundle: path -> content. */
-function bundle(r: Recorded): Map<string, string> {
-  const stdin = inputs(r).stdin as string;
-  return new Map(
-    stdin
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => {
-        const [path, , , data] = l.split(" ");
-        return [path, Buffer.from(data, "base64").toString("utf8")];
-      }),
-  );
-}
-
-/** Paths of plain (not secret-wrapped) strings in a value that contain `needle`. */
-function plainOccurrences(v: unknown, needle: string, path = ""): string[] {
-  if (typeof v === "string") return v.includes(needle) ? [path] : [];
-  if (Array.isArray(v)) return v.flatMap((x, i) => plainOccurrences(x, needle, `${path}[${i}]`));
-  if (typeof v === "object" && v !== null) {
-    if ((v as Record<string, unknown>)[SECRET_SIG] !== undefined) return [];
-    return Object.entries(v).flatMap(([k, x]) => plainOccurrences(x, needle, `${path}.${k}`));
-  }
-  return [];
-}
-
-function after(rec: Recorder, later: string, earlier: string) {
-  assert.ok(
-    rec.get(later).registeredAt >= rec.get(earlier).resolvedAt,
-    `${later} was registered before ${earlier} was created`,
-  );
-}
+const deploy = (over: Partial<BareMetalStackArgs> = {}, jitterMs = 0) =>
+  underMocks(() => bareMetalStack(baseArgs(over)), { certPem: caPem, jitterMs });
 
 describe("bare-metal stack (mocks)", () => {
   before(function () {
-    if (spawnSync("openssl", ["version"]).status !== 0) this.skip();
-    const dir = tempDir("bm-ca");
-    try {
-      const req = `req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ${dir}/ca.key -out ${dir}/ca.crt -subj /CN=kubernetes -days 1`;
-      const r = spawnSync("openssl", req.split(" "), { encoding: "utf8" });
-      assert.equal(r.status, 0, r.stderr);
-      caPem = fs.readFileSync(`${dir}/ca.crt`, "utf8");
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    if (!hasOpenssl()) this.skip();
+    caPem = opensslCa("bm-ca").certPem;
   });
 
   it("by default puts HAProxy on the masters behind a VIP on 8443, and HaControlPlane at VIP:8443", async () => {
@@ -148,23 +105,23 @@ describe("bare-metal stack (mocks)", () => {
     const { rec } = await deploy({ workers: workerList(3) }, 15);
     const endpoint = rec.byType(CMD).filter((r) => r.name.startsWith("api-"));
     assert.equal(endpoint.length, 19);
-    for (const r of endpoint) after(rec, "k8s-m1-init", r.name);
+    for (const r of endpoint) assertRegisteredAfter(rec, "k8s-m1-init", r.name);
     // Every host step of HaControlPlane waits for the endpoint: through the endpoint output, no dependsOn.
-    for (const r of endpoint) after(rec, "k8s-m1-prepare", r.name);
+    for (const r of endpoint) assertRegisteredAfter(rec, "k8s-m1-prepare", r.name);
     // The VIP's final check after every probe; HAProxy one master at a time, then its ready checks.
-    after(rec, "api-vip-check", "api-vip-m3-probe");
-    after(rec, "api-lb-m1-ready", "api-lb-m3-configure");
-    after(rec, "api-lb-m2-configure", "api-lb-m1-configure");
-    after(rec, "api-lb-m3-configure", "api-lb-m2-configure");
-    after(rec, "k8s-token", "k8s-m1-init");
-    after(rec, "k8s-m2-join", "k8s-token");
-    after(rec, "k8s-m3-join", "k8s-m2-join");
+    assertRegisteredAfter(rec, "api-vip-check", "api-vip-m3-probe");
+    assertRegisteredAfter(rec, "api-lb-m1-ready", "api-lb-m3-configure");
+    assertRegisteredAfter(rec, "api-lb-m2-configure", "api-lb-m1-configure");
+    assertRegisteredAfter(rec, "api-lb-m3-configure", "api-lb-m2-configure");
+    assertRegisteredAfter(rec, "k8s-token", "k8s-m1-init");
+    assertRegisteredAfter(rec, "k8s-m2-join", "k8s-token");
+    assertRegisteredAfter(rec, "k8s-m3-join", "k8s-m2-join");
     for (const w of ["w1", "w2", "w3"]) {
-      after(rec, `k8s-${w}-join`, "k8s-m3-join");
-      after(rec, "k8s-ready", `k8s-${w}-join`);
+      assertRegisteredAfter(rec, `k8s-${w}-join`, "k8s-m3-join");
+      assertRegisteredAfter(rec, "k8s-ready", `k8s-${w}-join`);
     }
-    after(rec, "k8s-provider", "k8s-ready");
-    after(rec, "k8s-cni", "k8s-ready");
+    assertRegisteredAfter(rec, "k8s-provider", "k8s-ready");
+    assertRegisteredAfter(rec, "k8s-cni", "k8s-ready");
     // Workers join in parallel.
     const joins = ["w1", "w2", "w3"].map((w) => rec.get(`k8s-${w}-join`));
     assert.ok(
@@ -183,7 +140,7 @@ describe("bare-metal stack (mocks)", () => {
     );
     assert.equal(await resolve(out.endpoint), "10.0.0.10:6443");
     for (const r of rec.byType(CMD).filter((x) => x.name.startsWith("api-vip-")))
-      after(rec, "k8s-m1-init", r.name);
+      assertRegisteredAfter(rec, "k8s-m1-init", r.name);
   });
 
   it("apiEndpoint lbHosts: HAProxy and the VIP on dedicated hosts, VIP:6443; one host: no VIP", async () => {
@@ -240,7 +197,7 @@ describe("bare-metal stack (mocks)", () => {
       for (const step of ["install", "configure", "member"])
         assert.ok(rec.names(CMD).includes(`etcd-${e}-${step}`));
     }
-    after(rec, "k8s-m1-init", "etcd-health");
+    assertRegisteredAfter(rec, "k8s-m1-init", "etcd-health");
     assert.ok(!rec.names(SELF).includes("k8s-etcd-ca-cert"), "no stacked etcd CA");
     const kubeadm = bundle(rec.get("k8s-m1-init")).get("/etc/kubernetes/hakube/kubeadm.yaml")!;
     assert.match(
@@ -354,37 +311,15 @@ describe("bare-metal stack (mocks)", () => {
   const [M, W] = (process.env.HAKUBE_TOPOLOGY ?? "7,100").split(",").map(Number);
   it(`evaluates a large topology (${M} masters, ${W} workers) fast`, async function () {
     this.timeout(120000);
-    const rec = new Recorder((type) => (type === SELF ? { certPem: caPem } : undefined));
+    const rec = new Recorder(selfSignedAs(caPem));
     await rec.install();
-    // Memory: sampled every 5 ms while the program is evaluated; peak heap and RSS of this mocha process.
-    const heapBefore = process.memoryUsage().heapUsed;
-    let peakHeap = heapBefore;
-    let peakRss = process.memoryUsage().rss;
-    const sampler = setInterval(() => {
-      const m = process.memoryUsage();
-      peakHeap = Math.max(peakHeap, m.heapUsed);
-      peakRss = Math.max(peakRss, m.rss);
-    }, 5);
-    const t0 = performance.now();
-    bareMetalStack(baseArgs({ masters: hostList("m", M, "10.0.0", 11), workers: workerList(W) }));
-    const constructed = performance.now() - t0;
-    // The program runs synchronously, so the sampler cannot see inside it: sample once right after.
-    peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    await rec.idle();
-    // idle() returns after 4 quiet polls of 15 ms following the last creation: ~60 ms of the figure.
-    const total = performance.now() - t0;
-    clearInterval(sampler);
-    const mb = (n: number) => (n / 1048576).toFixed(0);
-    console.log(
-      `      bare-metal topology ${M}+${W}: ${rec.resources.length} resources; program ${constructed.toFixed(0)} ms, all registered ${total.toFixed(0)} ms; heap ${mb(heapBefore)} -> peak ${mb(peakHeap)} MB, peak rss ${mb(peakRss)} MB`,
+    const f = await rec.measure(() =>
+      bareMetalStack(baseArgs({ masters: hostList("m", M, "10.0.0", 11), workers: workerList(W) })),
     );
+    reportTopology(`bare-metal topology ${M}+${W}`, rec, f);
     // HaControlPlane: prepare on every host, init, token, a join per other master and per worker, the
     // gate; HAProxy: install, configure and ready on every master; keepalived: install, configure and
     // probe on every master, and its check.
     assert.equal(rec.byType(CMD).length, M + W + 1 + 1 + (M - 1) + W + 1 + 3 * M + 3 * M + 1);
-    assert.ok(constructed < 5000, `program took ${constructed} ms`);
-    assert.ok(total < 60000, `registration took ${total} ms`);
-    assert.ok(peakRss < 2 * 1024 * 1048576, `peak rss ${mb(peakRss)} MB`);
   });
 });

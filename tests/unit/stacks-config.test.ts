@@ -6,17 +6,15 @@
  * from its source (sdk/go/common/workspace/project.json and loaders), not executed.
  */
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { isSecretInput, Recorded, Recorder, SECRET_SIG, unwrap } from "./helpers/mocks";
-import { tempDir } from "./helpers/sh";
+import { CMD, isSecretInput, Recorder, selfSignedAs } from "./helpers/mocks";
+import { inputs, plainOccurrences } from "./helpers/recorded";
+import { hasOpenssl, opensslCa } from "./helpers/sh";
 import * as yaml from "js-yaml";
 
 const ROOT = path.join(__dirname, "..", "..");
-const CMD = "command:remote:Command";
-const SELF = "tls:index/selfSignedCert:SelfSignedCert";
 const SSH_KEY =
   "-----BEGIN OPENSSH PRIVATE KEY-----\nFAKE-PRIVATE-KEY from config\n-----END OPENSSH PRIVATE KEY-----\n";
 
@@ -66,7 +64,7 @@ const keysRead = new Set<string>();
 
 /** Runs stacks/index.ts (Pulumi.yaml's main) afresh with this config; returns its exports. */
 async function run(config: Record<string, string>, secretKeys: string[] = []) {
-  const rec = new Recorder((type) => (type === SELF ? { certPem: caPem } : undefined));
+  const rec = new Recorder(selfSignedAs(caPem));
   await rec.install();
   pulumi.runtime.setAllConfig(config, secretKeys);
   const main = require.resolve(path.join(ROOT, project.main));
@@ -93,35 +91,13 @@ async function refused(config: Record<string, string>): Promise<string> {
   return message;
 }
 
-function inputs(r: Recorded): Record<string, unknown> {
-  return unwrap(r.inputs) as Record<string, unknown>;
-}
-
-function plainOccurrences(v: unknown, needle: string): boolean {
-  if (typeof v === "string") return v.includes(needle);
-  if (Array.isArray(v)) return v.some((x) => plainOccurrences(x, needle));
-  if (typeof v === "object" && v !== null) {
-    if ((v as Record<string, unknown>)[SECRET_SIG] !== undefined) return false;
-    return Object.values(v).some((x) => plainOccurrences(x, needle));
-  }
-  return false;
-}
-
 describe("stacks/index.ts, Pulumi.yaml and the example stacks", () => {
   const get = pulumi.Config.prototype.get;
   const requireSecret = pulumi.Config.prototype.requireSecret;
 
   before(function () {
-    if (spawnSync("openssl", ["version"]).status !== 0) this.skip();
-    const dir = tempDir("cfg-ca");
-    try {
-      const req = `req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ${dir}/ca.key -out ${dir}/ca.crt -subj /CN=kubernetes -days 1`;
-      const r = spawnSync("openssl", req.split(" "), { encoding: "utf8" });
-      assert.equal(r.status, 0, r.stderr);
-      caPem = fs.readFileSync(`${dir}/ca.crt`, "utf8");
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    if (!hasOpenssl()) this.skip();
+    caPem = opensslCa("cfg-ca").certPem;
     pulumi.Config.prototype.get = function (this: pulumi.Config, key: string, ...rest: unknown[]) {
       if (this.name === "hakube") keysRead.add(`hakube:${key}`);
       return (get as (...a: unknown[]) => string | undefined).call(this, key, ...rest);
@@ -255,7 +231,9 @@ describe("stacks/index.ts, Pulumi.yaml and the example stacks", () => {
         assert.ok(isSecretInput(r.inputs.connection), r.name);
         assert.equal((inputs(r).connection as Record<string, unknown>).privateKey, SSH_KEY, r.name);
       }
-      assert.ok(!rec.resources.some((r) => plainOccurrences(r.inputs, "FAKE-PRIVATE-KEY from config")));
+      assert.ok(
+        !rec.resources.some((r) => plainOccurrences(r.inputs, "FAKE-PRIVATE-KEY from config").length > 0),
+      );
       assert.ok(await pulumi.isSecret(exports.kubeconfig as pulumi.Output<string>));
     });
   });

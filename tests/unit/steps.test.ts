@@ -5,9 +5,8 @@
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { hostSteps, Rollout } from "../../components/steps";
-import { Recorder, unwrap } from "./helpers/mocks";
+import { CMD, Recorder, unwrap } from "./helpers/mocks";
 
-const CMD = "command:remote:Command";
 const connection = { host: "10.0.0.1", user: "root", privateKey: "k" };
 
 class Parent extends pulumi.ComponentResource {

@@ -172,18 +172,33 @@ export function renderSnapshotScript(s: EtcdBackupSettings): string {
 
 /** The oneshot service: low CPU and I/O priority, fails when the script does. */
 export function renderBackupService(s: EtcdBackupSettings): string {
+  return renderScheduleService(s, "snapshot", BACKUP_SCRIPT, [
+    "Nice=10",
+    "IOSchedulingClass=best-effort",
+    "IOSchedulingPriority=7",
+    `TimeoutStartSec=${s.intervalSeconds}`,
+  ]);
+}
+
+/**
+ * A member's oneshot service for a scheduled job (`what` names it in the description): runs `script`
+ * after etcd, and fails when it does; `service` are the [Service] section's lines after ExecStart.
+ */
+export function renderScheduleService(
+  s: Pick<MemberSchedule, "cluster" | "name">,
+  what: string,
+  script: string,
+  service: string[],
+): string {
   return `# Managed by hakube (EtcdCluster ${s.cluster}).
 [Unit]
-Description=etcd snapshot of member ${s.name} (hakube)
+Description=etcd ${what} of member ${s.name} (hakube)
 After=etcd.service
 
 [Service]
 Type=oneshot
-ExecStart=/bin/sh ${BACKUP_SCRIPT}
-Nice=10
-IOSchedulingClass=best-effort
-IOSchedulingPriority=7
-TimeoutStartSec=${s.intervalSeconds}
+ExecStart=/bin/sh ${script}
+${service.join("\n")}
 `;
 }
 
@@ -207,6 +222,24 @@ Unit=${service}
 [Install]
 WantedBy=timers.target
 `;
+}
+
+/**
+ * Start a scheduled job's timer once its files are in place (`what` names the job in the messages):
+ * restarted when one of them changed, started when it is not active or not enabled, else left alone.
+ */
+export function shStartTimer(timer: string, what: string, calendar: string): string {
+  return `if [ "$CHANGED" = 1 ]; then
+  systemctl daemon-reload
+  systemctl enable --quiet ${timer}
+  systemctl restart ${timer}
+  say "${what} timer (re)started: ${calendar}"
+elif ! systemctl is-active --quiet ${timer} || ! systemctl is-enabled --quiet ${timer}; then
+  systemctl enable --now --quiet ${timer}
+  say "${what} timer started: ${calendar}"
+else
+  say "${what} timer is unchanged and active"
+fi`;
 }
 
 /** The secret files of the backup step, for its stdin: the copy key (mode 0600, root). */
@@ -256,17 +289,7 @@ export function renderBackupInstallScript(s: EtcdBackupSettings): string {
     ...files,
     "# The copy key: one line per file on stdin (path, mode, owner, base64).",
     SH_PUT_BUNDLE_FROM_STDIN,
-    `if [ "$CHANGED" = 1 ]; then
-  systemctl daemon-reload
-  systemctl enable --quiet ${BACKUP_TIMER}
-  systemctl restart ${BACKUP_TIMER}
-  say "snapshot timer (re)started: ${s.calendar}"
-elif ! systemctl is-active --quiet ${BACKUP_TIMER} || ! systemctl is-enabled --quiet ${BACKUP_TIMER}; then
-  systemctl enable --now --quiet ${BACKUP_TIMER}
-  say "snapshot timer started: ${s.calendar}"
-else
-  say "snapshot timer is unchanged and active"
-fi`,
+    shStartTimer(BACKUP_TIMER, "snapshot", s.calendar),
     "",
   ].join("\n");
 }

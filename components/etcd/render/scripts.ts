@@ -53,6 +53,24 @@ case "$have" in
 esac`;
 
 /**
+ * Put the binaries named in $bins from `from` into $BIN_DIR, each line indented by `indent`: all copied
+ * beside the old ones first (`<name>.hakube-new`), then each renamed over its old one, so no binary is
+ * ever half-written where etcd runs it. Shared by the install and the upgrade scripts.
+ */
+export function shInstallBinaries(from: string, indent: string): string {
+  return [
+    "for b in $bins; do",
+    `  install -m 0755 "${from}/$b" "$BIN_DIR/$b.hakube-new"`,
+    "done",
+    "for b in $bins; do",
+    '  mv -f "$BIN_DIR/$b.hakube-new" "$BIN_DIR/$b"',
+    "done",
+  ]
+    .map((line) => indent + line)
+    .join("\n");
+}
+
+/**
  * On a member that has data and runs another version, the release is only staged (in $STAGE): the
  * upgrade step puts it in place one member at a time (render/upgrade.ts).
  */
@@ -97,12 +115,7 @@ else
     say "staged etcd $VERSION in $STAGE (sha256 verified; etcd $have runs): the upgrade step installs it one member at a time"
   else
     install -d -m 0755 "$BIN_DIR"
-    for b in $bins; do
-      install -m 0755 "$dir/$b" "$BIN_DIR/$b.hakube-new"
-    done
-    for b in $bins; do
-      mv -f "$BIN_DIR/$b.hakube-new" "$BIN_DIR/$b"
-    done
+${shInstallBinaries("$dir", "    ")}
     say "installed etcd $VERSION from $URL (sha256 verified)"
   fi
 fi`;

@@ -18,7 +18,7 @@
 import { shAssignments } from "../../shell";
 import { EtcdMemberSettings } from "../types";
 import { PKI_FILES } from "./config";
-import { memberPreamble } from "./scripts";
+import { memberPreamble, shInstallBinaries } from "./scripts";
 import { SH_VERSION_RULES } from "./versions";
 
 /** What the upgrade step of one member needs besides its member settings. */
@@ -117,12 +117,7 @@ fi
 # 4. The new binaries, a restart, and back to healthy on the new version.
 if [ "$have" != "$VERSION" ]; then
   bins=$(cd "$STAGE" && ls etcd etcdctl etcdutl 2>/dev/null || true)
-  for b in $bins; do
-    install -m 0755 "$STAGE/$b" "$BIN_DIR/$b.hakube-new"
-  done
-  for b in $bins; do
-    mv -f "$BIN_DIR/$b.hakube-new" "$BIN_DIR/$b"
-  done
+${shInstallBinaries("$STAGE", "  ")}
 fi
 started=$(date +%s)
 systemctl restart --no-block etcd
