@@ -161,7 +161,8 @@ async function apiStatus(lab: Lab, endpoint: string) {
       const backends: Record<string, string> = {};
       for (const line of csv.split("\n")) {
         const f = line.split(",");
-        if (f[0] === "kube-apiserver" && f[1] !== "FRONTEND" && f[1] !== "BACKEND" && f[17])
+        // Column 20 (bck) marks the fail-open backup entries: unchecked, not a backend's state.
+        if (f[0] === "kube-apiserver" && f[1] !== "FRONTEND" && f[1] !== "BACKEND" && f[17] && f[20] !== "1")
           backends[f[1]] = f[17];
       }
       return {

@@ -76,14 +76,21 @@ describe("HAProxy renderers", () => {
       );
       assert.doesNotMatch(renderHaproxyConfig(s), /verify none/);
     });
-    it("lists every backend on backendPort, in order", () => {
-      const servers = renderHaproxyConfig(haproxySettings({}, { backendPort: 16443 }))
-        .split("\n")
-        .filter((l) => l.trim().startsWith("server "));
+    it("lists every backend on backendPort, in order, then again unchecked as backups (fail open)", () => {
+      const cfg = renderHaproxyConfig(haproxySettings({}, { backendPort: 16443 }));
+      const servers = cfg.split("\n").filter((l) => l.trim().startsWith("server "));
       assert.deepEqual(
         servers.map((l) => l.trim()),
-        ["server m1 10.0.0.11:16443", "server m2 10.0.0.12:16443", "server m3 10.0.0.13:16443"],
+        [
+          "server m1 10.0.0.11:16443",
+          "server m2 10.0.0.12:16443",
+          "server m3 10.0.0.13:16443",
+          "server m1-failopen 10.0.0.11:16443 backup no-check",
+          "server m2-failopen 10.0.0.12:16443 backup no-check",
+          "server m3-failopen 10.0.0.13:16443 backup no-check",
+        ],
       );
+      assert.match(cfg, /\n {4}option allbackups\n/);
     });
     it("binds the VIP, every IPv4 address, or every address for IPv6 hosts", () => {
       assert.equal(bindSpec(vip), "10.0.0.10:6443");

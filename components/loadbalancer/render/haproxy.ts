@@ -19,6 +19,12 @@
  *   it none. The price: a connection established to a silently dead backend is left to the client's own
  *   liveness check (client-go pings idle HTTP/2 connections after 30 s), as with kubeadm's and kubespray's
  *   HAProxy configurations, which do not close sessions either.
+ * - Fail open: each backend again as an unchecked `backup` server (`<name>-failopen`, `option allbackups`),
+ *   used only while every checked server is DOWN, as an AWS NLB does when all its targets are unhealthy.
+ *   All of them fail /readyz at once when etcd has no leader for a moment (a master and its etcd member
+ *   died): the API servers still take connections and answer once etcd elects, so forwarding beats
+ *   closing every new connection (without it, one loaded lab run saw 25 new requests refused). A dead
+ *   backend among them costs nothing more: its failed connect is redispatched as above.
  * - A loopback-only `monitor-uri` answers GET /healthz while HAProxy runs (KeepalivedVip checks it), and
  *   the same loopback port serves the read-only stats page (`/stats;csv`: backend states for operators).
  * - Logs to stdout (journald under systemd, also from the chroot) at level notice: server UP/DOWN and
@@ -41,6 +47,9 @@ import {
 import { HAPROXY_HEALTH_PATH, READYZ_PATH } from "../../contracts";
 import { joinHostPort } from "../../net";
 import { HaproxySettings } from "../settings";
+
+/** Suffix of the unchecked backup entry of each backend (fail open). */
+export const FAIL_OPEN_SUFFIX = "-failopen";
 
 /** One section of haproxy.cfg: its header line ("global", "frontend x", ...) and its directives. */
 export interface HaproxySection {
@@ -102,10 +111,16 @@ export function buildHaproxyConfig(s: HaproxySettings): HaproxyConfig {
         header: `backend ${HAPROXY_PROXY_NAME}`,
         directives: [
           "balance leastconn",
+          "option allbackups",
           `option httpchk GET ${READYZ_PATH}`,
           "http-check expect status 200",
           `default-server check check-ssl ${verify} inter ${s.checkIntervalMs}ms fall ${s.checkFall} rise ${s.checkRise} observe layer4 error-limit 1 on-error mark-down`,
           ...s.backends.map((b) => `server ${b.name} ${joinHostPort(b.address, s.backendPort)}`),
+          // Fail open: used only while every server above is DOWN (see the header).
+          ...s.backends.map(
+            (b) =>
+              `server ${b.name}${FAIL_OPEN_SUFFIX} ${joinHostPort(b.address, s.backendPort)} backup no-check`,
+          ),
         ],
       },
       {

@@ -72,12 +72,16 @@ frontend kube-apiserver
 
 backend kube-apiserver
     balance leastconn
+    option allbackups
     option httpchk GET /readyz
     http-check expect status 200
     default-server check check-ssl verify none inter 500ms fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down
     server m1 10.0.0.11:6443
     server m2 10.0.0.12:6443
     server m3 10.0.0.13:6443
+    server m1-failopen 10.0.0.11:6443 backup no-check
+    server m2-failopen 10.0.0.12:6443 backup no-check
+    server m3-failopen 10.0.0.13:6443 backup no-check
 
 frontend healthz
     bind 127.0.0.1:8404
