@@ -106,10 +106,11 @@ export async function snapshotRuns(lab: Lab, member: string, sinceMs?: number): 
     const at = Number(e.__REALTIME_TIMESTAMP) / 1000;
     const message = typeof e.MESSAGE === "string" ? e.MESSAGE : "";
     const s = SNAPSHOT_LINE.exec(message);
-    if (e.MESSAGE_ID === UNIT_STARTING) run = { member, startedAt: at };
+    // By id, or by systemd's wording where a journal lacks the ids.
+    if (e.MESSAGE_ID === UNIT_STARTING || /^Starting /.test(message)) run = { member, startedAt: at };
     else if (s && run)
       Object.assign(run, { file: s[1], revision: Number(s[2]), keys: Number(s[3]), sha256: s[4] });
-    else if (e.MESSAGE_ID === UNIT_STARTED && run?.file) {
+    else if ((e.MESSAGE_ID === UNIT_STARTED || /^Finished /.test(message)) && run?.file) {
       runs.push({ ...(run as SnapshotRun), finishedAt: at });
       run = undefined;
     }
