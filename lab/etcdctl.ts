@@ -113,7 +113,11 @@ export async function revision(files: ClientFiles, endpoints: string[]): Promise
 
 /** How many keys `prefix` has (a linearizable read). */
 export async function countKeys(files: ClientFiles, endpoints: string[], prefix: string): Promise<number> {
-  const r = await etcdctl(["get", prefix, "--prefix", "--count-only", "-w", "json"], { files, endpoints });
+  // The range's count is the whole range's, whatever the limit (etcdctl 3.4 has no --count-only).
+  const r = await etcdctl(["get", prefix, "--prefix", "--keys-only", "--limit=1", "-w", "json"], {
+    files,
+    endpoints,
+  });
   if (r.code !== 0) throw new Error(`counting ${prefix} failed: ${lastLine(r.stderr)}`);
   return Number((JSON.parse(r.stdout) as { count?: number }).count ?? 0);
 }

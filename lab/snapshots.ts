@@ -103,7 +103,7 @@ export async function snapshotRuns(lab: Lab, member: string, sinceMs?: number): 
   let run: Partial<SnapshotRun> | undefined;
   for (const line of r.stdout.split("\n").filter((l) => l.startsWith("{"))) {
     const e = JSON.parse(line) as { __REALTIME_TIMESTAMP: string; MESSAGE?: unknown; MESSAGE_ID?: string };
-    const at = Number(e.__REALTIME_TIMESTAMP) / 1000;
+    const at = Math.round(Number(e.__REALTIME_TIMESTAMP) / 1000);
     const message = typeof e.MESSAGE === "string" ? e.MESSAGE : "";
     const s = SNAPSHOT_LINE.exec(message);
     // By id, or by systemd's wording where a journal lacks the ids.
