@@ -180,14 +180,19 @@ describe("EtcdCluster rolling upgrade 3.4 -> 3.5 on real etcd (lab)", function (
       const down = s.members.filter((m) => !m.healthy).length;
       assert.ok(down <= 1, `${down} members unhealthy at ${s.at}`);
     }
-    // The leader last: while the first two ran 3.5.16 and the last still 3.4.23, the last one led.
+    // The leader last: while the first two ran 3.5.16 and the last still 3.4.23, the last one led, until
+    // it handed leadership to an upgraded member just before its own restart (a sample may fall between
+    // the hand-over and the restart: seen once, m1 leading there), and never led again before it. The
+    // steps' reports below show both hand-overs (m2 to m3, m3 to m1).
     const beforeLast = samples.filter(
       (s) =>
         s.members.map((m) => m.version).join() === "3.5.16,3.5.16,3.4.23" && s.members.some((m) => m.leader),
     );
     assert.ok(beforeLast.length > 0, "sampled the cluster between the second and the last upgrade");
-    for (const s of beforeLast)
-      assert.ok(s.members[2].leader, `m${s.members.findIndex((m) => m.leader) + 1} led`);
+    const leaders = beforeLast.map((s) => `m${s.members.findIndex((m) => m.leader) + 1}`);
+    const handedOver = leaders.findIndex((l) => l !== "m3");
+    if (handedOver >= 0)
+      assert.ok(!leaders.slice(handedOver).includes("m3"), `leaders sampled: ${leaders.join(" ")}`);
     // Each step's report: the last member handed leadership over before its own restart.
     for (const [i, m] of MEMBERS.entries()) {
       const out = stepStdout(lab, `etcd-${m}-upgrade`);
