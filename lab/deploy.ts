@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createLab, Lab, loadLab, Log } from "./hosts";
-import { up, RunSummary } from "./runner";
+import { readState, up, RunSummary } from "./runner";
 import { isSecretWrapper } from "./runner/values";
 import { labDir } from "./hosts/paths";
 import { labStack, LabStackArgs } from "./stack/program";
@@ -105,6 +105,12 @@ export function vipOf(lab: Lab): string {
 export function runnerStatePath(lab: Lab | string): string {
   const dir = typeof lab === "string" ? labDir(lab) : lab.dir;
   return path.join(dir, "stack-state.json");
+}
+
+/** The stdout of one of the lab stack's command steps (`etcd-m1-upgrade`) in the lab's last run, or "". */
+export function stepStdout(lab: Lab | string, name: string): string {
+  const r = Object.values(readState(runnerStatePath(lab))?.resources ?? {}).find((x) => x.name === name);
+  return String(plain(r?.outputs.stdout) ?? "");
 }
 
 export function clientFiles(lab: Lab): ClientFiles {

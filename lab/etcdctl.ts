@@ -103,3 +103,21 @@ export async function endpointStatus(files: ClientFiles, endpoints: string[]): P
 function lastLine(s: string): string {
   return s.trim().split("\n").pop() ?? "";
 }
+
+/** The cluster's revision now: the header of a (linearizable) read. */
+export async function revision(files: ClientFiles, endpoints: string[]): Promise<number> {
+  const r = await etcdctl(["get", "hakube-lab/revision", "-w", "json"], { files, endpoints });
+  if (r.code !== 0) throw new Error(`reading the revision failed: ${lastLine(r.stderr)}`);
+  return Number((JSON.parse(r.stdout) as { header: { revision: number } }).header.revision);
+}
+
+/** How many keys `prefix` has (a linearizable read). */
+export async function countKeys(files: ClientFiles, endpoints: string[], prefix: string): Promise<number> {
+  // The range's count is the whole range's, whatever the limit (etcdctl 3.4 has no --count-only).
+  const r = await etcdctl(["get", prefix, "--prefix", "--keys-only", "--limit=1", "-w", "json"], {
+    files,
+    endpoints,
+  });
+  if (r.code !== 0) throw new Error(`counting ${prefix} failed: ${lastLine(r.stderr)}`);
+  return Number((JSON.parse(r.stdout) as { count?: number }).count ?? 0);
+}

@@ -17,6 +17,7 @@
 import { EtcdTimingProfile } from "../../components/etcd/types";
 import { deployEtcd } from "../deploy";
 import { endpointStatus, etcdctl } from "../etcdctl";
+import { writers } from "../etcdWrites";
 import { createLab, destroyLab, exec, Lab, powerOn } from "../hosts";
 import { withLab } from "./cleanup";
 import { cpuLoad, powerCut } from "./onhost";
@@ -58,38 +59,6 @@ async function until(
     await new Promise((r) => setTimeout(r, everyMs));
   }
   return Date.now() - t0;
-}
-
-interface Write {
-  key: string;
-  at: number;
-  end: number;
-  ok: boolean;
-}
-
-/** A population of writers through `endpoints`: start() ... stop() gives every write's times. */
-function writers(files: Parameters<typeof etcdctl>[1]["files"], endpoints: string[]) {
-  const writes: Write[] = [];
-  const pending = new Set<Promise<void>>();
-  let n = 0;
-  const timer = setInterval(() => {
-    const at = Date.now();
-    const key = `bench/${n++}`;
-    const p = etcdctl(["put", key, "x"], { files, endpoints, commandTimeout: WRITE_TIMEOUT })
-      .then((r) => void writes.push({ key, at, end: Date.now(), ok: r.code === 0 }))
-      .catch(() => void writes.push({ key, at, end: Date.now(), ok: false }))
-      .finally(() => pending.delete(p));
-    pending.add(p);
-  }, WRITE_EVERY_MS);
-  return {
-    /** The writes finished so far. */
-    writes,
-    async stop(): Promise<Write[]> {
-      clearInterval(timer);
-      while (pending.size > 0) await Promise.all([...pending]);
-      return writes.sort((a, b) => a.at - b.at);
-    },
-  };
 }
 
 /** When a survivor became leader after `since` (ms), from the survivors' etcd journals. */
@@ -151,7 +120,7 @@ async function oneTry(p: Profile, log: (l: string) => void): Promise<Record<stri
   const leaderHost = r.lab.hosts.find((h) => leader.includes(`//${h.address}:`))!.name;
   const survivors = r.endpoints.filter((e) => e !== leader);
   const survivorHosts = members.filter((h) => h !== leaderHost);
-  const w = writers(r.files, survivors);
+  const w = writers(r.files, survivors, { everyMs: WRITE_EVERY_MS, timeout: WRITE_TIMEOUT });
   await new Promise((res) => setTimeout(res, PRE_FAULT_MS));
   const { at: cut, cutMs } = await powerCut(r.lab, leaderHost);
   // Until a write started after the cut was committed, then one more second of writes.
@@ -171,14 +140,14 @@ async function oneTry(p: Profile, log: (l: string) => void): Promise<Record<stri
   const back = Date.now();
   await powerOn(r.lab, leaderHost);
   // The last write committed while the host was down: it must read it from its own copy.
-  const lastKey = writes.filter((x) => x.ok && x.at > cut).pop()!.key;
+  const last = writes.filter((x) => x.ok && x.at > cut).pop()!;
   const get = async () => {
-    const g = await etcdctl(["get", lastKey, "--print-value-only", "--consistency=s"], {
+    const g = await etcdctl(["get", last.key, "--print-value-only", "--consistency=s"], {
       files: r.files,
       endpoints: [leader],
       commandTimeout: "1s",
     });
-    return g.code === 0 && g.stdout.trim() === "x";
+    return g.code === 0 && g.stdout.trim() === last.value;
   };
   await until("the returning member to catch up", 120_000, get);
   const catchUpMs = Date.now() - back;

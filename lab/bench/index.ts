@@ -9,6 +9,7 @@ import { table } from "./stats";
 const SUITES: Record<string, (tries: number, log: (l: string) => void) => Promise<import("./stats").Row[]>> =
   {
     etcd: benchEtcd,
+    "etcd-day2": (tries, log) => import("./etcdDay2").then((m) => m.benchEtcdDay2(tries, log)),
     vip: (tries, log) => import("./vip").then((m) => m.benchVip(tries, log)),
     cluster: (tries, log) => import("./cluster").then((m) => m.benchCluster(tries, log)),
     topology: (tries, log) => import("./topology").then((m) => m.benchTopology(tries, log)),

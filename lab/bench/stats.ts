@@ -16,7 +16,11 @@ export interface Row {
 /** A Markdown table: median, min, max and count per row, figures rounded to what they can tell. */
 export function table(rows: Row[]): string {
   const fmt = (v: number, unit: string) =>
-    unit === "s" ? (v / 1000).toFixed(2) : unit === "%" ? v.toFixed(1) : String(Math.round(v));
+    unit === "s"
+      ? (v / 1000).toFixed(2)
+      : unit === "%" || unit === "MiB"
+        ? v.toFixed(1)
+        : String(Math.round(v));
   const lines = ["| metric | profile | median | min | max | runs |", "|---|---|---|---|---|---|"];
   for (const r of rows) {
     if (r.samples.length === 0) continue;

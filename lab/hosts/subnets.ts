@@ -16,6 +16,8 @@ export const LAB_SUBNETS = {
   clusterBench: 13,
   etcdDay2Test: 14,
   etcdUpgradeTest: 15,
+  /** `npm run bench -- etcd-day2`: snapshots, restore and the rolling upgrade, timed. */
+  etcdDay2Bench: 16,
 } as const;
 
 export const LAB_NAMES = {
@@ -29,4 +31,5 @@ export const LAB_NAMES = {
   clusterBench: "b-cluster",
   etcdDay2Test: "t-etcd2",
   etcdUpgradeTest: "t-etcdup",
+  etcdDay2Bench: "b-etcd2",
 } as const satisfies Record<keyof typeof LAB_SUBNETS, string>;

@@ -11,12 +11,18 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { deployEtcd, EtcdDeployResult } from "../../lab/deploy";
-import { endpointStatus, etcdctl } from "../../lab/etcdctl";
+import { endpointStatus, etcdctl, revision as readRevision } from "../../lab/etcdctl";
 import { createLab, destroyLab, exec, Lab } from "../../lab/hosts";
 import { LAB_NAMES, LAB_SUBNETS } from "../../lab/hosts/subnets";
 import * as providers from "../../lab/providers";
 import type { EtcdBackupArgs } from "../../components/etcd/backup";
-import { describeSnapshots, etcdAlarms, snapshotStatus } from "../../lab/snapshots";
+import {
+  copyBetweenHosts,
+  describeSnapshots,
+  etcdAlarms,
+  snapshotRuns,
+  snapshotStatus,
+} from "../../lab/snapshots";
 import { Etcd, waitFor } from "./helpers";
 
 const LAB = LAB_NAMES.etcdDay2Test;
@@ -67,11 +73,7 @@ describe("EtcdCluster day 2: snapshots and restore on real etcd (lab)", function
       .split("\n")
       .filter((f) => f !== "")
       .sort();
-  const revision = async () => {
-    const r = await etcdctl(["get", "x", "-w", "json"], { files: result.files, endpoints: etcd.endpoints });
-    assert.equal(r.code, 0, r.stderr);
-    return Number((JSON.parse(r.stdout) as { header: { revision: number } }).header.revision);
-  };
+  const revision = () => readRevision(result.files, etcd.endpoints);
   const allHealthy = async () => (await endpointStatus(result.files, etcd.endpoints)).every((s) => s.healthy);
   /** The suite's cluster (backups and defragmentation as before() sets them), with `extra` for day 2. */
   const deploy = (extra: Partial<Parameters<typeof deployEtcd>[0]> = {}) =>
@@ -150,13 +152,7 @@ describe("EtcdCluster day 2: snapshots and restore on real etcd (lab)", function
       `${RETENTION + 1} snapshot runs on every member`,
       (RETENTION + 3) * INTERVAL * 1000,
       async () => {
-        for (const m of MEMBERS) {
-          const runs = await sh(
-            m,
-            "journalctl -u etcd-backup.service -o cat | grep -c ': snapshot /' || true",
-          );
-          if (Number(runs.trim()) < RETENTION + 1) return false;
-        }
+        for (const m of MEMBERS) if ((await snapshotRuns(lab, m)).length < RETENTION + 1) return false;
         return true;
       },
       2000,
@@ -337,21 +333,13 @@ describe("EtcdCluster day 2: snapshots and restore on real etcd (lab)", function
     const snap = await waitFor(
       "a snapshot of m1 at the current revision",
       (INTERVAL + 15) * 1000,
-      async () => {
-        const out = await sh(
-          "m1",
-          "journalctl -u etcd-backup.service -o cat -n 5 | grep ': snapshot /' | tail -n 1",
-        );
-        const m = /snapshot (\S+): revision (\d+), \d+ keys, sha256 ([0-9a-f]{64})/.exec(out);
-        return m && Number(m[2]) === before ? { file: m[1], sha256: m[3] } : false;
-      },
+      async () => (await snapshotRuns(lab, "m1", t0 - 1000)).find((r) => r.revision === before) ?? false,
       1000,
     );
     figures.snapshotAfterWriteMs = Date.now() - t0;
     await etcd.mustPut("after-snapshot", "lost");
     // The snapshot onto every member, then every member's data destroyed.
-    const data = await sh("m1", `base64 -w0 ${snap.file}`);
-    for (const m of MEMBERS) await sh(m, "base64 -d > /root/restore.db", data);
+    await copyBetweenHosts(lab, "m1", snap.file, MEMBERS, "/root/restore.db");
     for (const m of MEMBERS) await sh(m, "systemctl stop etcd && rm -rf /var/lib/etcd/member");
     assert.ok(!(await allHealthy()));
 

@@ -6,13 +6,12 @@
  * downgrade are refused before anything changes. Steps build on each other.
  */
 import { strict as assert } from "node:assert";
-import { deployEtcd, EtcdDeployResult, runnerStatePath } from "../../lab/deploy";
+import { deployEtcd, EtcdDeployResult, stepStdout } from "../../lab/deploy";
 import { endpointStatus, etcdctl } from "../../lab/etcdctl";
+import { missingWrites } from "../../lab/etcdWrites";
 import { createLab, destroyLab, exec, Lab } from "../../lab/hosts";
 import { ensureTrixieEtcdTarball, publishTarball } from "../../lab/hosts/release";
 import { LAB_NAMES, LAB_SUBNETS } from "../../lab/hosts/subnets";
-import { readState } from "../../lab/runner";
-import { isSecretWrapper } from "../../lab/runner/values";
 import { ETCD_RELEASE_SHA256 } from "../../components/etcd/checksums";
 import { Etcd, sleep, waitFor } from "./helpers";
 
@@ -51,11 +50,6 @@ describe("EtcdCluster rolling upgrade 3.4 -> 3.5 on real etcd (lab)", function (
         "curl -s --cacert /etc/etcd/pki/ca.crt --cert /etc/etcd/pki/server.crt --key /etc/etcd/pki/server.key https://127.0.0.1:2379/version",
       ),
     )?.[1];
-  const stdoutOf = (name: string): string => {
-    const r = Object.values(readState(runnerStatePath(lab))!.resources).find((x) => x.name === name);
-    const out = r?.outputs.stdout;
-    return String(isSecretWrapper(out) ? out.value : (out ?? ""));
-  };
 
   before(async function () {
     await destroyLab(LAB); // leftovers of an interrupted run
@@ -186,17 +180,22 @@ describe("EtcdCluster rolling upgrade 3.4 -> 3.5 on real etcd (lab)", function (
       const down = s.members.filter((m) => !m.healthy).length;
       assert.ok(down <= 1, `${down} members unhealthy at ${s.at}`);
     }
-    // The leader last: while the first two ran 3.5.16 and the last still 3.4.23, the last one led.
+    // The leader last: while the first two ran 3.5.16 and the last still 3.4.23, the last one led, until
+    // it handed leadership to an upgraded member just before its own restart (a sample may fall between
+    // the hand-over and the restart: seen once, m1 leading there), and never led again before it. The
+    // steps' reports below show both hand-overs (m2 to m3, m3 to m1).
     const beforeLast = samples.filter(
       (s) =>
         s.members.map((m) => m.version).join() === "3.5.16,3.5.16,3.4.23" && s.members.some((m) => m.leader),
     );
     assert.ok(beforeLast.length > 0, "sampled the cluster between the second and the last upgrade");
-    for (const s of beforeLast)
-      assert.ok(s.members[2].leader, `m${s.members.findIndex((m) => m.leader) + 1} led`);
+    const leaders = beforeLast.map((s) => `m${s.members.findIndex((m) => m.leader) + 1}`);
+    const handedOver = leaders.findIndex((l) => l !== "m3");
+    if (handedOver >= 0)
+      assert.ok(!leaders.slice(handedOver).includes("m3"), `leaders sampled: ${leaders.join(" ")}`);
     // Each step's report: the last member handed leadership over before its own restart.
     for (const [i, m] of MEMBERS.entries()) {
-      const out = stdoutOf(`etcd-${m}-upgrade`);
+      const out = stepStdout(lab, `etcd-${m}-upgrade`);
       const healthyAfter = /upgraded from etcd 3\.4\.23 to 3\.5\.16: healthy again after (\d+) s/.exec(out);
       assert.ok(healthyAfter, `${m}: ${out}`);
       figures[`${m}RestartToHealthyS`] = Number(healthyAfter[1]);
@@ -212,15 +211,11 @@ describe("EtcdCluster rolling upgrade 3.4 -> 3.5 on real etcd (lab)", function (
     }
 
     // No acknowledged write lost; the longest gap between two acknowledgements is the figure.
-    const got = await etcdctl(["get", "load/", "--prefix"], {
-      files: result.files,
-      endpoints: etcd.endpoints,
-    });
-    assert.equal(got.code, 0, got.stderr);
-    const lines = got.stdout.trim().split("\n");
-    const stored = new Map<string, string>();
-    for (let k = 0; k + 1 < lines.length; k += 2) stored.set(lines[k], lines[k + 1]);
-    for (const w of acked) assert.equal(stored.get(w.key), w.value, `${w.key} was acknowledged`);
+    assert.deepEqual(
+      await missingWrites(result.files, etcd.endpoints, "load/", acked),
+      [],
+      "acknowledged, lost",
+    );
     const during = acked.filter((w) => w.at >= t0);
     const gaps = during.slice(1).map((w, k) => w.at - during[k].at);
     const sorted = [...gaps].sort((a, b) => a - b);
