@@ -95,6 +95,19 @@ async function etcdStatus(lab: Lab, outputs: Record<string, unknown>, kubeconfig
   };
 }
 
+/**
+ * The checked API server backends' states ("UP", "DOWN 1/2", ...) by name, from HAProxy's `/stats;csv`.
+ * Column 20 (bck) marks the fail-open backup entries: unchecked, not a backend's state, so left out.
+ */
+export function checkedBackendStates(csv: string): Record<string, string> {
+  const backends: Record<string, string> = {};
+  for (const line of csv.split("\n")) {
+    const f = line.split(",");
+    if (f[0] === "kube-apiserver" && f[1] !== "FRONTEND" && f[1] !== "BACKEND" && f[17] && f[20] !== "1")
+      backends[f[1]] = f[17];
+  }
+  return backends;
+}
 /** kubeadm's etcd members, asked by etcdctl inside each master's etcd pod with kubeadm's own client certificate. */
 async function stackedEtcdStatus(kubeconfig: string, masters: string[]): Promise<EndpointStatus[]> {
   const pki = "/etc/kubernetes/pki/etcd";
@@ -158,17 +171,10 @@ async function apiStatus(lab: Lab, endpoint: string) {
         { timeoutMs: 5000 },
       );
       const [addrs, csv = ""] = r.stdout.split("\n---\n");
-      const backends: Record<string, string> = {};
-      for (const line of csv.split("\n")) {
-        const f = line.split(",");
-        // Column 20 (bck) marks the fail-open backup entries: unchecked, not a backend's state.
-        if (f[0] === "kube-apiserver" && f[1] !== "FRONTEND" && f[1] !== "BACKEND" && f[17] && f[20] !== "1")
-          backends[f[1]] = f[17];
-      }
       return {
         host: h.name,
         holdsVip: addrs.includes(` ${vip}/`),
-        haproxy: csv.includes("kube-apiserver") ? backends : null,
+        haproxy: csv.includes("kube-apiserver") ? checkedBackendStates(csv) : null,
       };
     }),
   );

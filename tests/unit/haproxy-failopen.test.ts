@@ -5,35 +5,17 @@
  * request still reaches an API server. Skipped without haproxy or openssl.
  */
 import { strict as assert } from "node:assert";
-import { spawn, spawnSync, ChildProcess } from "node:child_process";
+import { spawn, ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as https from "node:https";
 import * as path from "node:path";
 import { renderHaproxyConfig } from "../../components/loadbalancer/render/haproxy";
+import { checkedBackendStates } from "../../lab/status";
 import { haproxySettings } from "./helpers/loadbalancer";
 import { which } from "./helpers/sandbox";
-import { tempDir } from "./helpers/sh";
+import { opensslCa, tempDir } from "./helpers/sh";
 
 const BACKENDS = ["127.0.0.11", "127.0.0.12"];
-
-function selfSigned(dir: string): { key: string; cert: string } {
-  const key = path.join(dir, "server.key");
-  const cert = path.join(dir, "server.crt");
-  const r = spawnSync(
-    "openssl",
-    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1"].concat([
-      "-keyout",
-      key,
-      "-out",
-      cert,
-      "-subj",
-      "/CN=kube-apiserver",
-    ]),
-    { encoding: "utf8" },
-  );
-  assert.equal(r.status, 0, r.stderr);
-  return { key: fs.readFileSync(key, "utf8"), cert: fs.readFileSync(cert, "utf8") };
-}
 
 /** GET through HAProxy; resolves with the status, or the error's message. */
 function get(port: number, urlPath: string): Promise<number | string> {
@@ -50,16 +32,10 @@ function get(port: number, urlPath: string): Promise<number | string> {
   });
 }
 
-/** The checked servers' states from the stats page (backup entries left out). */
+/** The checked servers' states, read as the lab status reads them. */
 async function checkedStates(healthPort: number): Promise<Record<string, string>> {
   const res = await fetch(`http://127.0.0.1:${healthPort}/stats;csv`);
-  const states: Record<string, string> = {};
-  for (const line of (await res.text()).split("\n")) {
-    const f = line.split(",");
-    if (f[0] === "kube-apiserver" && !["FRONTEND", "BACKEND"].includes(f[1]) && f[20] !== "1")
-      states[f[1]] = f[17];
-  }
-  return states;
+  return checkedBackendStates(await res.text());
 }
 
 describe("HAProxy fails open (real HAProxy on loopback)", function () {
@@ -74,7 +50,8 @@ describe("HAProxy fails open (real HAProxy on loopback)", function () {
   before(async function () {
     if (!which("haproxy") || !which("openssl")) this.skip();
     dir = tempDir("failopen");
-    const tls = selfSigned(dir);
+    const ca = opensslCa("failopen-server");
+    const tls = { key: ca.privateKeyPem, cert: ca.certPem };
     for (const address of BACKENDS) {
       // An API server whose etcd has no leader: it takes connections, /readyz fails, the rest answers.
       const server = https.createServer(tls, (req, res) => {
