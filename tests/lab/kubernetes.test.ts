@@ -417,7 +417,15 @@ describe("HaControlPlane on real Kubernetes 1.20 (lab)", function () {
       const p = probe();
       await sleep(1000);
       const start = Date.now();
-      await exec(lab, other, "pkill -KILL -x kube-apiserver");
+      // The fault is complete when the process is gone (its listening socket closed), not when the signal
+      // was sent: a connection accepted into the dying process's backlog is reset after HAProxy connected,
+      // which no TCP proxy can retry (seen once: a request started 35 ms after pkill returned).
+      await exec(
+        lab,
+        other,
+        "pid=$(pgrep -x kube-apiserver); kill -KILL $pid; " +
+          "for i in $(seq 500); do kill -0 $pid 2>/dev/null || break; sleep 0.01; done",
+      );
       const killed = Date.now();
       await sleep(3000);
       const summary = await p.stop();
@@ -478,10 +486,18 @@ describe("HaControlPlane on real Kubernetes 1.20 (lab)", function () {
       assert.equal((await holders()).length, 1, `VIP holders after SIGKILL: ${await holders()}`);
       const changes = timeline.changes.filter((e) => e.at >= start - 100);
       assert.ok(changes.length > 0, "the VIP never left the killed keepalived's host");
-      assert.ok(
-        timeline.moves(start - 100, Date.now()) <= 2,
-        `the VIP moved more than away and back: ${JSON.stringify(changes)}`,
+      // Two backups whose master-down timers expire together both take the VIP, and the lower priority
+      // yields at the other's first advert (seen once: held 2 ms): VRRP's election, not a move. A move is
+      // a take that lasts ELECTION_BLIP_MS or more; every change still counts for the failed requests.
+      const ELECTION_BLIP_MS = 50;
+      const lasting = changes.filter(
+        (e) =>
+          e.held &&
+          !changes.some(
+            (x) => x.host === e.host && !x.held && x.at >= e.at && x.at - e.at < ELECTION_BLIP_MS,
+          ),
       );
+      assert.ok(lasting.length <= 2, `the VIP moved more than away and back: ${JSON.stringify(changes)}`);
       onlyCaughtByVipChanges(summary, changes);
     });
 
