@@ -84,12 +84,17 @@ export function resolveTimings(args: KeepalivedVipArgs): VrrpTimings {
 }
 
 /**
- * The weight of a failing check: one more than the spread of the priorities, so that every failing
- * member ranks below every healthy one (keepalived keeps effective priorities at 1 or more; validation
- * requires priorities of at least 2 with a check, so a failing member never ties a healthy one).
+ * The weight of a passing check: one more than the spread of the priorities. A member advertises its
+ * priority minus this weight until its check passes (and while it fails), so every failing or unproven
+ * member ranks below every healthy one, and the order among failing members is kept.
+ *
+ * Positive, not negative: keepalived 2.2.7 applies a negative weight only once the check has returned
+ * its first result, so a restarted member advertised its healthy priority for that long (init_fail
+ * notwithstanding) and could preempt the VIP before its check had run once (measured in the lab: see
+ * docs/measured-facts.md). A positive weight is added only after a passing check.
  */
 export function checkWeight(priorities: readonly number[]): number {
-  return -(Math.max(...priorities) - Math.min(...priorities) + 1);
+  return Math.max(...priorities) - Math.min(...priorities) + 1;
 }
 
 export function resolveKeepalivedVip(component: string, args: KnownKeepalivedVipArgs): ResolvedKeepalivedVip {
@@ -128,6 +133,7 @@ export function resolveKeepalivedVip(component: string, args: KnownKeepalivedVip
       prefixLength: vip.prefixLength,
       virtualRouterId: args.virtualRouterId,
       priority: priorities[i],
+      basePriority: check === undefined ? priorities[i] : priorities[i] - check.weight,
       transport,
       peers:
         transport === VrrpTransport.Unicast

@@ -4,7 +4,9 @@ import type { InstallMethod, PackageInstallArgs } from "../install";
 /** A host that takes part in the VRRP election for the virtual IP. */
 export interface KeepalivedMemberArgs extends HostArgs {
   /**
-   * VRRP priority, 1-254, unique: the healthy member with the highest priority holds the VIP.
+   * VRRP priority when healthy, 1-254, unique: the healthy member with the highest priority holds the VIP.
+   * With a health check a member advertises this minus the check's weight (the spread of the priorities
+   * plus one) until its check passes, so twice the lowest priority minus the highest must be at least 2.
    * @default derived from the position in `members`: 200, 190, 180, ...
    */
   priority?: number;
@@ -139,7 +141,7 @@ export interface VipCheckSettings {
   timeoutSeconds: number;
   fall: number;
   rise: number;
-  /** Negative: how much a failing check lowers the priority. */
+  /** Positive: what a passing check adds to the member's base priority (see settings.ts checkWeight). */
   weight: number;
 }
 
@@ -154,7 +156,13 @@ export interface KeepalivedMemberSettings {
   vip: string;
   prefixLength: number;
   virtualRouterId: number;
+  /** The healthy priority (the member's `priority` arg or the one its position gives). */
   priority: number;
+  /**
+   * keepalived's `priority`: what the member advertises until its check passes and while it fails;
+   * a passing check adds `check.weight`, giving `priority`. Equal to `priority` without a check.
+   */
+  basePriority: number;
   transport: VrrpTransport;
   /** The other members' addresses (unicast), in member order. */
   peers: string[];

@@ -23,7 +23,7 @@ import {
   MIN_PRIORITY,
   PRIORITY_STEP,
 } from "./defaults";
-import { memberPriority, resolveTimings } from "./settings";
+import { checkWeight, memberPriority, resolveTimings } from "./settings";
 import { KeepalivedVipArgs, VipHealthCheckKind, VrrpTimingProfile, VrrpTransport } from "./types";
 
 /** Linux interface names: at most 15 bytes (IFNAMSIZ - 1); hakube allows the characters that need no quoting. */
@@ -184,12 +184,18 @@ function priorityProblems(args: KeepalivedVipArgs): Problem[] {
     }
     valid.push(p);
   });
-  if (hasHealthCheck(args) && valid.length > 0 && Math.min(...valid) < MIN_PRIORITY + 1) {
-    const i = members.findIndex((m, j) => memberPriority(m, j) === MIN_PRIORITY);
-    problems.push({
-      path: `members[${i}].priority`,
-      message: `members[${i}].priority is ${MIN_PRIORITY}, but with a health check every priority must be at least ${MIN_PRIORITY + 1}: a failing member's priority drops to at least ${MIN_PRIORITY} and must stay below every healthy member's`,
-    });
+  if (hasHealthCheck(args) && valid.length > 0) {
+    // A member advertises its priority minus the check's weight until its check passes (settings.ts
+    // checkWeight); keepalived's configured priority must stay within 1-254.
+    const weight = checkWeight(valid);
+    const lowest = Math.min(...valid);
+    if (lowest - weight < MIN_PRIORITY) {
+      const i = members.findIndex((m, j) => memberPriority(m, j) === lowest);
+      problems.push({
+        path: `members[${i}].priority`,
+        message: `members[${i}].priority ${lowest} is too low for priorities spread from ${lowest} to ${Math.max(...valid)} with a health check: a member advertises its priority minus ${weight} (the spread plus one) until its check passes, and ${lowest} - ${weight} = ${lowest - weight} is below ${MIN_PRIORITY}; narrow the spread or raise the lowest priorities (twice the lowest minus the highest must be at least 2)`,
+      });
+    }
   }
   return problems;
 }

@@ -111,19 +111,32 @@ describe("KeepalivedVip renderers", () => {
         given.members.map((m) => m.priority),
         [101, 100, 99],
       );
-      assert.ok(lines(renderKeepalivedConfig(given.members[2])).includes("priority 99"));
+      // Advertised until its check passes: 99 minus the weight (the spread plus one).
+      assert.ok(lines(renderKeepalivedConfig(given.members[2])).includes("priority 96"));
     });
-    it("lowers a failing member by more than the priority spread, and starts it failed (init_fail)", () => {
-      assert.equal(checkWeight([200, 190, 180]), -21);
-      assert.equal(checkWeight([101, 100, 99]), -3);
-      assert.equal(checkWeight([150]), -1);
+    it("raises a member by more than the priority spread once its check passes, and starts it failed (init_fail)", () => {
+      assert.equal(checkWeight([200, 190, 180]), 21);
+      assert.equal(checkWeight([101, 100, 99]), 3);
+      assert.equal(checkWeight([150]), 1);
       const conf = lines(renderKeepalivedConfig(m1));
-      assert.ok(conf.includes("weight -21"));
+      // keepalived's priority is the base one, advertised until the check passes; never a negative weight
+      // (keepalived 2.2.7 applies one only after the first check result).
+      assert.ok(conf.includes("priority 179"), conf.join("\n"));
+      assert.ok(conf.includes("weight 21"));
+      assert.ok(!conf.some((l) => /weight -/.test(l)));
       assert.ok(conf.includes("init_fail"));
       assert.ok(conf.includes("track_script {"));
-      // Every failing member ranks below every healthy one.
-      const p = resolve().members.map((m) => m.priority);
-      assert.ok(Math.max(...p) + checkWeight(p) < Math.min(...p));
+      const members = resolve().members;
+      for (const m of members) assert.equal(m.basePriority + m.check!.weight, m.priority);
+      // Every failing or unproven member ranks below every healthy one, and keeps its order.
+      const healthy = members.map((m) => m.priority);
+      const failing = members.map((m) => m.basePriority);
+      assert.ok(Math.max(...failing) < Math.min(...healthy));
+      assert.deepEqual(
+        [...failing].sort((a, b) => b - a),
+        failing,
+      );
+      assert.ok(Math.min(...failing) >= 1);
     });
     it("runs the check script as root with script security on", () => {
       const conf = lines(renderKeepalivedConfig(m1));

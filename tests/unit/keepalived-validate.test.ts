@@ -137,7 +137,7 @@ describe("KeepalivedVip validation", () => {
       assert.deepEqual([0, 1, 2, 19].map(derivedPriority), [200, 190, 180, 10]);
     });
     it("refuses out-of-range and fractional priorities", () => {
-      assert.deepEqual(errors(args({ members: withPriorities(255, 100, 50) })), [
+      assert.deepEqual(errors(args({ members: withPriorities(255, 100, 60) })), [
         "members[0].priority: members[0].priority must be a whole number 1-254 (255 is reserved for the address owner), got 255",
       ]);
       assert.equal(errors(args({ members: withPriorities(0, 100) })).length, 1);
@@ -160,18 +160,24 @@ describe("KeepalivedVip validation", () => {
         address: `10.0.0.${20 + i}`,
         connection: { host: `10.0.0.${20 + i}` },
       }));
-      assert.deepEqual(errors(args({ members: many })), [
+      assert.deepEqual(errors(args({ members: many, healthCheck: { kind: VipHealthCheckKind.None } })), [
         "members[20].priority: members[20] gets no priority from its position (200 - 10 x 20 = 0 is below 1); give every member a priority",
       ]);
     });
-    it("keeps priority 1 free when a health check can lower priorities", () => {
+    it("keeps a member's priority while unproven (priority minus the check's weight) at 1 or more", () => {
       assert.deepEqual(errors(args({ members: withPriorities(10, 1) })), [
-        "members[1].priority: members[1].priority is 1, but with a health check every priority must be at least 2: a failing member's priority drops to at least 1 and must stay below every healthy member's",
+        "members[1].priority: members[1].priority 1 is too low for priorities spread from 1 to 10 with a health check: a member advertises its priority minus 10 (the spread plus one) until its check passes, and 1 - 10 = -9 is below 1; narrow the spread or raise the lowest priorities (twice the lowest minus the highest must be at least 2)",
       ]);
+      // 2 x 100 - 198 = 2: the lowest advertises 100 - 99 = 1 until its check passes.
+      assert.deepEqual(errors(args({ members: withPriorities(198, 100, 150) })), []);
+      assert.deepEqual(errors(args({ members: withPriorities(199, 100, 150) })).length, 1);
       assert.deepEqual(
         errors(args({ members: withPriorities(10, 1), healthCheck: { kind: VipHealthCheckKind.None } })),
         [],
       );
+      // Derived from positions, up to 10 members fit with a check (200 ... 110, weight 91).
+      assert.deepEqual(errors(args({ members: hosts(10) })), []);
+      assert.equal(errors(args({ members: hosts(11) })).length, 1);
     });
   });
 

@@ -91,7 +91,7 @@ describe("KeepalivedVip (mocks)", () => {
       );
       assert.equal(install.delete, undefined, "the package stays when the component goes");
     });
-    assert.match(inputs(rec, "vip-m2-configure").create as string, /priority 190\n/);
+    assert.match(inputs(rec, "vip-m2-configure").create as string, /priority 169\n/);
   });
 
   it("without a health check, installs no curl", async () => {

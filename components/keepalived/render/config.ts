@@ -8,13 +8,16 @@
  * - No `authentication` block: VRRP authentication exists only in VRRPv2 (RFC 3768 already dropped it),
  *   its password travels in clear text in every advertisement, and it protects against nothing an
  *   attacker on the segment cannot read. Keep VRRP (IP protocol 112) on a trusted network instead.
- * - The health check lowers the member's priority (negative `weight`) instead of putting it in FAULT:
- *   the weight is larger than the spread of the priorities, so any healthy member outranks any failing
- *   one, and the holder's failure moves the VIP to the best healthy member. When every check fails at
- *   once (first bootstrap, before any API server is up; an etcd election that fails /readyz everywhere)
+ * - The health check raises the member's priority (positive `weight`) instead of putting failing members
+ *   in FAULT: a member advertises its base priority until its check passes and while it fails, and the
+ *   weight is larger than the spread of the priorities, so any healthy member outranks any failing or
+ *   unproven one, and the holder's failure moves the VIP to the best healthy member. When every check fails
+ *   at once (first bootstrap, before any API server is up; an etcd election that fails /readyz everywhere)
  *   the order is kept and the VIP stays where it is instead of vanishing.
- * - `init_fail`: a (re)starting member counts as failing until `rise` checks pass, so a host that comes
- *   back cannot take the VIP before its API server (or HAProxy) is healthy.
+ * - `init_fail` with the positive weight: a (re)starting member counts as failing until its check first
+ *   passes (keepalived then counts `rise` as reached), so a host that comes back cannot take the VIP
+ *   before its API server (or HAProxy) answers. A negative weight would not do this: keepalived 2.2.7
+ *   applies it only after the check's first result, and advertises the healthy priority until then.
  * - Preemption stays on (VRRP's default; `nopreempt` would keep a failing holder's VIP, since a lowered
  *   priority is not a failure to VRRP). So once healthy again, a member with a higher priority takes the
  *   VIP back; connections held through the VIP are reset then and clients reconnect.
@@ -77,7 +80,7 @@ export function buildKeepalivedConfig(s: KeepalivedMemberSettings): KeepalivedCo
     "state BACKUP",
     `interface ${s.interface}`,
     `virtual_router_id ${s.virtualRouterId}`,
-    `priority ${s.priority}`,
+    `priority ${s.basePriority}`,
     `advert_int ${seconds(s.advertIntervalSeconds)}`,
   ];
   // A single member has no peer to advertise to; keepalived -t refuses unicast_src_ip without peers
@@ -95,7 +98,7 @@ export function buildKeepalivedConfig(s: KeepalivedMemberSettings): KeepalivedCo
   return {
     comments: [
       `Managed by hakube (KeepalivedVip ${s.component}, member ${s.name}); changes here are overwritten.`,
-      `VIP ${vipWithPrefix(s)} on ${s.interface}, VRRPv3 ${s.transport}, priority ${s.priority}, ${check}.`,
+      `VIP ${vipWithPrefix(s)} on ${s.interface}, VRRPv3 ${s.transport}, priority ${s.priority}${s.check ? ` when healthy (${s.basePriority} until its check passes)` : ""}, ${check}.`,
       "No authentication block: VRRP authentication is VRRPv2-only and sends its password in clear text.",
     ],
     blocks,

@@ -52,7 +52,7 @@ tmp="$CONFIG.hakube-test"
 trap 'rm -f "$tmp"' EXIT
 (umask 022 && cat > "$tmp") <<'HAKUBE_EOF'
 # Managed by hakube (KeepalivedVip vip, member m1); changes here are overwritten.
-# VIP 10.0.0.10/24 on eth0, VRRPv3 unicast, priority 200, check: apiServer every 1 s, fall 2, rise 2, weight -21.
+# VIP 10.0.0.10/24 on eth0, VRRPv3 unicast, priority 200 when healthy (179 until its check passes), check: apiServer every 1 s, fall 2, rise 2, weight 21.
 # No authentication block: VRRP authentication is VRRPv2-only and sends its password in clear text.
 
 global_defs {
@@ -68,7 +68,7 @@ vrrp_script hakube_check {
     timeout 1
     fall 2
     rise 2
-    weight -21
+    weight 21
     init_fail
 }
 
@@ -76,7 +76,7 @@ vrrp_instance hakube_vip {
     state BACKUP
     interface eth0
     virtual_router_id 51
-    priority 200
+    priority 179
     advert_int 0.1
     unicast_src_ip 10.0.0.11
     unicast_peer {
