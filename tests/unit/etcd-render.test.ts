@@ -20,6 +20,7 @@ import {
   renderRemoveScript,
 } from "../../components/etcd/render/scripts";
 import { resolveEtcdCluster } from "../../components/etcd/settings";
+import { SH_ETCD_FUNCTIONS } from "../../components/etcd/render/memberScripts";
 import { quorumSize } from "../../components/quorum";
 import {
   renderFileBundle,
@@ -184,6 +185,25 @@ describe("etcd renderers", () => {
         "member remove comes before stopping etcd",
       );
       assert.match(remove, /require_quorum_without_me/);
+    });
+    it("looks again during an election before refusing for want of a healthy member, within TIMEOUT", () => {
+      // healthy_others replaced by a stand-in that finds no healthy member for its first two calls, as
+      // during the election after the leader was removed.
+      const run = (timeout: number, healthyFrom: number) =>
+        runSh(
+          `TIMEOUT=${timeout}\nNAME=m1\n${SH_ETCD_FUNCTIONS}
+healthy_others() { calls=$(( $(cat "$COUNT" 2>/dev/null || echo 0) + 1 )); echo $calls > "$COUNT"; [ $calls -lt ${healthyFrom} ] || echo https://10.0.0.12:2379; }
+start=$(date +%s); eps=$(healthy_others_settled); echo "eps=$eps calls=$(cat "$COUNT") took=$(( $(date +%s) - start ))"`,
+          { env: { COUNT: path.join(tempDir("settle"), "count") } },
+        );
+      const settled = run(30, 3);
+      assert.equal(settled.code, 0, settled.stderr);
+      assert.match(settled.stdout, /^eps=https:\/\/10\.0\.0\.12:2379 calls=3 took=[2-4]$/m);
+      // Never healthy: gives up when the script's TIMEOUT runs out (here before the settle time).
+      const never = run(2, 99);
+      assert.match(never.stdout, /^eps= calls=[2-4] took=[1-3]$/m);
+      const healthyAtOnce = run(30, 1);
+      assert.match(healthyAtOnce.stdout, /^eps=https:\/\/10\.0\.0\.12:2379 calls=1 took=0$/m);
     });
     it("never carries a private key", () => {
       for (const s of [renderConfigureScript(m1), renderMemberScript(m1), renderRemoveScript(m1)]) {

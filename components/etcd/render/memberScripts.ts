@@ -10,7 +10,15 @@
  * - health gate: waits until every roster member is started, voting and healthy.
  */
 import { heredoc, shAssignments, shFunctions, SH_PUT_BUNDLE_FROM_STDIN, HostFile } from "../../shell";
-import { CLUSTER_ENV_FILE, CONFIG_DIR, ENV_FILE, PKI_DIR, ROSTER_FILE, UNIT_FILE } from "../defaults";
+import {
+  CLUSTER_ENV_FILE,
+  CONFIG_DIR,
+  ELECTION_SETTLE_SECONDS,
+  ENV_FILE,
+  PKI_DIR,
+  ROSTER_FILE,
+  UNIT_FILE,
+} from "../defaults";
 import { EtcdMemberSettings } from "../types";
 import { memberUrls, PKI_FILES, renderEnvFile, renderUnit } from "./config";
 import { renderRestoreBlock } from "./restore";
@@ -46,7 +54,7 @@ export function memberPreamble(s: EtcdMemberSettings, what: string): string {
  * etcdctl with this member's server certificate (it carries clientAuth), short timeouts, and helpers
  * over `member list -w simple` (fields: id, status, name, peerURLs, clientURLs, isLearner).
  */
-const SH_ETCD_FUNCTIONS = `ctl() { ETCDCTL_API=3 "$ETCDCTL" --cacert=${PKI_FILES.ca} --cert=${PKI_FILES.serverCert} --key=${PKI_FILES.serverKey} --dial-timeout=2s --command-timeout=5s "$@"; }
+export const SH_ETCD_FUNCTIONS = `ctl() { ETCDCTL_API=3 "$ETCDCTL" --cacert=${PKI_FILES.ca} --cert=${PKI_FILES.serverCert} --key=${PKI_FILES.serverKey} --dial-timeout=2s --command-timeout=5s "$@"; }
 deadline=$(( $(date +%s) + TIMEOUT ))
 in_time() { [ "$(date +%s)" -lt "$deadline" ]; }
 # Is the member at $1 healthy (leader known, a read goes through)? A healthy member answers in
@@ -74,6 +82,17 @@ healthy_others() {
   cat "$_dir"/* 2>/dev/null || true
   rm -rf "$_dir"
 }
+# The same, but an empty answer is looked at again for up to ${ELECTION_SETTLE_SECONDS} s (within TIMEOUT) before it counts:
+# during an election (after the leader left or stepped down) every member's /health fails for a moment.
+healthy_others_settled() {
+  _until=$(( $(date +%s) + ${ELECTION_SETTLE_SECONDS} ))
+  _eps=$(healthy_others | paste -sd, -)
+  while [ -z "$_eps" ] && [ "$(date +%s)" -lt "$_until" ] && in_time; do
+    sleep 1
+    _eps=$(healthy_others | paste -sd, -)
+  done
+  printf '%s\n' "$_eps"
+}
 members() { ctl --endpoints="$1" member list -w simple; }
 my_line() { members "$1" | awk -F', ' -v p="$PEER_URL" '$4 == p'; }
 voter_count() { members "$1" | awk -F', ' '$6 == "false"' | wc -l; }
@@ -87,8 +106,13 @@ healthy_voters_except_me() {
 # Fail unless the other voting members keep quorum while this one is away (restart) or gone (remove).
 # $1: endpoints, $2: voters that remain counted, $3: what is about to happen.
 require_quorum_without_me() {
-  _up=$(healthy_voters_except_me "$1")
   _need=$(quorum "$2")
+  _until=$(( $(date +%s) + ${ELECTION_SETTLE_SECONDS} ))
+  _up=$(healthy_voters_except_me "$1")
+  while [ "$_up" -lt "$_need" ] && [ "$(date +%s)" -lt "$_until" ] && in_time; do
+    sleep 1
+    _up=$(healthy_voters_except_me "$1")
+  done
   [ "$_up" -ge "$_need" ] || fail "refusing to $3: $2 voting members need a quorum of $_need, but only $_up of the others are healthy; bring the other members back first"
 }`;
 
@@ -235,7 +259,7 @@ if [ ! -d "$DATA_DIR/member" ] && ! systemctl is-active --quiet etcd; then
   say "not initialized: nothing to remove"
   exit 0
 fi
-eps=$(healthy_others | paste -sd, -)
+eps=$(healthy_others_settled)
 if [ -z "$eps" ]; then
   if healthy "$CLIENT_URL" && [ "$(members "$CLIENT_URL" | wc -l)" -le 1 ]; then
     cleanup

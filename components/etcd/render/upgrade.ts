@@ -80,7 +80,7 @@ done
 check_no_downgrade "the cluster (cluster version)" "$cv"
 
 # 2. The others keep quorum while this member restarts.
-eps=$(healthy_others | paste -sd, -)
+eps=$(healthy_others_settled)
 if [ -n "$eps" ]; then
   require_quorum_without_me "$eps" "$(voter_count "$eps")" "upgrade etcd on $NAME"
 elif [ "$(members "$CLIENT_URL" 2>/dev/null | wc -l)" -gt 1 ]; then

@@ -52,6 +52,18 @@ healthy_others() {
   cat "$_dir"/* 2>/dev/null || true
   rm -rf "$_dir"
 }
+# The same, but an empty answer is looked at again for up to 15 s (within TIMEOUT) before it counts:
+# during an election (after the leader left or stepped down) every member's /health fails for a moment.
+healthy_others_settled() {
+  _until=$(( $(date +%s) + 15 ))
+  _eps=$(healthy_others | paste -sd, -)
+  while [ -z "$_eps" ] && [ "$(date +%s)" -lt "$_until" ] && in_time; do
+    sleep 1
+    _eps=$(healthy_others | paste -sd, -)
+  done
+  printf '%s
+' "$_eps"
+}
 members() { ctl --endpoints="$1" member list -w simple; }
 my_line() { members "$1" | awk -F', ' -v p="$PEER_URL" '$4 == p'; }
 voter_count() { members "$1" | awk -F', ' '$6 == "false"' | wc -l; }
@@ -65,8 +77,13 @@ healthy_voters_except_me() {
 # Fail unless the other voting members keep quorum while this one is away (restart) or gone (remove).
 # $1: endpoints, $2: voters that remain counted, $3: what is about to happen.
 require_quorum_without_me() {
-  _up=$(healthy_voters_except_me "$1")
   _need=$(quorum "$2")
+  _until=$(( $(date +%s) + 15 ))
+  _up=$(healthy_voters_except_me "$1")
+  while [ "$_up" -lt "$_need" ] && [ "$(date +%s)" -lt "$_until" ] && in_time; do
+    sleep 1
+    _up=$(healthy_voters_except_me "$1")
+  done
   [ "$_up" -ge "$_need" ] || fail "refusing to $3: $2 voting members need a quorum of $_need, but only $_up of the others are healthy; bring the other members back first"
 }
 VERSION='3.5.16'
@@ -142,7 +159,7 @@ done
 check_no_downgrade "the cluster (cluster version)" "$cv"
 
 # 2. The others keep quorum while this member restarts.
-eps=$(healthy_others | paste -sd, -)
+eps=$(healthy_others_settled)
 if [ -n "$eps" ]; then
   require_quorum_without_me "$eps" "$(voter_count "$eps")" "upgrade etcd on $NAME"
 elif [ "$(members "$CLIENT_URL" 2>/dev/null | wc -l)" -gt 1 ]; then
