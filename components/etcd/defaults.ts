@@ -56,8 +56,9 @@ export const DEFAULT_HEALTH_TIMEOUT_SECONDS = 180;
 /**
  * How long a removal or upgrade looks again at the other members before it refuses for want of healthy
  * ones or of quorum. etcd 3.4's /health needs a leader, so an election fails it on every member for a
- * moment: seen in the lab when the member removed just before was the leader (the next removal found no
- * healthy member). An election takes 1-2 election timeouts (1 s each by default); 15 s covers a loaded host.
+ * moment: seen in the lab, where a removal that ran right after another's found no healthy member (most
+ * likely the election after the removed member, then leader, left). An election takes 1-2 election
+ * timeouts (1 s each by default); 15 s covers a loaded host.
  */
 export const ELECTION_SETTLE_SECONDS = 15;
 /** Odd sizes up to 7: beyond that, write latency grows and etcd's docs advise against it. */
