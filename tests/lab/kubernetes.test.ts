@@ -70,6 +70,8 @@ describe("HaControlPlane on real Kubernetes 1.20 (lab)", function () {
   let vip: string;
   let nodes: string[];
   const figures: Record<string, number> = {};
+  /** A second holder that VRRP's election removed within this is a blip, not a move (timeline.ts). */
+  const ELECTION_BLIP_MS = 50;
 
   const holders = () => addressHolders(lab, vip);
   const settled = (timeoutMs = 30_000, except?: string) => settledVipHolder(lab, vip, timeoutMs, except);
@@ -503,16 +505,9 @@ describe("HaControlPlane on real Kubernetes 1.20 (lab)", function () {
       const changes = timeline.changes.filter((e) => e.at >= start - 100);
       assert.ok(changes.length > 0, "the VIP never left the killed keepalived's host");
       // Two backups whose master-down timers expire together both take the VIP, and the lower priority
-      // yields at the other's first advert (seen once: held 2 ms): VRRP's election, not a move. A move is
-      // a take that lasts ELECTION_BLIP_MS or more; every change still counts for the failed requests.
-      const ELECTION_BLIP_MS = 50;
-      const lasting = changes.filter(
-        (e) =>
-          e.held &&
-          !changes.some(
-            (x) => x.host === e.host && !x.held && x.at >= e.at && x.at - e.at < ELECTION_BLIP_MS,
-          ),
-      );
+      // yields at the other's first advert (seen once: held 2 ms): VRRP's election, not a move (a blip,
+      // timeline.ts); every change still counts for the failed requests.
+      const lasting = timeline.lastingMoves(start - 100, Date.now(), ELECTION_BLIP_MS);
       assert.ok(lasting.length <= 2, `the VIP moved more than away and back: ${JSON.stringify(changes)}`);
       onlyCaughtByVipChanges(summary, changes);
     });
@@ -591,10 +586,16 @@ describe("HaControlPlane on real Kubernetes 1.20 (lab)", function () {
         seen.length <= 2,
         `the VIP moved ${seen.length - 1} times after the master returned: ${seen.join(" -> ")}`,
       );
-      if (timeline.moves(start, Date.now()) > 1)
+      // A backup that misses three of the holder's advertisements (its keepalived not scheduled for ~0.33 s
+      // on a loaded machine; seen once in CI, 13 s after the boot: held 0 ms) takes the VIP beside the
+      // holder until the holder's next advert: a blip, not a move. It must stay rare: at most 2 in the 20 s.
+      const blips = timeline.blips(start, Date.now(), ELECTION_BLIP_MS);
+      if (timeline.lastingMoves(start, Date.now(), ELECTION_BLIP_MS).length > 1 || blips.length > 2)
         assert.fail(
-          `the VIP moved more than once: ${JSON.stringify(timeline.changes)}${await vrrpJournal(start)}`,
+          `the VIP moved more than once (${blips.length} blips): ${JSON.stringify(timeline.changes)}${await vrrpJournal(start)}`,
         );
+      if (blips.length > 0)
+        console.log(`      blip (a second holder removed by VRRP's election): ${JSON.stringify(blips)}`);
       // Moving back (preemption) resets the connections open through the VIP at that instant; any other
       // failure is the cluster's.
       onlyCaughtByVipChanges(

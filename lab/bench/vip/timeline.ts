@@ -30,6 +30,37 @@ export class Timeline {
     return this.acquisitions(from, to).length;
   }
 
+  /**
+   * Moves in [from, to] that lasted: takes that are not blips. A blip is a take released within `blipMs`
+   * while another host held the VIP at some moment of it: a second holder that VRRP's own election removed
+   * at the first advertisement of the higher priority (two backups whose master-down timers expired
+   * together, or a backup that missed three advertisements of a holder that kept the VIP). The VIP did not
+   * move then; the requests it broke are still counted by whoever checks the failed requests.
+   */
+  lastingMoves(from: number, to: number, blipMs: number): VipEvent[] {
+    return this.acquisitions(from, to).filter((e) => !this.isBlip(e, blipMs));
+  }
+
+  /** The blips (see lastingMoves) among the takes in [from, to]. */
+  blips(from: number, to: number, blipMs: number): VipEvent[] {
+    return this.acquisitions(from, to).filter((e) => this.isBlip(e, blipMs));
+  }
+
+  private isBlip(take: VipEvent, blipMs: number): boolean {
+    const i = this.changes.indexOf(take);
+    const j = this.changes.findIndex((x, k) => k > i && x.host === take.host && !x.held);
+    if (j < 0 || this.changes[j].at - take.at >= blipMs) return false;
+    // Replay the changes up to the release: did another host hold the VIP while this one did?
+    const held = new Set<string>();
+    for (let k = 0; k < j; k++) {
+      const e = this.changes[k];
+      if (e.held) held.add(e.host);
+      else held.delete(e.host);
+      if (k >= i && [...held].some((h) => h !== take.host)) return true;
+    }
+    return false;
+  }
+
   /** The first time at or after `from` that a host other than `except` took the VIP. */
   firstAcquired(from: number, except?: string): number | undefined {
     return this.acquisitions(from).find((e) => e.host !== except)?.at;
