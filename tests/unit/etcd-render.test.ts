@@ -205,6 +205,29 @@ start=$(date +%s); eps=$(healthy_others_settled); echo "eps=$eps calls=$(cat "$C
       const healthyAtOnce = run(30, 1);
       assert.match(healthyAtOnce.stdout, /^eps=https:\/\/10\.0\.0\.12:2379 calls=1 took=0$/m);
     });
+    it("looks again during an election before refusing a step for want of quorum, within TIMEOUT", () => {
+      // healthy_voters_except_me replaced by a stand-in: 0 healthy others, then 2 from call `upFrom` on.
+      const run = (timeout: number, upFrom: number) =>
+        runSh(
+          `TIMEOUT=${timeout}\nNAME=m1\n${shFunctions("t")}\n${SH_ETCD_FUNCTIONS}
+healthy_voters_except_me() { calls=$(( $(cat "$COUNT" 2>/dev/null || echo 0) + 1 )); echo $calls > "$COUNT"; if [ $calls -lt ${upFrom} ]; then echo 0; else echo 2; fi; }
+start=$(date +%s); require_quorum_without_me https://10.0.0.12:2379 3 "remove m1"; echo "ok calls=$(cat "$COUNT") took=$(( $(date +%s) - start ))"`,
+          { env: { COUNT: path.join(tempDir("quorum"), "count") } },
+        );
+      const settled = run(30, 3);
+      assert.equal(settled.code, 0, settled.stderr);
+      assert.match(settled.stdout, /^ok calls=3 took=[2-4]$/m);
+      const atOnce = run(30, 1);
+      assert.match(atOnce.stdout, /^ok calls=1 took=0$/m);
+      // Never enough: refuses, naming the step and the numbers, once the script's TIMEOUT runs out.
+      const never = run(2, 99);
+      assert.notEqual(never.code, 0);
+      assert.doesNotMatch(never.stdout, /^ok/m);
+      assert.match(
+        never.stderr,
+        /refusing to remove m1: 3 voting members need a quorum of 2, but only 0 of the others are healthy/,
+      );
+    });
     it("never carries a private key", () => {
       for (const s of [renderConfigureScript(m1), renderMemberScript(m1), renderRemoveScript(m1)]) {
         assert.doesNotMatch(s, /PRIVATE KEY/);

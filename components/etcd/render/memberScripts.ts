@@ -82,15 +82,19 @@ healthy_others() {
   cat "$_dir"/* 2>/dev/null || true
   rm -rf "$_dir"
 }
-# The same, but an empty answer is looked at again for up to ${ELECTION_SETTLE_SECONDS} s (within TIMEOUT) before it counts:
-# during an election (after the leader left or stepped down) every member's /health fails for a moment.
-healthy_others_settled() {
+# Run "$@" until it succeeds, again every second for up to ${ELECTION_SETTLE_SECONDS} s (within TIMEOUT); status 1 if it never did.
+# During an election (after the leader left or stepped down) every member's /health fails for a moment.
+until_settled() {
   _until=$(( $(date +%s) + ${ELECTION_SETTLE_SECONDS} ))
-  _eps=$(healthy_others | paste -sd, -)
-  while [ -z "$_eps" ] && [ "$(date +%s)" -lt "$_until" ] && in_time; do
+  until "$@"; do
+    [ "$(date +%s)" -lt "$_until" ] && in_time || return 1
     sleep 1
-    _eps=$(healthy_others | paste -sd, -)
   done
+}
+# The healthy other members, comma-separated, looked for again until settled: empty only if none is.
+found_healthy_others() { _eps=$(healthy_others | paste -sd, -); [ -n "$_eps" ]; }
+healthy_others_settled() {
+  until_settled found_healthy_others || true
   printf '%s\n' "$_eps"
 }
 members() { ctl --endpoints="$1" member list -w simple; }
@@ -103,17 +107,12 @@ healthy_voters_except_me() {
   done
   echo "$n"
 }
-# Fail unless the other voting members keep quorum while this one is away (restart) or gone (remove).
-# $1: endpoints, $2: voters that remain counted, $3: what is about to happen.
+enough_voters_except_me() { _up=$(healthy_voters_except_me "$1"); [ "$_up" -ge "$_need" ]; }
+# Fail unless the other voting members keep quorum while this one is away (restart) or gone (remove),
+# looked at again until settled. $1: endpoints, $2: voters that remain counted, $3: what is about to happen.
 require_quorum_without_me() {
   _need=$(quorum "$2")
-  _until=$(( $(date +%s) + ${ELECTION_SETTLE_SECONDS} ))
-  _up=$(healthy_voters_except_me "$1")
-  while [ "$_up" -lt "$_need" ] && [ "$(date +%s)" -lt "$_until" ] && in_time; do
-    sleep 1
-    _up=$(healthy_voters_except_me "$1")
-  done
-  [ "$_up" -ge "$_need" ] || fail "refusing to $3: $2 voting members need a quorum of $_need, but only $_up of the others are healthy; bring the other members back first"
+  until_settled enough_voters_except_me "$1" || fail "refusing to $3: $2 voting members need a quorum of $_need, but only $_up of the others are healthy; bring the other members back first"
 }`;
 
 /** Write env file, unit and certificates; restart a running member if they changed (quorum permitting). */
