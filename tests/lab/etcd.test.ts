@@ -22,6 +22,8 @@ describe("EtcdCluster on real etcd (lab)", function () {
   let lab: Lab;
   let etcd: Etcd;
   const figures: Record<string, number> = {};
+  /** m5's configure and member steps as the grow step ran them (their create, delete and stdin). */
+  let m5Steps: Record<"configure" | "member", Record<string, string>> | undefined;
 
   const up = async (opts: { members?: number; memberNames?: string[]; ensureHosts?: boolean }) => {
     const t0 = Date.now();
@@ -171,6 +173,13 @@ describe("EtcdCluster on real etcd (lab)", function () {
     assert.equal(await etcd.get("before-quorum-loss"), "kept");
     assert.ok(w.ok > 0);
     for (const k of w.writtenKeys.slice(-3)) assert.ok(await etcd.get(k), `${k} lost`);
+    const state = readState(runnerStatePath(lab))!;
+    const inputs = (step: string) =>
+      Object.values(state.resources).find((r) => r.name === `etcd-m5-${step}`)!.inputs as Record<
+        string,
+        string
+      >;
+    m5Steps = { configure: inputs("configure"), member: inputs("member") };
   });
 
   it("a 5-member cluster keeps accepting writes with two members down", async () => {
@@ -235,6 +244,40 @@ describe("EtcdCluster on real etcd (lab)", function () {
       assert.equal((await exec(lab, "m3", "systemctl is-active etcd")).stdout.trim(), "active");
     } finally {
       await powerOn(lab, "m2");
+    }
+    await waitFor("all three healthy", 90_000, allHealthy);
+    assert.deepEqual((await etcd.members()).map((m) => m.name).sort(), ["m1", "m2", "m3"]);
+  });
+
+  it("never bootstraps a second cluster beside one without quorum: a new member's first start refuses", async () => {
+    // m5's first start as the grow step ran it (m5 left again in the shrink: no etcd running, no data),
+    // while m1 alone answers: it lists the started members but has no quorum (m2 and m3 off). Before,
+    // the member found no healthy member and bootstrapped a new cluster from its roster.
+    assert.ok(m5Steps, "the grow step did not run");
+    const steps = m5Steps;
+    const run = (step: "configure" | "member", cmd = steps[step].create) =>
+      ssh(lab, "m5", cmd, { input: steps[step].stdin, timeoutMs: 120_000 });
+    assert.equal((await run("configure")).code, 0);
+    const down = ["m2", "m3"];
+    for (const h of down) await powerOff(lab, h);
+    try {
+      const r = await run("member");
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(
+        r.stderr,
+        /refusing to start m5: the other members already form a cluster, but none of them is healthy/,
+      );
+      const after = await exec(
+        lab,
+        "m5",
+        "systemctl is-active etcd || true; test -d /var/lib/etcd/member && echo data-left || echo no-data",
+      );
+      assert.doesNotMatch(after.stdout, /^active$/m, "etcd runs on m5");
+      assert.match(after.stdout, /no-data/, "m5 has etcd data");
+    } finally {
+      for (const h of down) await powerOn(lab, h);
+      await run("member", steps.member.delete);
+      await run("configure", steps.configure.delete);
     }
     await waitFor("all three healthy", 90_000, allHealthy);
     assert.deepEqual((await etcd.members()).map((m) => m.name).sort(), ["m1", "m2", "m3"]);

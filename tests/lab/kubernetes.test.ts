@@ -595,7 +595,9 @@ describe("HaControlPlane on real Kubernetes 1.20 (lab)", function () {
           `the VIP moved more than once (${blips.length} blips): ${JSON.stringify(timeline.changes)}${await vrrpJournal(start)}`,
         );
       if (blips.length > 0)
-        console.log(`      blip (a second holder removed by VRRP's election): ${JSON.stringify(blips)}`);
+        console.log(
+          `      blip (a second holder removed by VRRP's election): ${JSON.stringify(blips)}${await vrrpJournal(start)}`,
+        );
       // Moving back (preemption) resets the connections open through the VIP at that instant; any other
       // failure is the cluster's.
       onlyCaughtByVipChanges(

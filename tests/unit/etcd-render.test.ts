@@ -228,6 +228,36 @@ start=$(date +%s); require_quorum_without_me https://10.0.0.12:2379 3 "remove m1
         /refusing to remove m1: 3 voting members need a quorum of 2, but only 0 of the others are healthy/,
       );
     });
+    it("tells a formed cluster without a healthy member from one still bootstrapping", () => {
+      // ctl stands in for etcdctl: m2 lists started members (formed, no quorum), m3 does not answer, or
+      // every member is listed unstarted (a cluster that never had quorum).
+      const run = (m2List: string) => {
+        const dir = tempDir("formed");
+        fs.writeFileSync(
+          path.join(dir, "roster"),
+          "m1 https://10.0.0.11:2380 https://10.0.0.11:2379\nm2 https://10.0.0.12:2380 https://10.0.0.12:2379\nm3 https://10.0.0.13:2380 https://10.0.0.13:2379\n",
+        );
+        return runSh(
+          `TIMEOUT=30\nNAME=m1\nROSTER=${dir}/roster\n${SH_ETCD_FUNCTIONS}
+ctl() { case "$*" in *10.0.0.12*) printf '%s' "$M2_LIST" ;; *) return 1 ;; esac; }
+if formed_cluster_answers; then echo formed; else echo not-formed; fi`,
+          { env: { M2_LIST: m2List } },
+        );
+      };
+      const started =
+        "a1, started, m1, https://10.0.0.11:2380, https://10.0.0.11:2379, false\nb2, started, m2, https://10.0.0.12:2380, https://10.0.0.12:2379, false\n";
+      assert.equal(run(started).stdout.trim(), "formed");
+      assert.equal(run("").stdout.trim(), "not-formed");
+      const unstarted = "a1, unstarted, , https://10.0.0.11:2380, , false\n";
+      assert.equal(run(unstarted).stdout.trim(), "not-formed");
+    });
+    it("never bootstraps beside a formed cluster: looks again, then joins or refuses", () => {
+      const member = renderMemberScript(m1);
+      const decide = member.slice(member.lastIndexOf("eps=$(healthy_others | paste -sd, -)"));
+      assert.match(decide, /if \[ -z "\$eps" \] && formed_cluster_answers; then/);
+      assert.ok(decide.indexOf("healthy_others_settled") < decide.indexOf("else bootstrap"));
+      assert.match(decide, /refusing to start \$NAME: the other members already form a cluster/);
+    });
     it("never carries a private key", () => {
       for (const s of [renderConfigureScript(m1), renderMemberScript(m1), renderRemoveScript(m1)]) {
         assert.doesNotMatch(s, /PRIVATE KEY/);

@@ -3,8 +3,11 @@
  * - configure: env file, unit and certificates; on a running member a change restarts it, but only if the
  *   others keep quorum meanwhile. The configure steps of all members run one after another.
  * - member (create/update): first start. If another member is healthy the cluster exists, so this member
- *   joins it: `member add --learner`, start with state "existing", promote once in sync. Otherwise it
- *   bootstraps with every roster member in --initial-cluster. A member with data is only (re)started.
+ *   joins it: `member add --learner`, start with state "existing", promote once in sync. If none is
+ *   healthy but one answers for a formed cluster (it lists started members: an election, or quorum lost),
+ *   it looks again for ELECTION_SETTLE_SECONDS and then joins or refuses, never bootstrapping beside it.
+ *   Otherwise it bootstraps with every roster member in --initial-cluster. A member with data is only
+ *   (re)started.
  * - member (delete): `member remove` through the others, refused if the rest would lose quorum, then stop
  *   etcd and delete its data.
  * - health gate: waits until every roster member is started, voting and healthy.
@@ -70,18 +73,27 @@ healthy() {
 }
 CURL=$(command -v curl || true)
 others() { [ -f "$ROSTER" ] && awk -v me="$NAME" '$1 != me { print $3 }' "$ROSTER"; }
-# The other roster members that are healthy, in roster order; probed in parallel.
-healthy_others() {
+# Run "$1 <client URL>" for every other roster member, in parallel; their outputs in roster order.
+for_others_parallel() {
   _dir=$(mktemp -d)
   _i=0
   for u in $(others); do
     _i=$((_i + 1))
-    ( if healthy "$u"; then echo "$u" > "$_dir/$(printf '%03d' "$_i")"; fi ) &
+    ( "$1" "$u" > "$_dir/$(printf '%03d' "$_i")" ) &
   done
   wait
   cat "$_dir"/* 2>/dev/null || true
   rm -rf "$_dir"
 }
+echo_if_healthy() { if healthy "$1"; then echo "$1"; fi; }
+# The other roster members that are healthy, in roster order.
+healthy_others() { for_others_parallel echo_if_healthy; }
+# The members that the member at $1 lists as started. Names are published through raft, so a cluster that
+# never had quorum lists none, and a member still bootstrapping does not answer at all.
+started_members_via() { ctl --command-timeout=2s --endpoints="$1" member list -w simple 2>/dev/null | awk -F', ' '$2 == "started"' || true; }
+# Does another roster member answer for a cluster that was formed? (With no healthy member: an election
+# in progress, or quorum lost.)
+formed_cluster_answers() { [ -n "$(for_others_parallel started_members_via)" ]; }
 # Run "$@" until it succeeds, again every second for up to ${ELECTION_SETTLE_SECONDS} s (within TIMEOUT); status 1 if it never did.
 # During an election (after the leader left or stepped down) every member's /health fails for a moment.
 until_settled() {
@@ -243,6 +255,13 @@ bootstrap() {
   exit 0
 fi
 eps=$(healthy_others | paste -sd, -)
+# No healthy member, but a formed cluster answers: join it once it has a leader again; never bootstrap a
+# second cluster beside it (that member could not join it later without wiping its data).
+if [ -z "$eps" ] && formed_cluster_answers; then
+  say "the other members form a cluster but none is healthy now (an election, or quorum lost): looking again for up to ${ELECTION_SETTLE_SECONDS} s"
+  eps=$(healthy_others_settled)
+  [ -n "$eps" ] || fail "refusing to start $NAME: the other members already form a cluster, but none of them is healthy, so $NAME can neither join it nor bootstrap a new one; bring back enough members for quorum (or recover it with recoverQuorum), then run again"
+fi
 if [ -n "$eps" ]; then join "$eps"; else bootstrap; fi`,
     "",
   ].join("\n");

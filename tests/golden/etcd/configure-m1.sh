@@ -40,18 +40,27 @@ healthy() {
 }
 CURL=$(command -v curl || true)
 others() { [ -f "$ROSTER" ] && awk -v me="$NAME" '$1 != me { print $3 }' "$ROSTER"; }
-# The other roster members that are healthy, in roster order; probed in parallel.
-healthy_others() {
+# Run "$1 <client URL>" for every other roster member, in parallel; their outputs in roster order.
+for_others_parallel() {
   _dir=$(mktemp -d)
   _i=0
   for u in $(others); do
     _i=$((_i + 1))
-    ( if healthy "$u"; then echo "$u" > "$_dir/$(printf '%03d' "$_i")"; fi ) &
+    ( "$1" "$u" > "$_dir/$(printf '%03d' "$_i")" ) &
   done
   wait
   cat "$_dir"/* 2>/dev/null || true
   rm -rf "$_dir"
 }
+echo_if_healthy() { if healthy "$1"; then echo "$1"; fi; }
+# The other roster members that are healthy, in roster order.
+healthy_others() { for_others_parallel echo_if_healthy; }
+# The members that the member at $1 lists as started. Names are published through raft, so a cluster that
+# never had quorum lists none, and a member still bootstrapping does not answer at all.
+started_members_via() { ctl --command-timeout=2s --endpoints="$1" member list -w simple 2>/dev/null | awk -F', ' '$2 == "started"' || true; }
+# Does another roster member answer for a cluster that was formed? (With no healthy member: an election
+# in progress, or quorum lost.)
+formed_cluster_answers() { [ -n "$(for_others_parallel started_members_via)" ]; }
 # Run "$@" until it succeeds, again every second for up to 15 s (within TIMEOUT); status 1 if it never did.
 # During an election (after the leader left or stepped down) every member's /health fails for a moment.
 until_settled() {

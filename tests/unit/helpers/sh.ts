@@ -34,8 +34,16 @@ export function shSyntaxError(script: string): string | undefined {
   return r.status === 0 ? undefined : r.stderr;
 }
 
+const made: string[] = [];
+process.on("exit", () => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temp dir, removed when the test process exits (also when a test failed). */
 export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `hakube-${prefix}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `hakube-${prefix}-`));
+  made.push(dir);
+  return dir;
 }
 
 /** True if openssl runs here (the tests that need a real certificate skip without it). */

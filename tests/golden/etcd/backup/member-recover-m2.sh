@@ -40,27 +40,40 @@ healthy() {
 }
 CURL=$(command -v curl || true)
 others() { [ -f "$ROSTER" ] && awk -v me="$NAME" '$1 != me { print $3 }' "$ROSTER"; }
-# The other roster members that are healthy, in roster order; probed in parallel.
-healthy_others() {
+# Run "$1 <client URL>" for every other roster member, in parallel; their outputs in roster order.
+for_others_parallel() {
   _dir=$(mktemp -d)
   _i=0
   for u in $(others); do
     _i=$((_i + 1))
-    ( if healthy "$u"; then echo "$u" > "$_dir/$(printf '%03d' "$_i")"; fi ) &
+    ( "$1" "$u" > "$_dir/$(printf '%03d' "$_i")" ) &
   done
   wait
   cat "$_dir"/* 2>/dev/null || true
   rm -rf "$_dir"
 }
-# The same, but an empty answer is looked at again for up to 15 s (within TIMEOUT) before it counts:
-# during an election (after the leader left or stepped down) every member's /health fails for a moment.
-healthy_others_settled() {
+echo_if_healthy() { if healthy "$1"; then echo "$1"; fi; }
+# The other roster members that are healthy, in roster order.
+healthy_others() { for_others_parallel echo_if_healthy; }
+# The members that the member at $1 lists as started. Names are published through raft, so a cluster that
+# never had quorum lists none, and a member still bootstrapping does not answer at all.
+started_members_via() { ctl --command-timeout=2s --endpoints="$1" member list -w simple 2>/dev/null | awk -F', ' '$2 == "started"' || true; }
+# Does another roster member answer for a cluster that was formed? (With no healthy member: an election
+# in progress, or quorum lost.)
+formed_cluster_answers() { [ -n "$(for_others_parallel started_members_via)" ]; }
+# Run "$@" until it succeeds, again every second for up to 15 s (within TIMEOUT); status 1 if it never did.
+# During an election (after the leader left or stepped down) every member's /health fails for a moment.
+until_settled() {
   _until=$(( $(date +%s) + 15 ))
-  _eps=$(healthy_others | paste -sd, -)
-  while [ -z "$_eps" ] && [ "$(date +%s)" -lt "$_until" ] && in_time; do
+  until "$@"; do
+    [ "$(date +%s)" -lt "$_until" ] && in_time || return 1
     sleep 1
-    _eps=$(healthy_others | paste -sd, -)
   done
+}
+# The healthy other members, comma-separated, looked for again until settled: empty only if none is.
+found_healthy_others() { _eps=$(healthy_others | paste -sd, -); [ -n "$_eps" ]; }
+healthy_others_settled() {
+  until_settled found_healthy_others || true
   printf '%s
 ' "$_eps"
 }
@@ -74,17 +87,12 @@ healthy_voters_except_me() {
   done
   echo "$n"
 }
-# Fail unless the other voting members keep quorum while this one is away (restart) or gone (remove).
-# $1: endpoints, $2: voters that remain counted, $3: what is about to happen.
+enough_voters_except_me() { _up=$(healthy_voters_except_me "$1"); [ "$_up" -ge "$_need" ]; }
+# Fail unless the other voting members keep quorum while this one is away (restart) or gone (remove),
+# looked at again until settled. $1: endpoints, $2: voters that remain counted, $3: what is about to happen.
 require_quorum_without_me() {
   _need=$(quorum "$2")
-  _until=$(( $(date +%s) + 15 ))
-  _up=$(healthy_voters_except_me "$1")
-  while [ "$_up" -lt "$_need" ] && [ "$(date +%s)" -lt "$_until" ] && in_time; do
-    sleep 1
-    _up=$(healthy_voters_except_me "$1")
-  done
-  [ "$_up" -ge "$_need" ] || fail "refusing to $3: $2 voting members need a quorum of $_need, but only $_up of the others are healthy; bring the other members back first"
+  until_settled enough_voters_except_me "$1" || fail "refusing to $3: $2 voting members need a quorum of $_need, but only $_up of the others are healthy; bring the other members back first"
 }
 (umask 022 && cat > "$ROSTER.new") && mv -f "$ROSTER.new" "$ROSTER"
 grep -q "^$NAME " "$ROSTER" || fail "the roster on stdin does not list $NAME"
@@ -220,4 +228,11 @@ if [ -d "$DATA_DIR/member" ]; then
   exit 0
 fi
 eps=$(healthy_others | paste -sd, -)
+# No healthy member, but a formed cluster answers: join it once it has a leader again; never bootstrap a
+# second cluster beside it (that member could not join it later without wiping its data).
+if [ -z "$eps" ] && formed_cluster_answers; then
+  say "the other members form a cluster but none is healthy now (an election, or quorum lost): looking again for up to 15 s"
+  eps=$(healthy_others_settled)
+  [ -n "$eps" ] || fail "refusing to start $NAME: the other members already form a cluster, but none of them is healthy, so $NAME can neither join it nor bootstrap a new one; bring back enough members for quorum (or recover it with recoverQuorum), then run again"
+fi
 if [ -n "$eps" ]; then join "$eps"; else bootstrap; fi
