@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { deployEtcd, EtcdDeployResult, runnerStatePath } from "../../lab/deploy";
-import { endpointStatus } from "../../lab/etcdctl";
+import { endpointStatus, etcdctl } from "../../lab/etcdctl";
 import { destroyLab, exec, Lab, powerOff, powerOn, ssh } from "../../lab/hosts";
 import { readState } from "../../lab/runner";
 import { Etcd, foreignClient, httpsGet, waitFor, Writer } from "./helpers";
@@ -198,6 +198,35 @@ describe("EtcdCluster on real etcd (lab)", function () {
   });
 
   it("shrinks 5 -> 3 with member remove before stop, keeping quorum and every key", async () => {
+    // m5 leads when it is removed (its delete step first, as the program runs it): it hands leadership
+    // to a healthy voter before `member remove`, so the others wait out no election timeout.
+    assert.ok(m5Steps, "the grow step did not run");
+    const m5 = (await etcd.members()).find((m) => m.name === "m5")!;
+    const current = (await leader())!;
+    if (hostOf(current) !== "m5") {
+      const moved = await etcdctl(["move-leader", m5.id], { files: result.files, endpoints: [current] });
+      assert.equal(moved.code, 0, moved.stderr);
+    }
+    await waitFor("m5 to lead", 15_000, async () => hostOf((await leader()) ?? "") === "m5");
+    // Writes through the members that stay, every 200 ms: the longest time between two acks is a figure.
+    const stay = new Etcd(
+      result.files,
+      etcd.endpoints.filter((e) => hostOf(e) !== "m5"),
+    );
+    const leaderWriter = new Writer(stay, "leader-removal").start();
+    await waitFor("a write", 10_000, async () => (await stay.put("leader-removal-start", "1")).code === 0);
+    const removal = await ssh(lab, "m5", m5Steps.member.delete, {
+      input: m5Steps.member.stdin,
+      timeoutMs: 120_000,
+    });
+    assert.equal(removal.code, 0, removal.stderr);
+    assert.match(removal.stdout + removal.stderr, /handed leadership to m[1-4] before the removal/);
+    await waitFor(
+      "a write after the removal",
+      30_000,
+      async () => (await stay.put("leader-removal-end", "1")).code === 0,
+    );
+    figures.leaderRemovalWriteGap = (await leaderWriter.stop()).longestGapMs;
     const writer = new Writer(etcd, "shrink").start();
     await up({ members: 3 });
     const w = await writer.stop();

@@ -165,6 +165,8 @@ export class Writer {
     ok: number;
     failed: number;
     longestFailureMs: number;
+    /** The longest time between two acknowledged writes in a row (a write that hangs counts too). */
+    longestGapMs: number;
     writtenKeys: string[];
     errors: string[];
   }> {
@@ -180,10 +182,13 @@ export class Writer {
       }
     }
     if (since !== undefined) longest = Math.max(longest, Date.now() - since);
+    const acks = this.results.filter((r) => r.ok).map((r) => r.at);
+    const longestGapMs = Math.max(0, ...acks.slice(1).map((at, i) => at - acks[i]));
     return {
       ok: this.results.filter((r) => r.ok).length,
       failed: this.results.filter((r) => !r.ok).length,
       longestFailureMs: longest,
+      longestGapMs,
       writtenKeys: this.results
         .map((r, i) => (r.ok ? `${this.prefix}/${String(i).padStart(5, "0")}` : ""))
         .filter(Boolean),

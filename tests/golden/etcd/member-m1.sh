@@ -78,6 +78,26 @@ healthy_others_settled() {
 ' "$_eps"
 }
 members() { ctl --endpoints="$1" member list -w simple; }
+# endpoint status -w fields ("Version" : "3.5.16", "MemberID" : 123, "Leader" : 123): the same keys in
+# every etcdctl from 3.4 on, where the columns of -w simple moved in 3.6.
+fields_of() { ctl --endpoints="$1" endpoint status -w fields 2>/dev/null || true; }
+field() { awk -F' : ' -v k="\"$1\"" '$1 == k { gsub(/"/, "", $2); print $2; exit }'; }
+is_leader() {
+  _f=$(fields_of "$CLIENT_URL")
+  _me=$(printf '%s\n' "$_f" | field MemberID)
+  [ -n "$_me" ] && [ "$_me" = "$(printf '%s\n' "$_f" | field Leader)" ]
+}
+not_leader() { ! is_leader; }
+# A member's ID as move-leader takes it (hex), from member list -w simple (id, status, name, ...).
+id_of() { members "$CLIENT_URL" | awk -F', ' -v n="$1" '$3 == n { print $1 }'; }
+move_leader_once() { _out=$(ctl --endpoints="$CLIENT_URL" move-leader "$1" 2>&1); }
+# Hand this member's leadership to the member named $1 (tried until settled); status 1 and $_why if not.
+hand_leadership_to() {
+  _id=$(id_of "$1")
+  [ -n "$_id" ] || { _why="$1 is not in the member list of $CLIENT_URL"; return 1; }
+  until_settled move_leader_once "$_id" || { _why="move-leader: $_out"; return 1; }
+  until_settled not_leader || { _why="$NAME still leads after move-leader"; return 1; }
+}
 my_line() { members "$1" | awk -F', ' -v p="$PEER_URL" '$4 == p'; }
 voter_count() { members "$1" | awk -F', ' '$6 == "false"' | wc -l; }
 healthy_voters_except_me() {
