@@ -813,13 +813,14 @@ describe("HaControlPlane renderers", () => {
     it("writes every file on a new node, keys 0600, into directories it makes", () => {
       const dir = tempDir("cp-bundle");
       try {
-        const r = run(dir, false, { "ca.key": "K1", "pki/ca.crt": "C1", "kubeadm.yaml": "A" });
+        const r = run(dir, false, { "ca.key": "SECRET_K1", "pki/ca.crt": "C1", "kubeadm.yaml": "A" });
         assert.equal(r.code, 0, r.stderr);
         assert.match(r.stdout, /restart=0 config=1 changed=1/);
-        assert.equal(fs.readFileSync(path.join(dir, "ca.key"), "utf8"), "K1");
+        assert.equal(fs.readFileSync(path.join(dir, "ca.key"), "utf8"), "SECRET_K1");
         assert.equal(fs.statSync(path.join(dir, "ca.key")).mode & 0o777, 0o600);
         assert.equal(fs.readFileSync(path.join(dir, "pki/ca.crt"), "utf8"), "C1");
-        assert.doesNotMatch(r.stdout + r.stderr, /K1/, "contents are never printed");
+        // "_" never occurs in a temp dir's random suffix, which the output prints in paths.
+        assert.doesNotMatch(r.stdout + r.stderr, /SECRET_K1/, "contents are never printed");
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
@@ -827,7 +828,7 @@ describe("HaControlPlane renderers", () => {
     it("changes nothing when run again with the same files", () => {
       const dir = tempDir("cp-bundle");
       try {
-        const files = { "ca.key": "K1", "audit.yaml": "P1", "kubeadm.yaml": "A" };
+        const files = { "ca.key": "SECRET_K1", "audit.yaml": "P1", "kubeadm.yaml": "A" };
         assert.equal(run(dir, false, files).code, 0);
         const again = run(dir, true, files);
         assert.equal(again.code, 0, again.stderr);
@@ -839,17 +840,17 @@ describe("HaControlPlane renderers", () => {
     it("refuses a new CA key on an initialized node and writes nothing", () => {
       const dir = tempDir("cp-bundle");
       try {
-        assert.equal(run(dir, false, { "ca.key": "K1", "kubeadm.yaml": "A" }).code, 0);
-        const r = run(dir, true, { "ca.key": "K2", "kubeadm.yaml": "B" });
+        assert.equal(run(dir, false, { "ca.key": "SECRET_K1", "kubeadm.yaml": "A" }).code, 0);
+        const r = run(dir, true, { "ca.key": "SECRET_K2", "kubeadm.yaml": "B" });
         assert.equal(r.code, 1);
         assert.match(
           r.stderr,
           new RegExp(`refusing to change ${dir}/ca.key on m1, which is already part of the cluster`),
         );
-        assert.equal(fs.readFileSync(path.join(dir, "ca.key"), "utf8"), "K1");
+        assert.equal(fs.readFileSync(path.join(dir, "ca.key"), "utf8"), "SECRET_K1");
         assert.equal(fs.readFileSync(path.join(dir, "kubeadm.yaml"), "utf8"), "A", "nothing was written");
         assert.ok(
-          run(dir, false, { "ca.key": "K2", "kubeadm.yaml": "B" }).code === 0,
+          run(dir, false, { "ca.key": "SECRET_K2", "kubeadm.yaml": "B" }).code === 0,
           "a node that is not initialized takes it",
         );
       } finally {
